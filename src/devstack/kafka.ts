@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheRoot, defaultProgress, provisionOnce, type ProgressLog } from './cache.js';
+import { ManagedProcess, runToCompletion } from './process.js';
+import { freePort, waitUntil } from './net.js';
+
+export const KAFKA_VERSION = '3.9.1';
+const SCALA_VERSION = '2.13';
+
+/** Folder holding every jar the broker and Kafka's own CLI tools need. */
+export function kafkaLibDir(): string {
+  return join(cacheRoot(), `kafka-${KAFKA_VERSION}`, 'libs');
+}
+
+/**
+ * Resolves Apache Kafka's broker (`kafka_2.13`) and tools (`kafka-tools`, which holds the
+ * consumer-groups tool) with their whole dependency tree from Maven Central using `mvn`.
+ */
+export async function provisionKafka(progress: ProgressLog = defaultProgress): Promise<void> {
+  const dir = join(cacheRoot(), `kafka-${KAFKA_VERSION}`);
+  await provisionOnce(dir, async (tmp) => {
+    progress(`fetching Apache Kafka ${KAFKA_VERSION} (kafka_${SCALA_VERSION}, kafka-tools) with mvn into ${dir}`);
+    writeFileSync(join(tmp, 'pom.xml'), kafkaPom());
+    await runToCompletion(
+      'mvn',
+      ['-B', '-q', '-f', join(tmp, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${join(tmp, 'libs')}`],
+      { what: `resolving Apache Kafka ${KAFKA_VERSION} with mvn` },
+    );
+    progress(`fetched ${readdirSync(join(tmp, 'libs')).length} jars`);
+  });
+}
+
+function kafkaPom(): string {
+  const dep = (g: string, a: string, v: string) =>
+    `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
+  return `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dataprod.devstack</groupId><artifactId>kafka-runtime</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    ${dep('org.apache.kafka', `kafka_${SCALA_VERSION}`, KAFKA_VERSION)}
+    ${dep('org.apache.kafka', 'kafka-tools', KAFKA_VERSION)}
+    ${dep('org.slf4j', 'slf4j-reload4j', '1.7.36')}
+  </dependencies>
+</project>
+`;
+}
+
+export interface KafkaNodeOptions {
+  /** Folder for config, data and logs; created when missing. */
+  workDir: string;
+  progress?: ProgressLog;
+  /** Extra server.properties lines, e.g. for a test that needs another setting. */
+  extraProperties?: Record<string, string | number | boolean>;
+}
+
+/**
+ * A single-node KRaft broker+controller on free 127.0.0.1 ports. Storage is formatted once per
+ * work dir; stop() then start() restarts the same broker on the same ports with its data, which
+ * is what broker fault tests need.
+ */
+export class KafkaNode {
+  private process: ManagedProcess | undefined;
+  private brokerPort = 0;
+  private controllerPort = 0;
+  private readonly progress: ProgressLog;
+
+  constructor(private readonly options: KafkaNodeOptions) {
+    this.progress = options.progress ?? defaultProgress;
+  }
+
+  get bootstrap(): string {
+    return `127.0.0.1:${this.brokerPort}`;
+  }
+
+  get logFile(): string {
+    return join(this.options.workDir, 'kafka.log');
+  }
+
+  async start(): Promise<void> {
+    await provisionKafka(this.progress);
+    const { workDir } = this.options;
+    mkdirSync(workDir, { recursive: true });
+    const config = join(workDir, 'server.properties');
+    if (!existsSync(config)) {
+      this.brokerPort = await freePort();
+      this.controllerPort = await freePort();
+      writeFileSync(config, this.serverProperties());
+      writeFileSync(join(workDir, 'log4j.properties'), LOG4J);
+      await runToCompletion(
+        'java',
+        [...this.jvmArgs(), 'kafka.tools.StorageTool', 'format', '-t', kafkaUuid(), '-c', config, '--ignore-formatted'],
+        { what: 'formatting Kafka storage' },
+      );
+    }
+    this.progress(`starting Apache Kafka ${KAFKA_VERSION} (KRaft) on ${this.bootstrap}`);
+    const startedAt = Date.now();
+    const offset = existsSync(this.logFile) ? readFileSync(this.logFile).length : 0;
+    this.process = new ManagedProcess({
+      name: 'kafka',
+      command: 'java',
+      args: ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', ...this.jvmArgs(), 'kafka.Kafka', config],
+      logFile: this.logFile,
+    });
+    this.process.start();
+    const proc = this.process;
+    await waitUntil(
+      async () => readFileSync(this.logFile).subarray(offset).toString().includes('Kafka Server started'),
+      {
+        what: `Kafka on ${this.bootstrap}`,
+        timeoutMs: 90_000,
+        abortReason: () => (proc.running ? undefined : `the broker exited; last log lines:\n${proc.logTail()}`),
+      },
+    );
+    this.progress(`Kafka ready on ${this.bootstrap} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  }
+
+  /** Orderly shutdown (SIGTERM): the broker flushes and leaves clean logs. */
+  async stop(): Promise<void> {
+    await this.process?.stop(30_000);
+  }
+
+  /** A crash (SIGKILL), for fault tests. */
+  async kill(): Promise<void> {
+    await this.process?.kill();
+  }
+
+  get running(): boolean {
+    return this.process?.running ?? false;
+  }
+
+  /** The JVM's pid while it runs. */
+  get pid(): number | undefined {
+    return this.process?.running ? this.process.pid : undefined;
+  }
+
+  /** JVM arguments to run any class from Kafka's jars (the broker, or tools such as kafka-consumer-groups). */
+  jvmArgs(): string[] {
+    return ['-cp', `${kafkaLibDir()}/*`, `-Dlog4j.configuration=file:${join(this.options.workDir, 'log4j.properties')}`];
+  }
+
+  private serverProperties(): string {
+    const props: Record<string, string | number | boolean> = {
+      'process.roles': 'broker,controller',
+      'node.id': 1,
+      'controller.quorum.voters': `1@127.0.0.1:${this.controllerPort}`,
+      listeners: `PLAINTEXT://127.0.0.1:${this.brokerPort},CONTROLLER://127.0.0.1:${this.controllerPort}`,
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:${this.brokerPort}`,
+      'controller.listener.names': 'CONTROLLER',
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name': 'PLAINTEXT',
+      'log.dirs': join(this.options.workDir, 'data'),
+      'num.partitions': 1,
+      // Single node: internal topics cannot be replicated, and fewer partitions start faster.
+      'offsets.topic.replication.factor': 1,
+      'offsets.topic.num.partitions': 10,
+      'transaction.state.log.replication.factor': 1,
+      'transaction.state.log.min.isr': 1,
+      'transaction.state.log.num.partitions': 10,
+      // Tests create many short-lived groups; the default 3 s delay would slow every join.
+      'group.initial.rebalance.delay.ms': 0,
+      'auto.create.topics.enable': true,
+      ...this.options.extraProperties,
+    };
+    return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  }
+}
+
+/** Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding. */
+function kafkaUuid(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+const LOG4J = `log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+log4j.logger.kafka.server.BrokerServer=INFO
+`;
