@@ -4,7 +4,7 @@
  * every test process through KAFKA_BROKERS / SCHEMA_REGISTRY_URL, then stopped at the end.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startStack, type Stack } from '../src/devstack/index.js';
 
@@ -19,7 +19,8 @@ function testFiles(path: string): string[] {
     });
 }
 
-const roots = process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration', 'test/e2e'];
+const explicit = process.argv.length > 2;
+const roots = explicit ? process.argv.slice(2) : ['test/unit', 'test/integration', 'test/e2e'].filter((d) => existsSync(d));
 const files = roots.flatMap(testFiles).map((f) => relative(process.cwd(), f));
 if (files.length === 0) {
   console.error(`no *.test.ts files under ${roots.join(', ')}`);
