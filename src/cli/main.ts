@@ -1,22 +1,80 @@
-import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DataprodError } from '../errors.js';
+import { DATAPROD_VERSION } from '../version.js';
+import { COMMANDS, type Command } from './commands.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const USAGE = `dataprod ${DATAPROD_VERSION}: a Kafka-native runtime for streaming data products
 
-const HELP = `dataprod ${pkg.version}: a Kafka-native runtime for streaming data products
+Usage: dataprod <command> [options] [product folders...]
 
-Usage: dataprod <command> [options]
+Commands:
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
 
-Options:
-  --version   print the version
-  --help      print this help
+Product folders default to ./products (a product folder, or a folder of product folders).
+Run \`dataprod <command> --help\` for a command's options.
 `;
 
-const [command] = process.argv.slice(2);
-if (command === '--version' || command === '-v') {
-  console.log(pkg.version);
-} else if (command === undefined || command === '--help' || command === '-h') {
-  console.log(HELP);
-} else {
-  console.error(`dataprod: unknown command "${command}"\n\n${HELP}`);
-  process.exitCode = 2;
+function helpOf(command: Command): string {
+  const lines = [`Usage: dataprod ${command.name} [options] [product folders...]`, '', command.summary, ''];
+  if (command.description) lines.push(command.description, '');
+  lines.push('Options:');
+  for (const o of command.options) {
+    const flag = `--${o.flag}${o.kind === 'bool' ? '' : ' <value>'}`;
+    const env = o.env ? ` [${o.env}]` : '';
+    const def = o.default !== undefined ? ` (default ${o.default})` : '';
+    lines.push(`  ${flag.padEnd(34)} ${o.description}${env}${def}`);
+  }
+  lines.push(`  ${'--help'.padEnd(34)} print this help`);
+  return lines.join('\n') + '\n';
 }
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
+    console.log(DATAPROD_VERSION);
+    return 0;
+  }
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`dataprod: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(
+          command.options.map((o) => [o.flag, { type: o.kind === 'bool' ? ('boolean' as const) : ('string' as const) }]),
+        ),
+      },
+    });
+  } catch (err) {
+    console.error(`dataprod ${name}: ${(err as Error).message}\n\n${helpOf(command)}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    console.log(helpOf(command));
+    return 0;
+  }
+  try {
+    return await command.run(parsed.positionals, parsed.values as Record<string, string | boolean>);
+  } catch (err) {
+    if (err instanceof DataprodError) {
+      console.error(`dataprod ${name}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,460 @@
+/**
+ * Avro schemas (parsed JSON) -> TypeScript declarations describing the values avsc produces
+ * with its default options: what a product's transform receives and must return.
+ *
+ * Mapping (avsc defaults: no logical types registered, `wrapUnions: 'auto'`):
+ *   null -> null, boolean -> boolean, int/long/float/double -> number, bytes -> Buffer,
+ *   string -> string, array -> T[], map -> Record<string, T>, record -> interface,
+ *   enum -> union of string literals, fixed -> Buffer alias,
+ *   a `logicalType` -> its underlying type (avsc ignores logical types nobody registered),
+ *   union -> `A | B` when unambiguous (avsc "unwrapped" unions).
+ *
+ * Ambiguous unions: avsc in `auto` mode unwraps a union only when each branch has its own kind of
+ * JS value (at most one number type, one of string/enum, one of bytes/fixed, one of map/record,
+ * one array, ...). Otherwise it WRAPS the union: null stays `null`, any other branch's value is
+ * an object with one key, the branch name (full name of a named type, else the Avro type name):
+ * `{ int: 1 }`, `{ 'com.acme.Card': {...} }`. Such a union is typed here as the union of those
+ * single-key objects.
+ *
+ * Every field of a record is required in the generated interface: decoded values always carry
+ * every field (defaults are filled in by schema resolution), and outputs are expected complete.
+ */
+
+const PRIMITIVE_TS: Readonly<Record<string, string>> = {
+  null: 'null',
+  boolean: 'boolean',
+  int: 'number',
+  long: 'number',
+  float: 'number',
+  double: 'number',
+  bytes: 'Buffer',
+  string: 'string',
+};
+
+/** avsc's bucket of each Avro type: two branches in one bucket make a union ambiguous. */
+const PRIMITIVE_BUCKET: Readonly<Record<string, string>> = {
+  null: 'null',
+  boolean: 'boolean',
+  int: 'number',
+  long: 'number',
+  float: 'number',
+  double: 'number',
+  bytes: 'buffer',
+  string: 'string',
+};
+
+/**
+ * Names a generated type may not take: TypeScript keywords / predefined types (a syntax or
+ * declaration error) and the global types the generated code itself refers to.
+ */
+const RESERVED_TYPE_NAMES = new Set([
+  'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do',
+  'else', 'enum', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in',
+  'instanceof', 'new', 'null', 'return', 'super', 'switch', 'this', 'throw', 'true', 'try',
+  'typeof', 'var', 'void', 'while', 'with', 'implements', 'interface', 'let', 'package', 'private',
+  'protected', 'public', 'static', 'yield', 'await', 'any', 'unknown', 'never', 'number', 'bigint',
+  'boolean', 'string', 'symbol', 'object', 'undefined', 'Buffer', 'Record',
+]);
+
+const isPrimitive = (name: string): boolean => Object.hasOwn(PRIMITIVE_TS, name);
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+type Node =
+  | { readonly kind: 'primitive'; readonly type: string; readonly logicalType?: string }
+  | { readonly kind: 'array'; readonly items: Node }
+  | { readonly kind: 'map'; readonly values: Node }
+  | { readonly kind: 'union'; readonly branches: readonly Node[] }
+  /** A named type, by reference: `name` as written, `namespace` the enclosing one. */
+  | { readonly kind: 'ref'; readonly name: string; readonly namespace: string };
+
+interface Field {
+  readonly name: string;
+  readonly type: Node;
+  readonly doc?: string;
+}
+
+type NamedDef =
+  | { readonly kind: 'record'; readonly fullName: string; readonly doc?: string; readonly fields: readonly Field[] }
+  | { readonly kind: 'enum'; readonly fullName: string; readonly doc?: string; readonly symbols: readonly string[] }
+  | { readonly kind: 'fixed'; readonly fullName: string; readonly doc?: string; readonly size: number };
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalDoc(value: unknown): { doc?: string } {
+  return typeof value === 'string' && value.trim() !== '' ? { doc: value } : {};
+}
+
+function namespaceOf(fullName: string): string {
+  const dot = fullName.lastIndexOf('.');
+  return dot === -1 ? '' : fullName.slice(0, dot);
+}
+
+function simpleNameOf(fullName: string): string {
+  return fullName.slice(fullName.lastIndexOf('.') + 1);
+}
+
+/** `com.acme.raw_events` -> `ComAcmeRawEvents`; also used for port names (`page-views` -> `PageViews`). */
+export function pascalCase(text: string): string {
+  return text
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part !== '')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+function quoteString(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+}
+
+function propertyKey(name: string): string {
+  return IDENTIFIER.test(name) ? name : quoteString(name);
+}
+
+function docComment(lines: readonly string[], indent: string): string[] {
+  const text = lines
+    .flatMap((line) => line.split(/\r?\n/))
+    .map((line) => line.replace(/\*\//g, '*\\/').trimEnd());
+  while (text.length > 0 && text[text.length - 1] === '') text.pop();
+  while (text.length > 0 && text[0] === '') text.shift();
+  if (text.length === 0) return [];
+  if (text.length === 1) return [`${indent}/** ${text[0]} */`];
+  return [`${indent}/**`, ...text.map((line) => (line === '' ? `${indent} *` : `${indent} * ${line}`)), `${indent} */`];
+}
+
+/** A TypeScript type expression and whether it needs parentheses inside `T[]`. */
+interface Expr {
+  readonly text: string;
+  readonly compound: boolean;
+}
+
+/**
+ * Collects the named types of one or more schemas, then renders declarations and type
+ * expressions. Used by avroToTypeScript and by generateProductTypes (which also needs the type
+ * expression of each port's top-level schema).
+ */
+export class AvroTypeScriptGenerator {
+  private readonly defs = new Map<string, NamedDef>();
+  private readonly repeats: { def: NamedDef; at: string }[] = [];
+  private names: Map<string, string> | undefined;
+
+  /**
+   * @param reservedNames identifiers the declarations must not take (e.g. aliases the caller
+   *   will declare next to them); a named type that wants one gets another name.
+   */
+  constructor(private readonly reservedNames: ReadonlySet<string> = new Set()) {}
+
+  /** Registers every named type defined in `schema`; returns a handle for typeOf. */
+  add(schema: unknown): SchemaHandle {
+    if (this.names !== undefined) throw new Error('AvroTypeScriptGenerator: add() after rendering');
+    return { node: this.parse(schema, '', '$') };
+  }
+
+  /** The TypeScript type of a schema passed to add(). */
+  typeOf(handle: SchemaHandle): string {
+    return this.expr(handle.node, this.typeNames()).text;
+  }
+
+  /** `export` declarations of every named type, in order of first definition, blank-line separated. */
+  declarations(): string {
+    const names = this.typeNames();
+    const blocks = [...this.defs.values()].map((def) => this.declaration(def, names).join('\n'));
+    return blocks.length === 0 ? '' : `${blocks.join('\n\n')}\n`;
+  }
+
+  // ---- parsing -------------------------------------------------------------------------------
+
+  private parse(schema: unknown, namespace: string, path: string): Node {
+    if (typeof schema === 'string') {
+      if (isPrimitive(schema)) return { kind: 'primitive', type: schema };
+      return { kind: 'ref', name: schema, namespace };
+    }
+    if (Array.isArray(schema)) {
+      return { kind: 'union', branches: schema.map((branch, i) => this.parse(branch, namespace, `${path}[${i}]`)) };
+    }
+    if (!isObject(schema)) throw new Error(`${path}: not an Avro schema: ${describe(schema)}`);
+    const type = schema.type;
+    if (typeof type !== 'string') {
+      // `{ "type": { ... } }` / `{ "type": [ ... ] }`: the nested schema is the type.
+      if (type === undefined) throw new Error(`${path}: Avro schema without "type": ${describe(schema)}`);
+      return this.parse(type, namespace, `${path}.type`);
+    }
+    switch (type) {
+      case 'array':
+        return { kind: 'array', items: this.parse(schema.items, namespace, `${path}.items`) };
+      case 'map':
+        return { kind: 'map', values: this.parse(schema.values, namespace, `${path}.values`) };
+      case 'record':
+      case 'error':
+      case 'enum':
+      case 'fixed':
+        return this.parseNamed(schema, type, namespace, path);
+      default:
+        if (isPrimitive(type)) {
+          const logicalType = schema.logicalType;
+          return typeof logicalType === 'string' ? { kind: 'primitive', type, logicalType } : { kind: 'primitive', type };
+        }
+        // `{ "type": "com.acme.Money" }`: a reference written as an object.
+        return { kind: 'ref', name: type, namespace };
+    }
+  }
+
+  private parseNamed(schema: Record<string, unknown>, type: string, enclosing: string, path: string): Node {
+    const name = schema.name;
+    if (typeof name !== 'string' || name === '') throw new Error(`${path}: ${type} without a name`);
+    let fullName: string;
+    if (name.includes('.')) {
+      fullName = name;
+    } else {
+      const declared = schema.namespace;
+      const namespace = typeof declared === 'string' ? declared : enclosing;
+      fullName = namespace === '' ? name : `${namespace}.${name}`;
+    }
+    const namespace = namespaceOf(fullName);
+    const at = `${path}(${fullName})`;
+    let def: NamedDef;
+    if (type === 'enum') {
+      const symbols = schema.symbols;
+      if (!Array.isArray(symbols) || !symbols.every((s): s is string => typeof s === 'string')) {
+        throw new Error(`${at}: enum symbols must be an array of strings`);
+      }
+      def = { kind: 'enum', fullName, ...optionalDoc(schema.doc), symbols };
+    } else if (type === 'fixed') {
+      const size = schema.size;
+      if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) throw new Error(`${at}: fixed size must be a non-negative integer`);
+      def = { kind: 'fixed', fullName, ...optionalDoc(schema.doc), size };
+    } else {
+      const rawFields = schema.fields;
+      if (!Array.isArray(rawFields)) throw new Error(`${at}: record fields must be an array`);
+      // Registered before its fields are parsed, so that the record comes before its nested
+      // types in the output and a recursive reference finds it.
+      const fields: Field[] = [];
+      def = { kind: 'record', fullName, ...optionalDoc(schema.doc), fields };
+      this.register(def, at);
+      rawFields.forEach((raw: unknown, i) => {
+        if (!isObject(raw) || typeof raw.name !== 'string') throw new Error(`${at}.fields[${i}]: a field needs a name`);
+        fields.push({ name: raw.name, ...optionalDoc(raw.doc), type: this.parse(raw.type, namespace, `${at}.${raw.name}`) });
+      });
+      return { kind: 'ref', name: fullName, namespace };
+    }
+    this.register(def, at);
+    return { kind: 'ref', name: fullName, namespace };
+  }
+
+  /**
+   * Keeps the first definition of each full name. A repeat (e.g. a type shared by an input and an
+   * output schema) is accepted when its structure is the same, checked before rendering since a
+   * record's fields are only complete once parsed.
+   */
+  private register(def: NamedDef, at: string): void {
+    const existing = this.defs.get(def.fullName);
+    if (existing === undefined) {
+      this.defs.set(def.fullName, def);
+    } else {
+      if (existing.kind !== def.kind) throw new Error(`${at}: ${def.fullName} is already defined as a ${existing.kind}`);
+      this.repeats.push({ def, at });
+    }
+  }
+
+  /** A structural fingerprint (docs left out) to compare two definitions of one name. */
+  private fingerprint(def: NamedDef): string {
+    const node = (n: Node): string => {
+      switch (n.kind) {
+        case 'primitive':
+          return n.logicalType === undefined ? n.type : `${n.type}/${n.logicalType}`;
+        case 'array':
+          return `array<${node(n.items)}>`;
+        case 'map':
+          return `map<${node(n.values)}>`;
+        case 'union':
+          return `union<${n.branches.map(node).join(',')}>`;
+        case 'ref':
+          return `ref<${this.resolve(n).fullName}>`;
+      }
+    };
+    switch (def.kind) {
+      case 'enum':
+        return `enum{${def.symbols.join(',')}}`;
+      case 'fixed':
+        return `fixed(${def.size})`;
+      case 'record':
+        return `record{${def.fields.map((f) => `${f.name}:${node(f.type)}`).join(';')}}`;
+    }
+  }
+
+  // ---- naming --------------------------------------------------------------------------------
+
+  /** Full name -> TypeScript identifier, fixed at the first render. */
+  private typeNames(): Map<string, string> {
+    if (this.names !== undefined) return this.names;
+    for (const { def, at } of this.repeats) {
+      const first = this.defs.get(def.fullName);
+      if (first !== undefined && this.fingerprint(first) !== this.fingerprint(def)) {
+        throw new Error(`${at}: ${def.fullName} is defined twice with different definitions`);
+      }
+    }
+    const bySimpleName = new Map<string, Set<string>>();
+    for (const fullName of this.defs.keys()) {
+      const simple = simpleNameOf(fullName);
+      const group = bySimpleName.get(simple) ?? new Set<string>();
+      group.add(fullName);
+      bySimpleName.set(simple, group);
+    }
+    const names = new Map<string, string>();
+    const taken = new Set(this.reservedNames);
+    for (const fullName of this.defs.keys()) {
+      const simple = simpleNameOf(fullName);
+      const shared = (bySimpleName.get(simple)?.size ?? 0) > 1;
+      let wanted = shared ? `${pascalCase(namespaceOf(fullName))}${simple}` : simple;
+      if (RESERVED_TYPE_NAMES.has(wanted)) wanted = `${wanted}Type`;
+      let candidate = wanted;
+      for (let n = 2; taken.has(candidate); n++) candidate = `${wanted}${n}`;
+      taken.add(candidate);
+      names.set(fullName, candidate);
+    }
+    this.names = names;
+    return names;
+  }
+
+  private resolve(ref: Extract<Node, { kind: 'ref' }>): NamedDef {
+    const candidates = ref.name.includes('.') || ref.namespace === '' ? [ref.name] : [`${ref.namespace}.${ref.name}`, ref.name];
+    for (const candidate of candidates) {
+      const def = this.defs.get(candidate);
+      if (def !== undefined) return def;
+    }
+    throw new Error(`unknown Avro type ${JSON.stringify(ref.name)}${ref.namespace === '' ? '' : ` (namespace ${ref.namespace})`}`);
+  }
+
+  // ---- rendering -----------------------------------------------------------------------------
+
+  private declaration(def: NamedDef, names: Map<string, string>): string[] {
+    const name = names.get(def.fullName) as string;
+    switch (def.kind) {
+      case 'enum':
+        return [
+          ...docComment([def.doc ?? ''], ''),
+          `export type ${name} = ${def.symbols.length === 0 ? 'never' : def.symbols.map(quoteString).join(' | ')};`,
+        ];
+      case 'fixed':
+        return [...docComment([def.doc ?? '', `Avro fixed: ${def.size} bytes.`], ''), `export type ${name} = Buffer;`];
+      case 'record': {
+        const head = docComment([def.doc ?? ''], '');
+        // An empty interface is a lint error (no-empty-object-type); an empty record is `{}` anyway.
+        if (def.fields.length === 0) return [...head, `export type ${name} = Record<string, never>;`];
+        const body = def.fields.flatMap((field) => [
+          ...docComment([field.doc ?? '', ...this.notes(field.type)], '  '),
+          `  ${propertyKey(field.name)}: ${this.expr(field.type, names).text};`,
+        ]);
+        return [...head, `export interface ${name} {`, ...body, '}'];
+      }
+    }
+  }
+
+  /** Extra doc lines for a field: its logical type, or that its union is wrapped. */
+  private notes(node: Node): string[] {
+    const branches = node.kind === 'union' ? node.branches : [node];
+    const notes: string[] = [];
+    for (const branch of branches) {
+      if (branch.kind === 'primitive' && branch.logicalType !== undefined) {
+        notes.push(`Avro logical type ${branch.logicalType} (${branch.type}).`);
+      }
+    }
+    if (node.kind === 'union' && this.isAmbiguous(node)) {
+      notes.push('Ambiguous union: avsc wraps the value as { <branch name>: value } (null stays null).');
+    }
+    return notes;
+  }
+
+  private bucket(node: Node): string {
+    switch (node.kind) {
+      case 'primitive':
+        return PRIMITIVE_BUCKET[node.type] ?? node.type;
+      case 'array':
+        return 'array';
+      case 'map':
+        return 'object';
+      case 'union':
+        return 'union';
+      case 'ref': {
+        const def = this.resolve(node);
+        return def.kind === 'enum' ? 'string' : def.kind === 'fixed' ? 'buffer' : 'object';
+      }
+    }
+  }
+
+  /** avsc's rule (isAmbiguous in lib/types.js): two branches whose values share a JS kind. */
+  private isAmbiguous(union: Extract<Node, { kind: 'union' }>): boolean {
+    const seen = new Set<string>();
+    for (const branch of union.branches) {
+      const bucket = this.bucket(branch);
+      if (seen.has(bucket)) return true;
+      seen.add(bucket);
+    }
+    return false;
+  }
+
+  /** The key avsc uses for a branch of a wrapped union. */
+  private branchName(node: Node): string {
+    switch (node.kind) {
+      case 'primitive':
+        return node.type;
+      case 'array':
+      case 'map':
+      case 'union':
+        return node.kind;
+      case 'ref':
+        return this.resolve(node).fullName;
+    }
+  }
+
+  private expr(node: Node, names: Map<string, string>): Expr {
+    switch (node.kind) {
+      case 'primitive':
+        return { text: PRIMITIVE_TS[node.type] ?? 'unknown', compound: false };
+      case 'ref':
+        return { text: names.get(this.resolve(node).fullName) as string, compound: false };
+      case 'array': {
+        const items = this.expr(node.items, names);
+        return { text: items.compound ? `(${items.text})[]` : `${items.text}[]`, compound: false };
+      }
+      case 'map':
+        return { text: `Record<string, ${this.expr(node.values, names).text}>`, compound: false };
+      case 'union': {
+        if (node.branches.length === 0) return { text: 'never', compound: false };
+        const wrapped = this.isAmbiguous(node);
+        const texts: string[] = [];
+        for (const branch of node.branches) {
+          const inner = this.expr(branch, names).text;
+          const text = !wrapped || (branch.kind === 'primitive' && branch.type === 'null')
+            ? inner
+            : `{ ${propertyKey(this.branchName(branch))}: ${inner} }`;
+          if (!texts.includes(text)) texts.push(text);
+        }
+        return { text: texts.join(' | '), compound: texts.length > 1 };
+      }
+    }
+  }
+}
+
+/** What AvroTypeScriptGenerator.add returns: pass it to typeOf. */
+export interface SchemaHandle {
+  readonly node: Node;
+}
+
+/**
+ * TypeScript declarations for every named type (records, enums, fixed) defined in the given
+ * schemas, each once, in order of first definition. Types sharing a simple name across
+ * namespaces are prefixed with their namespace in PascalCase (`ComAcmeRawItem`).
+ */
+export function avroToTypeScript(schemas: readonly { schema: unknown }[]): string {
+  const generator = new AvroTypeScriptGenerator();
+  for (const { schema } of schemas) generator.add(schema);
+  return generator.declarations();
+}

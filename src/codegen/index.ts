@@ -1,0 +1,3 @@
+// Avro -> TypeScript code generation (`dataprod codegen`).
+export { avroToTypeScript, pascalCase, AvroTypeScriptGenerator, type SchemaHandle } from './avro-to-ts.js';
+export { generateProductTypes, portTypeName, PRODUCT_TYPES_FILE, PRODUCT_TYPES_HEADER } from './product-types.js';

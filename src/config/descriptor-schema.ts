@@ -1,0 +1,285 @@
+/**
+ * The JSON Schema of `product.yaml` (see docs/descriptor.md). It checks the shape: types, enums,
+ * patterns, unknown keys. What needs more than one field or the file system (topic suffix vs
+ * version, schema files, property paths, "exactly one operator") is checked in descriptor.ts.
+ *
+ * `x-messages` is our own annotation keyword: per failing JSON Schema keyword, the human message
+ * to show instead of ajv's (e.g. `{ pattern: 'must be kebab-case ...' }`).
+ */
+import type { SchemaObject } from 'ajv';
+import type { Compatibility, OnInvalid, OnRuleFailure, ProductStatus, RuleOperator, SlaProperty } from './types.js';
+
+export const API_VERSION = 'dataprod/v1';
+export const KIND = 'DataProduct';
+
+export const PRODUCT_STATUSES = ['draft', 'active', 'deprecated', 'retired'] as const satisfies readonly ProductStatus[];
+export const ON_INVALID = ['dlq', 'drop', 'fail'] as const satisfies readonly OnInvalid[];
+export const ON_RULE_FAILURE = ['dlq', 'drop', 'warn'] as const satisfies readonly OnRuleFailure[];
+export const COMPATIBILITIES = [
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD',
+  'FORWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+  'NONE',
+] as const satisfies readonly Compatibility[];
+export const CLASSIFICATIONS = ['pii', 'confidential', 'internal', 'public'] as const;
+export const SLA_PROPERTIES = ['latency', 'freshness', 'completeness', 'errorRate'] as const satisfies readonly SlaProperty['property'][];
+export const RULE_OPERATORS = [
+  'mustBe',
+  'mustNotBe',
+  'mustBeGreaterThan',
+  'mustBeGreaterOrEqualTo',
+  'mustBeLessThan',
+  'mustBeLessOrEqualTo',
+  'mustBeBetween',
+  'mustNotBeNull',
+  'mustMatch',
+  'mustBeOneOf',
+] as const satisfies readonly RuleOperator[];
+
+export const DEFAULT_TRANSFORM = 'transform.ts';
+export const DEFAULT_ON_INVALID: OnInvalid = 'dlq';
+export const DEFAULT_ON_RULE_FAILURE: OnRuleFailure = 'dlq';
+export const DEFAULT_COMPATIBILITY: Compatibility = 'BACKWARD_TRANSITIVE';
+
+export const NAME_PATTERN = '^[a-z][a-z0-9-]*$';
+export const TOPIC_PATTERN = '^[a-zA-Z0-9._-]{1,249}$';
+export const SEMVER_PATTERN = '^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?$';
+
+const kebabName = (what: string): SchemaObject => ({
+  type: 'string',
+  pattern: NAME_PATTERN,
+  'x-messages': {
+    pattern: `must be kebab-case: a lowercase letter, then lowercase letters, digits or "-" (e.g. orders-enriched); it is used in ${what}`,
+  },
+});
+
+const topic: SchemaObject = {
+  type: 'string',
+  pattern: TOPIC_PATTERN,
+  not: { enum: ['.', '..'] },
+  'x-messages': {
+    pattern: 'must be a valid Kafka topic name: 1 to 249 characters among letters, digits, ".", "_" and "-"',
+    not: 'must not be "." or ".." (Kafka rejects these topic names)',
+  },
+};
+
+const relativeFile = (example: string): SchemaObject => ({
+  type: 'string',
+  minLength: 1,
+  'x-messages': { minLength: `must be a file path relative to the product folder, e.g. ${example}` },
+});
+
+/** One property per operator; a rule or constraint must use exactly one (checked in descriptor.ts). */
+const operatorProperties: Record<RuleOperator, SchemaObject> = {
+  mustBe: {},
+  mustNotBe: {},
+  mustBeGreaterThan: { type: 'number' },
+  mustBeGreaterOrEqualTo: { type: 'number' },
+  mustBeLessThan: { type: 'number' },
+  mustBeLessOrEqualTo: { type: 'number' },
+  mustBeBetween: {
+    type: 'array',
+    minItems: 2,
+    maxItems: 2,
+    items: { type: 'number' },
+    'x-messages': {
+      type: 'must be [min, max]: a list of two numbers',
+      minItems: 'must be [min, max]: a list of two numbers',
+      maxItems: 'must be [min, max]: a list of two numbers',
+    },
+  },
+  mustNotBeNull: { const: true, 'x-messages': { const: 'must be true (mustNotBeNull: true); to allow nulls, remove the rule' } },
+  mustMatch: { type: 'string', 'x-messages': { type: 'must be a regular expression as a string, e.g. "^[A-Z]{3}$"' } },
+  mustBeOneOf: {
+    type: 'array',
+    minItems: 1,
+    'x-messages': {
+      type: 'must be a list of allowed values, e.g. [EUR, USD]',
+      minItems: 'must list at least one allowed value',
+    },
+  },
+};
+
+const property: SchemaObject = {
+  type: 'string',
+  minLength: 1,
+  'x-messages': { minLength: 'must be a field path of the record, e.g. amount or customer.email' },
+};
+
+export const descriptorSchema: SchemaObject = {
+  $id: 'https://dataprod.dev/schemas/product-v1.json',
+  title: 'dataprod product descriptor (product.yaml)',
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion', 'kind', 'id', 'name', 'domain', 'version', 'status', 'team', 'inputPorts', 'outputPorts'],
+  properties: {
+    apiVersion: { const: API_VERSION },
+    kind: { const: KIND },
+    id: {
+      type: 'string',
+      minLength: 1,
+      'x-messages': { minLength: 'must be <domain>.<name>, e.g. sales.orders-enriched' },
+    },
+    name: kebabName('the product topic <domain>.<name>.v<major>'),
+    domain: kebabName('the product topic <domain>.<name>.v<major>'),
+    version: {
+      type: 'string',
+      pattern: SEMVER_PATTERN,
+      'x-messages': {
+        type: 'must be a semantic version as a string, e.g. 1.4.0',
+        pattern: 'must be a semantic version MAJOR.MINOR.PATCH with an optional -prerelease, e.g. 1.4.0 or 2.0.0-rc.1',
+      },
+    },
+    status: { enum: [...PRODUCT_STATUSES] },
+    description: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        purpose: { type: 'string' },
+        usage: { type: 'string' },
+        limitations: { type: 'string' },
+      },
+    },
+    team: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        members: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['username', 'role'],
+            properties: {
+              username: { type: 'string', minLength: 1 },
+              role: { type: 'string', minLength: 1 },
+            },
+          },
+        },
+      },
+    },
+    support: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          channel: { type: 'string' },
+          url: { type: 'string' },
+        },
+      },
+    },
+    inputPorts: {
+      type: 'array',
+      minItems: 1,
+      'x-messages': { minItems: 'must list at least one input port' },
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'topic', 'contract'],
+        properties: {
+          name: kebabName('DLQ headers, metrics and quality rules'),
+          topic,
+          contract: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['schema'],
+            properties: {
+              subject: { type: 'string', minLength: 1 },
+              schema: relativeFile('schemas/raw-order.avsc'),
+              required: { type: 'array', items: property },
+              constraints: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['property'],
+                  properties: {
+                    name: { type: 'string', minLength: 1 },
+                    property,
+                    ...operatorProperties,
+                  },
+                },
+              },
+            },
+          },
+          onInvalid: { enum: [...ON_INVALID] },
+        },
+      },
+    },
+    transform: relativeFile(DEFAULT_TRANSFORM),
+    outputPorts: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1,
+      'x-messages': {
+        minItems: 'must list exactly one output port',
+        maxItems: 'only one output port per product is supported for now; keep one and move the others to their own products',
+      },
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'topic', 'schema'],
+        properties: {
+          name: kebabName('metrics and logs'),
+          topic,
+          key: { type: 'string', minLength: 1 },
+          schema: relativeFile('schemas/orders-enriched.avsc'),
+          compatibility: { enum: [...COMPATIBILITIES] },
+          classification: {
+            type: 'object',
+            additionalProperties: { enum: [...CLASSIFICATIONS] },
+          },
+        },
+      },
+    },
+    deadLetter: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['topic'],
+      properties: { topic },
+    },
+    quality: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'property'],
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          port: { type: 'string', minLength: 1 },
+          property,
+          ...operatorProperties,
+          onFailure: { enum: [...ON_RULE_FAILURE] },
+        },
+      },
+    },
+    slaProperties: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['property', 'value'],
+        properties: {
+          property: { enum: [...SLA_PROPERTIES] },
+          value: { type: 'number', exclusiveMinimum: 0 },
+          unit: { type: 'string', minLength: 1 },
+          objective: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            maximum: 100,
+            'x-messages': {
+              exclusiveMinimum: 'must be a percentage: greater than 0 and at most 100, e.g. 99.5',
+              maximum: 'must be a percentage: greater than 0 and at most 100, e.g. 99.5',
+            },
+          },
+        },
+      },
+    },
+  },
+};

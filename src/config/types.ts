@@ -1,0 +1,113 @@
+/** The compiled, frozen form of `product.yaml` (see docs/descriptor.md). */
+
+export type ProductStatus = 'draft' | 'active' | 'deprecated' | 'retired';
+export type OnInvalid = 'dlq' | 'drop' | 'fail';
+export type OnRuleFailure = 'dlq' | 'drop' | 'warn';
+export type Compatibility =
+  | 'BACKWARD'
+  | 'BACKWARD_TRANSITIVE'
+  | 'FORWARD'
+  | 'FORWARD_TRANSITIVE'
+  | 'FULL'
+  | 'FULL_TRANSITIVE'
+  | 'NONE';
+
+/** An Avro schema as parsed JSON (what avsc's Type.forSchema takes). */
+export type AvroSchema = Record<string, unknown> | unknown[] | string;
+
+/**
+ * A check on one property of an event. Operators borrow ODCS quality names.
+ * `property` is a dotted path into the record (`customer.email`).
+ */
+export type RuleCheck =
+  | { op: 'mustBe'; value: unknown }
+  | { op: 'mustNotBe'; value: unknown }
+  | { op: 'mustBeGreaterThan'; value: number }
+  | { op: 'mustBeGreaterOrEqualTo'; value: number }
+  | { op: 'mustBeLessThan'; value: number }
+  | { op: 'mustBeLessOrEqualTo'; value: number }
+  | { op: 'mustBeBetween'; value: [number, number] }
+  | { op: 'mustNotBeNull'; value: true }
+  | { op: 'mustMatch'; value: string }
+  | { op: 'mustBeOneOf'; value: unknown[] };
+
+export type RuleOperator = RuleCheck['op'];
+
+/** Part of the input contract: a violation means the producer broke the contract (reason `contract`). */
+export interface ContractConstraint {
+  readonly name: string;
+  readonly property: string;
+  readonly check: RuleCheck;
+}
+
+/** A per-event quality rule on an input port (reason `quality` when it dead-letters). */
+export interface QualityRule {
+  readonly name: string;
+  /** Input port the rule applies to. */
+  readonly port: string;
+  readonly property: string;
+  readonly check: RuleCheck;
+  readonly onFailure: OnRuleFailure;
+}
+
+export interface InputPort {
+  readonly name: string;
+  readonly topic: string;
+  readonly contract: {
+    /** Registry subject of the upstream contract, e.g. `raw.orders-value`. */
+    readonly subject: string;
+    /** Absolute path of the reader schema file. */
+    readonly schemaFile: string;
+    /** The reader schema: every writer schema is resolved to it. */
+    readonly schema: AvroSchema;
+    readonly constraints: readonly ContractConstraint[];
+  };
+  readonly onInvalid: OnInvalid;
+}
+
+export interface OutputPort {
+  readonly name: string;
+  readonly topic: string;
+  /** TopicNameStrategy: `<topic>-value`. */
+  readonly subject: string;
+  /** Field of the output record used as the Kafka key; absent: the input key is kept. */
+  readonly key?: string;
+  readonly schemaFile: string;
+  readonly schema: AvroSchema;
+  readonly compatibility: Compatibility;
+  /** Field path -> classification, e.g. `{ customer_email: 'pii' }`. Classified fields are never logged. */
+  readonly classification: Readonly<Record<string, string>>;
+}
+
+export interface SlaProperty {
+  readonly property: 'latency' | 'freshness' | 'completeness' | 'errorRate';
+  readonly value: number;
+  readonly unit?: string;
+  readonly objective?: number;
+}
+
+export interface ProductDescriptor {
+  /** Absolute folder of the product. */
+  readonly dir: string;
+  /** Absolute path of product.yaml. */
+  readonly file: string;
+  readonly id: string;
+  readonly name: string;
+  readonly domain: string;
+  readonly version: string;
+  /** Major of `version`: the suffix of every output topic and of the consumer group. */
+  readonly major: number;
+  readonly status: ProductStatus;
+  readonly description: { readonly purpose?: string; readonly usage?: string; readonly limitations?: string };
+  readonly team: { readonly name: string; readonly members: readonly { readonly username: string; readonly role: string }[] };
+  readonly support: readonly { readonly channel?: string; readonly url?: string }[];
+  readonly inputPorts: readonly InputPort[];
+  /** Absolute path of the transform module. */
+  readonly transformFile: string;
+  readonly outputPorts: readonly OutputPort[];
+  readonly deadLetter: { readonly topic: string };
+  readonly quality: readonly QualityRule[];
+  readonly slaProperties: readonly SlaProperty[];
+  /** Consumer group of this product's workers: `dataprod.<id>.v<major>`. */
+  readonly consumerGroup: string;
+}

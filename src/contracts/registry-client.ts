@@ -1,0 +1,149 @@
+import { DataprodError } from '../errors.js';
+import type { AvroSchema, Compatibility } from '../config/types.js';
+
+export interface RegistryClientOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  /** Per request. */
+  timeoutMs?: number;
+}
+
+export interface RegisteredSchema {
+  id: number;
+  version: number;
+  schema: AvroSchema;
+}
+
+/**
+ * The few Confluent Schema Registry endpoints dataprod uses, over fetch. Failures are classified:
+ * unreachable or 5xx → REGISTRY_UNAVAILABLE (retriable: pause and try again, never dead-letter);
+ * 409 → SCHEMA_INCOMPATIBLE with the registry's reason; other 4xx → REGISTRY_REJECTED.
+ */
+export class RegistryClient {
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+
+  constructor(options: RegistryClientOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.headers = { Accept: 'application/vnd.schemaregistry.v1+json, application/json' };
+    if (options.username !== undefined) {
+      const token = Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64');
+      this.headers.Authorization = `Basic ${token}`;
+    }
+  }
+
+  get url(): string {
+    return this.base;
+  }
+
+  /** The schema with this id, or undefined when the registry does not know the id. */
+  async schemaById(id: number): Promise<AvroSchema | undefined> {
+    const res = await this.request('GET', `/schemas/ids/${id}`, undefined, [404]);
+    if (res.status === 404) return undefined;
+    const body = res.body as { schema: string; schemaType?: string };
+    if (body.schemaType !== undefined && body.schemaType !== 'AVRO') {
+      throw new DataprodError('REGISTRY_REJECTED', `schema id ${id} is ${body.schemaType}, not AVRO`);
+    }
+    return JSON.parse(body.schema) as AvroSchema;
+  }
+
+  /** The id of this exact schema under the subject, or undefined when it is not registered there. */
+  async lookup(subject: string, schema: AvroSchema): Promise<RegisteredSchema | undefined> {
+    const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}`, { schema: JSON.stringify(schema) }, [404]);
+    if (res.status === 404) return undefined;
+    const body = res.body as { id: number; version: number };
+    return { id: body.id, version: body.version, schema };
+  }
+
+  async latest(subject: string): Promise<RegisteredSchema | undefined> {
+    const res = await this.request('GET', `/subjects/${encodeURIComponent(subject)}/versions/latest`, undefined, [404]);
+    if (res.status === 404) return undefined;
+    const body = res.body as { id: number; version: number; schema: string };
+    return { id: body.id, version: body.version, schema: JSON.parse(body.schema) as AvroSchema };
+  }
+
+  /** Registers (idempotent for an identical schema); throws SCHEMA_INCOMPATIBLE with the registry's reason. */
+  async register(subject: string, schema: AvroSchema): Promise<number> {
+    const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema: JSON.stringify(schema) });
+    return (res.body as { id: number }).id;
+  }
+
+  /** The reasons the schema is incompatible with the subject's registered versions; empty when compatible. */
+  async incompatibilities(subject: string, schema: AvroSchema): Promise<string[]> {
+    const res = await this.request(
+      'POST',
+      `/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest?verbose=true`,
+      { schema: JSON.stringify(schema) },
+      [404],
+    );
+    if (res.status === 404) return []; // no version yet: anything is compatible
+    const body = res.body as { is_compatible: boolean; messages?: string[] };
+    if (body.is_compatible) return [];
+    return body.messages?.length ? body.messages : ['the registry reports the schema as incompatible (no reason given)'];
+  }
+
+  async setCompatibility(subject: string, level: Compatibility): Promise<void> {
+    await this.request('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+  }
+
+  async compatibility(subject: string): Promise<Compatibility | undefined> {
+    const res = await this.request('GET', `/config/${encodeURIComponent(subject)}`, undefined, [404]);
+    if (res.status === 404) return undefined;
+    const body = res.body as { compatibilityLevel?: Compatibility; compatibility?: Compatibility };
+    return body.compatibilityLevel ?? body.compatibility;
+  }
+
+  /** True when the registry answers at all (for readiness). */
+  async reachable(): Promise<boolean> {
+    try {
+      await this.request('GET', '/subjects');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    allowed: number[] = [],
+  ): Promise<{ status: number; body: unknown }> {
+    const what = `schema registry ${method} ${path}`;
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, {
+        method,
+        headers: body === undefined ? this.headers : { ...this.headers, 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new DataprodError('REGISTRY_UNAVAILABLE', `${what}: registry unreachable at ${this.base} (${cause})`, {
+        retriable: true,
+        cause: err,
+      });
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text for the error message
+    }
+    if (res.ok || allowed.includes(res.status)) return { status: res.status, body: parsed };
+    const message = (parsed as { message?: string } | undefined)?.message ?? String(text).slice(0, 300);
+    if (res.status >= 500 || res.status === 408 || res.status === 429) {
+      throw new DataprodError('REGISTRY_UNAVAILABLE', `${what}: HTTP ${res.status} ${message}`, { retriable: true });
+    }
+    if (res.status === 409) throw new DataprodError('SCHEMA_INCOMPATIBLE', `${what}: ${message}`);
+    if (res.status === 401 || res.status === 403) {
+      throw new DataprodError('REGISTRY_REJECTED', `${what}: HTTP ${res.status} (check the registry credentials: --registry-user / SCHEMA_REGISTRY_USER)`);
+    }
+    throw new DataprodError('REGISTRY_REJECTED', `${what}: HTTP ${res.status} ${message}`);
+  }
+}

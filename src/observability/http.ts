@@ -1,0 +1,80 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface HealthReport {
+  /** false: /healthz answers 503 (a halted or failed product, a worker that is shutting down). */
+  alive: boolean;
+  /** false: /readyz answers 503 (not every product has joined its group, or the registry is unreachable). */
+  ready: boolean;
+  details: unknown;
+}
+
+export interface ControlServerOptions {
+  host: string;
+  port: number;
+  metrics: Registry;
+  health: () => HealthReport;
+  readiness: () => Promise<HealthReport>;
+  catalogue: () => unknown;
+}
+
+/** The worker's one HTTP server: /metrics, /healthz, /readyz, /products. */
+export class ControlServer {
+  private server: Server | undefined;
+
+  constructor(private readonly options: ControlServerOptions) {}
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null | undefined;
+    if (!address) return '';
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  }
+
+  async start(): Promise<void> {
+    const { options } = this;
+    this.server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      const json = (status: number, body: unknown) => {
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(body, null, 2));
+      };
+      const handle = async () => {
+        if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'GET only' });
+        switch (path) {
+          case '/metrics': {
+            const text = await options.metrics.metrics();
+            res.writeHead(200, { 'Content-Type': options.metrics.contentType });
+            return res.end(text);
+          }
+          case '/healthz': {
+            const report = options.health();
+            return json(report.alive ? 200 : 503, report);
+          }
+          case '/readyz': {
+            const report = await options.readiness();
+            return json(report.ready ? 200 : 503, report);
+          }
+          case '/products':
+            return json(200, options.catalogue());
+          default:
+            return json(404, { error: `no route ${path}`, routes: ['/metrics', '/healthz', '/readyz', '/products'] });
+        }
+      };
+      handle().catch((err: Error) => json(500, { error: err.message }));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(options.port, options.host, () => resolve());
+    });
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections?.();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

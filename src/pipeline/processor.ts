@@ -1,0 +1,259 @@
+import avsc from 'avsc';
+import type { InputPort, OutputPort, ProductDescriptor } from '../config/types.js';
+import type { SchemaCache } from '../contracts/schema-cache.js';
+import { frame, parseFrame } from '../contracts/wire.js';
+import type { Transform, TransformContext } from '../transform.js';
+import { compileRule, type CompiledCheck } from './rules.js';
+
+/** The closed list of dead-letter reasons (the `dataprod.error.reason` header and metric label). */
+export const DLQ_REASONS = [
+  'not-avro',
+  'truncated-frame',
+  'tombstone',
+  'unknown-schema-id',
+  'incompatible-writer-schema',
+  'avro-decode',
+  'contract',
+  'quality',
+  'transform',
+  'output-schema',
+  'too-large',
+] as const;
+export type DlqReason = (typeof DLQ_REASONS)[number];
+
+export const STAGES = ['decode', 'contract', 'quality', 'transform', 'encode'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** A data error: codes and positions only. `detail` may quote data and never leaves `dataprod test`. */
+export interface DataError {
+  reason: DlqReason;
+  stage: Stage;
+  field?: string;
+  rule?: string;
+  schemaId?: number;
+  detail?: string;
+}
+
+export interface SourceRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Broker timestamp, ms since the epoch, as kafkajs gives it. */
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
+
+export interface OutputRecord {
+  key: Buffer | string | null;
+  /** Confluent-framed Avro. */
+  value: Buffer;
+  /** The output as the transform returned it, for `dataprod test`. */
+  event: unknown;
+}
+
+export type Outcome =
+  | { kind: 'publish'; outputs: OutputRecord[]; warnings: string[] }
+  /** Filtered by the transform (null or []), by a rule with onFailure drop, or invalid input with onInvalid drop. */
+  | { kind: 'filtered'; by: 'transform' | 'rule' | 'invalid'; error?: DataError }
+  | { kind: 'dead-letter'; error: DataError }
+  /** Invalid input on a port with onInvalid: fail. */
+  | { kind: 'fail'; error: DataError }
+  /** The writer schema is not cached yet: fetch it (SchemaCache.fetch) and process again. */
+  | { kind: 'needs-schema'; schemaId: number };
+
+export interface ProcessorOptions {
+  /** Registered id of the output port's schema, written into every output frame. */
+  outputSchemaId: number;
+  /** Outputs larger than this are dead-lettered as `too-large` instead of failing the produce. */
+  maxOutputBytes: number;
+}
+
+interface PortRuntime {
+  port: InputPort;
+  contract: CompiledCheck[];
+  quality: { check: CompiledCheck; onFailure: 'dlq' | 'drop' | 'warn' }[];
+}
+
+/**
+ * The per-record path of one product: decode → contract → quality → transform → output schema
+ * → encode. Synchronous: every outcome is decided here, the worker only does the I/O.
+ */
+export class ProductProcessor {
+  private readonly ports = new Map<string, PortRuntime>();
+  private readonly output: OutputPort;
+  private readonly outputType: avsc.Type;
+  private readonly outputKey: ((value: unknown) => unknown) | undefined;
+
+  constructor(
+    readonly product: ProductDescriptor,
+    private readonly transform: Transform,
+    private readonly schemas: SchemaCache,
+    private readonly options: ProcessorOptions,
+  ) {
+    for (const port of product.inputPorts) {
+      this.ports.set(port.topic, {
+        port,
+        contract: port.contract.constraints.map(compileRule),
+        quality: product.quality
+          .filter((rule) => rule.port === port.name)
+          .map((rule) => ({ check: compileRule(rule), onFailure: rule.onFailure })),
+      });
+    }
+    this.output = product.outputPorts[0]!;
+    this.outputType = avsc.Type.forSchema(this.output.schema as avsc.Schema);
+    const keyField = this.output.key;
+    this.outputKey = keyField === undefined ? undefined : (value) => (value as Record<string, unknown>)[keyField];
+  }
+
+  /** Input topic -> port name. */
+  portOf(topic: string): string | undefined {
+    return this.ports.get(topic)?.port.name;
+  }
+
+  /** The schema id in a record's frame, when it has one (to warm the cache per batch). */
+  static schemaIdOf(value: Buffer | null): number | undefined {
+    const parsed = parseFrame(value);
+    return parsed.ok ? parsed.schemaId : undefined;
+  }
+
+  process(record: SourceRecord): Outcome {
+    const runtime = this.ports.get(record.topic);
+    if (!runtime) throw new Error(`record from ${record.topic}, which is no input port of ${this.product.id}`);
+    const { port } = runtime;
+
+    const parsed = parseFrame(record.value);
+    if (!parsed.ok) return this.invalid(port, { reason: parsed.reason, stage: 'decode' });
+    const resolution = this.schemas.resolve(port.name, parsed.schemaId);
+    if (!resolution) return { kind: 'needs-schema', schemaId: parsed.schemaId };
+    if (resolution.kind !== 'ready') {
+      return this.invalid(port, { reason: resolution.kind, stage: 'decode', schemaId: parsed.schemaId });
+    }
+    let event: unknown;
+    try {
+      event = resolution.read(parsed.body);
+    } catch (err) {
+      return this.invalid(port, { reason: 'avro-decode', stage: 'decode', schemaId: parsed.schemaId, detail: (err as Error).message });
+    }
+
+    for (const check of runtime.contract) {
+      if (!check.passes(event)) {
+        return this.invalid(port, {
+          reason: 'contract',
+          stage: 'contract',
+          rule: check.name,
+          field: check.property,
+          schemaId: parsed.schemaId,
+        });
+      }
+    }
+
+    const warnings: string[] = [];
+    for (const { check, onFailure } of runtime.quality) {
+      if (check.passes(event)) continue;
+      const error: DataError = { reason: 'quality', stage: 'quality', rule: check.name, field: check.property, schemaId: parsed.schemaId };
+      if (onFailure === 'dlq') return { kind: 'dead-letter', error };
+      if (onFailure === 'drop') return { kind: 'filtered', by: 'rule', error };
+      warnings.push(check.name);
+    }
+
+    let result: unknown;
+    try {
+      result = this.transform.fn(event, new RecordContext(port.name, record));
+    } catch (err) {
+      return {
+        kind: 'dead-letter',
+        error: { reason: 'transform', stage: 'transform', schemaId: parsed.schemaId, detail: errorText(err) },
+      };
+    }
+    if (result instanceof Promise) {
+      // A bug in the product, not bad data, but the event must not vanish: dead-letter it loudly.
+      result.catch(() => undefined);
+      return {
+        kind: 'dead-letter',
+        error: { reason: 'transform', stage: 'transform', detail: 'the transform returned a Promise; it must be synchronous' },
+      };
+    }
+    if (result === null || result === undefined) return { kind: 'filtered', by: 'transform' };
+    const events = Array.isArray(result) ? result : [result];
+    if (events.length === 0) return { kind: 'filtered', by: 'transform' };
+
+    const outputs: OutputRecord[] = [];
+    for (const out of events) {
+      let invalidPath: string | undefined;
+      const valid = this.outputType.isValid(out, {
+        errorHook: (path) => {
+          invalidPath ??= path.join('.') || '(root)';
+        },
+      });
+      if (!valid) {
+        return {
+          kind: 'dead-letter',
+          error: { reason: 'output-schema', stage: 'encode', field: invalidPath, detail: `output does not match ${this.output.schemaFile}` },
+        };
+      }
+      const value = frame(this.options.outputSchemaId, this.outputType.toBuffer(out));
+      if (value.length > this.options.maxOutputBytes) {
+        return {
+          kind: 'dead-letter',
+          error: { reason: 'too-large', stage: 'encode', detail: `${value.length} bytes > ${this.options.maxOutputBytes}` },
+        };
+      }
+      const key = this.outputKey ? this.outputKey(out) : record.key;
+      outputs.push({ key: key === null || key === undefined ? null : Buffer.isBuffer(key) ? key : String(key), value, event: out });
+    }
+    return { kind: 'publish', outputs, warnings };
+  }
+
+  private invalid(port: InputPort, error: DataError): Outcome {
+    if (port.onInvalid === 'drop') return { kind: 'filtered', by: 'invalid', error };
+    if (port.onInvalid === 'fail') return { kind: 'fail', error };
+    return { kind: 'dead-letter', error };
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/** Built per record; headers and key are decoded only if the transform reads them. */
+class RecordContext implements TransformContext {
+  private decodedHeaders: Record<string, string> | undefined;
+
+  constructor(
+    readonly port: string,
+    private readonly record: SourceRecord,
+  ) {}
+
+  get key(): string | null {
+    return this.record.key === null ? null : this.record.key.toString('utf8');
+  }
+
+  get headers(): Readonly<Record<string, string>> {
+    if (!this.decodedHeaders) {
+      this.decodedHeaders = {};
+      for (const [name, value] of Object.entries(this.record.headers ?? {})) {
+        const first = Array.isArray(value) ? value[0] : value;
+        if (first !== undefined) this.decodedHeaders[name] = first.toString();
+      }
+    }
+    return this.decodedHeaders;
+  }
+
+  get topic(): string {
+    return this.record.topic;
+  }
+
+  get partition(): number {
+    return this.record.partition;
+  }
+
+  get offset(): string {
+    return this.record.offset;
+  }
+
+  get timestamp(): number {
+    return Number(this.record.timestamp);
+  }
+}

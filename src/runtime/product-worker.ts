@@ -1,0 +1,387 @@
+import type { Logger } from 'pino';
+import type { RuntimeConfig } from '../config/runtime.js';
+import type { ProductDescriptor } from '../config/types.js';
+import { registerOutputSchema } from '../contracts/register.js';
+import type { RegistryClient } from '../contracts/registry-client.js';
+import { SchemaCache } from '../contracts/schema-cache.js';
+import { DataprodError } from '../errors.js';
+import type { Admin, Consumer, EachBatchPayload, KafkaClient as Kafka, Message, Producer } from '../kafka/client.js';
+import type { Metrics } from '../observability/metrics.js';
+import { deadLetterMessage } from '../pipeline/dead-letter.js';
+import { ProductProcessor, type DataError, type DlqReason } from '../pipeline/processor.js';
+import type { Transform } from '../transform.js';
+import { DlqBreaker } from './dlq-breaker.js';
+import { DATAPROD_VERSION } from '../version.js';
+
+export type ProductState = 'starting' | 'running' | 'backing-off' | 'halted' | 'draining' | 'stopped' | 'failed';
+
+export interface ProductWorkerDeps {
+  kafka: Kafka;
+  producer: Producer;
+  admin: Admin;
+  registry: RegistryClient;
+  config: Readonly<RuntimeConfig>;
+  metrics: Metrics;
+  logger: Logger;
+  /** Called once when the product cannot go on (onInvalid: fail, restarts exhausted). */
+  onFatal: (error: Error) => void;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * One product: its own consumer group, the processor, and the I/O around it. Per batch (one
+ * partition): at most one await to warm the schema cache, one produce of every output and
+ * dead-letter record, then one commit, so offsets never run ahead of acknowledged writes.
+ */
+export class ProductWorker {
+  private stateValue: ProductState = 'starting';
+  private consumer: Consumer | undefined;
+  private processor: ProductProcessor | undefined;
+  private schemas: SchemaCache | undefined;
+  private outputSchemaId = 0;
+  private readonly backoffAttempts = new Map<string, number>();
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private readonly breaker: DlqBreaker;
+  private readonly log: Logger;
+  private restarts = 0;
+  private stateReason = '';
+
+  constructor(
+    readonly product: ProductDescriptor,
+    private readonly transform: Transform,
+    private readonly deps: ProductWorkerDeps,
+  ) {
+    this.log = deps.logger.child({ product: product.id });
+    this.breaker = new DlqBreaker(deps.config.dlqHalt);
+  }
+
+  get state(): ProductState {
+    return this.stateValue;
+  }
+
+  /** Why the product is halted, failed or backing off; empty otherwise. */
+  get reason(): string {
+    return this.stateReason;
+  }
+
+  get schemaIds(): { output: number } {
+    return { output: this.outputSchemaId };
+  }
+
+  async start(): Promise<void> {
+    const { product, deps } = this;
+    if (product.status === 'deprecated') {
+      this.log.warn({ status: product.status }, 'product is deprecated: consumers should move to its successor');
+    }
+    await this.checkInputTopics();
+    if (deps.config.createTopics) await this.ensureTopics();
+
+    const registered = await this.ensureOutputSchema();
+    this.outputSchemaId = registered;
+    await this.checkContracts();
+
+    this.schemas = new SchemaCache(deps.registry, new Map(product.inputPorts.map((p) => [p.name, p.contract.schema])));
+    this.processor = new ProductProcessor(product, this.transform, this.schemas, {
+      outputSchemaId: this.outputSchemaId,
+      maxOutputBytes: deps.config.maxOutputBytes,
+    });
+
+    const consumer = deps.kafka.consumer({
+      groupId: product.consumerGroup,
+      allowAutoTopicCreation: false,
+      retry: {
+        retries: 5,
+        restartOnFailure: async (error) => {
+          this.restarts += 1;
+          const again = this.restarts <= deps.config.maxRestarts;
+          this.log.error(
+            { err: { name: error.name, message: error.message }, restart: this.restarts, maxRestarts: deps.config.maxRestarts },
+            again ? 'consumer failed; restarting from the last committed offsets' : 'consumer failed too often; giving up',
+          );
+          return again;
+        },
+      },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      deps.metrics.rebalances.inc({ product: product.id });
+      this.log.info({ memberId: event.payload.memberId, assignment: event.payload.memberAssignment }, 'joined the consumer group');
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) {
+        this.setState('failed', `consumer crashed: ${event.payload.error.message}`);
+        deps.onFatal(new DataprodError('BROKER_UNAVAILABLE', `${product.id}: ${this.stateReason}`, { cause: event.payload.error }));
+      }
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: product.inputPorts.map((p) => p.topic), fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    this.setState('running');
+    deps.metrics.buildInfo.set({ version: DATAPROD_VERSION, product: product.id, product_version: product.version }, 1);
+  }
+
+  /** Stops fetching, lets the batch in flight finish (its writes acked and committed), leaves the group. */
+  async stop(): Promise<void> {
+    for (const timer of this.resumeTimers) clearTimeout(timer);
+    this.resumeTimers.clear();
+    if (this.stateValue !== 'failed') this.setState('draining');
+    try {
+      await this.consumer?.disconnect();
+    } finally {
+      if (this.stateValue !== 'failed') this.setState('stopped');
+    }
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition, messages } = batch;
+    if (messages.length === 0 || !isRunning() || isStale()) return;
+    if (this.stateValue === 'halted' || this.stateValue === 'failed') {
+      this.rewind(topic, partition, messages[0]!.offset);
+      return;
+    }
+    const processor = this.processor!;
+    const schemas = this.schemas!;
+    const product = this.product;
+    const port = processor.portOf(topic)!;
+
+    // The only await before the produce: fetch writer schemas this batch needs and we lack.
+    const ids = new Set<number>();
+    for (const m of messages) {
+      const id = ProductProcessor.schemaIdOf(m.value);
+      if (id !== undefined) ids.add(id);
+    }
+    if (schemas.missing(ids).length > 0) {
+      try {
+        await schemas.fetch(ids);
+      } catch (err) {
+        this.backOff(topic, partition, messages[0]!.offset, err as Error);
+        return;
+      }
+    }
+
+    const outputs: Message[] = [];
+    const deadLetters: Message[] = [];
+    const dlqReasons = new Map<DlqReason, number>();
+    const invalidReasons = new Map<DlqReason, number>();
+    const errorStages = new Map<string, number>();
+    let filtered = 0;
+    let processed = 0;
+    let failure: { error: DataError; offset: string } | undefined;
+    let needsSchemaAt: string | undefined;
+
+    for (const message of messages) {
+      const record = {
+        topic,
+        partition,
+        offset: message.offset,
+        timestamp: message.timestamp,
+        key: message.key,
+        value: message.value,
+        headers: message.headers,
+      };
+      const outcome = processor.process(record);
+      if (outcome.kind === 'needs-schema') {
+        needsSchemaAt = message.offset;
+        break;
+      }
+      if (outcome.kind === 'fail') {
+        failure = { error: outcome.error, offset: message.offset };
+        break;
+      }
+      processed += 1;
+      switch (outcome.kind) {
+        case 'publish':
+          for (const out of outcome.outputs) outputs.push({ key: out.key, value: out.value });
+          break;
+        case 'filtered':
+          filtered += 1;
+          if (outcome.error) bump(invalidReasons, outcome.error.reason);
+          break;
+        case 'dead-letter': {
+          const { error } = outcome;
+          deadLetters.push(deadLetterMessage(record, error, product) as Message);
+          bump(dlqReasons, error.reason);
+          if (isInputError(error.reason)) bump(invalidReasons, error.reason);
+          else bump(errorStages, error.stage);
+          break;
+        }
+      }
+    }
+
+    if (processed > 0 && this.breaker.record(processed, deadLetters.length)) {
+      this.halt(topic, partition, messages[0]!.offset);
+      return;
+    }
+
+    if (outputs.length > 0 || deadLetters.length > 0) {
+      const topicMessages = [];
+      if (outputs.length > 0) topicMessages.push({ topic: product.outputPorts[0]!.topic, messages: outputs });
+      if (deadLetters.length > 0) topicMessages.push({ topic: product.deadLetter.topic, messages: deadLetters });
+      try {
+        await this.deps.producer.sendBatch({ topicMessages, acks: -1 });
+      } catch (err) {
+        this.deps.metrics.processingErrors.inc({ product: product.id, stage: 'produce' });
+        if (deadLetters.length > 0) this.deps.metrics.dlqPublishErrors.inc({ product: product.id });
+        // Nothing committed: the restarted consumer reads this batch again from the last commit.
+        throw err;
+      }
+    }
+
+    if (processed > 0) {
+      const last = messages[processed - 1]!.offset;
+      await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+      resolveOffset(last);
+    }
+    this.backoffAttempts.delete(`${topic}:${partition}`);
+
+    const metrics = this.deps.metrics;
+    const id = product.id;
+    metrics.consumed.inc({ product: id, topic }, processed);
+    if (outputs.length > 0) metrics.published.inc({ product: id, topic: product.outputPorts[0]!.topic }, outputs.length);
+    if (filtered > 0) metrics.filtered.inc({ product: id }, filtered);
+    for (const [reason, n] of dlqReasons) metrics.deadLettered.inc({ product: id, reason }, n);
+    for (const [reason, n] of invalidReasons) metrics.invalid.inc({ product: id, reason }, n);
+    for (const [stage, n] of errorStages) metrics.processingErrors.inc({ product: id, stage }, n);
+    if (dlqReasons.size > 0) {
+      this.log.warn({ topic, partition, port, deadLettered: Object.fromEntries(dlqReasons) }, 'records dead-lettered');
+    }
+
+    if (needsSchemaAt !== undefined) {
+      // An id expired from the unknown-id cache mid-batch: pick the rest up on the next fetch.
+      this.rewind(topic, partition, needsSchemaAt);
+    } else if (failure) {
+      this.rewind(topic, partition, failure.offset);
+      this.pauseAll();
+      const { error } = failure;
+      this.setState('failed', `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${failure.offset}`);
+      this.log.error({ topic, partition, offset: failure.offset, reason: error.reason, rule: error.rule, field: error.field }, this.stateReason);
+      this.deps.onFatal(new DataprodError('PRODUCT_HALTED', `${product.id}: ${this.stateReason}`));
+    }
+    await heartbeat();
+  }
+
+  /** Registry unreachable: no dead-letter, no commit; pause this partition and retry later. */
+  private backOff(topic: string, partition: number, offset: string, err: Error): void {
+    const key = `${topic}:${partition}`;
+    const attempt = (this.backoffAttempts.get(key) ?? 0) + 1;
+    this.backoffAttempts.set(key, attempt);
+    const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** (attempt - 1));
+    this.deps.metrics.processingErrors.inc({ product: this.product.id, stage: 'registry' });
+    this.setState('backing-off', err.message);
+    this.log.warn({ topic, partition, offset, attempt, retryInMs: delay, err: { code: (err as DataprodError).code, message: err.message } }, 'schema registry unavailable; partition paused');
+    const consumer = this.consumer!;
+    consumer.pause([{ topic, partitions: [partition] }]);
+    this.rewind(topic, partition, offset);
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(timer);
+      if (this.stateValue === 'backing-off') this.setState('running');
+      if (this.stateValue === 'running') consumer.resume([{ topic, partitions: [partition] }]);
+    }, delay);
+    this.resumeTimers.add(timer);
+  }
+
+  /** Too many dead letters: a bug is not data. Stop here, commit nothing more, report unhealthy. */
+  private halt(topic: string, partition: number, offset: string): void {
+    const { ratio, windowMs } = this.deps.config.dlqHalt;
+    this.setState(
+      'halted',
+      `more than ${Math.round(ratio * 100)}% of records dead-lettered within ${windowMs / 1000} s; halted instead of dead-lettering everything`,
+    );
+    this.log.error({ topic, partition, offset, window: this.breaker.snapshot() }, this.stateReason);
+    this.pauseAll();
+    this.rewind(topic, partition, offset);
+  }
+
+  private pauseAll(): void {
+    this.consumer?.pause(this.product.inputPorts.map((p) => ({ topic: p.topic })));
+  }
+
+  private rewind(topic: string, partition: number, offset: string): void {
+    this.consumer?.seek({ topic, partition, offset });
+  }
+
+  private setState(state: ProductState, reason = ''): void {
+    const metrics = this.deps.metrics;
+    metrics.productUp.set({ product: this.product.id, state: this.stateValue }, 0);
+    this.stateValue = state;
+    this.stateReason = reason;
+    metrics.productUp.set({ product: this.product.id, state }, 1);
+  }
+
+  private async checkInputTopics(): Promise<void> {
+    const existing = new Set(await this.deps.admin.listTopics());
+    const missing = this.product.inputPorts.filter((p) => !existing.has(p.topic));
+    if (missing.length > 0) {
+      throw new DataprodError(
+        'CONFIG_INVALID',
+        `${this.product.id}: input topic${missing.length > 1 ? 's' : ''} ${missing.map((p) => p.topic).join(', ')} ` +
+          `do${missing.length > 1 ? '' : 'es'} not exist on the cluster (inputPorts ${missing.map((p) => p.name).join(', ')}); create ${missing.length > 1 ? 'them' : 'it'} or fix the topic name`,
+        { retriable: true },
+      );
+    }
+  }
+
+  /** Output and dead-letter topics with as many partitions as the widest input topic. */
+  private async ensureTopics(): Promise<void> {
+    const { admin } = this.deps;
+    const existing = new Set(await admin.listTopics());
+    const wanted = [this.product.outputPorts[0]!.topic, this.product.deadLetter.topic].filter((t) => !existing.has(t));
+    if (wanted.length === 0) return;
+    const metadata = await admin.fetchTopicMetadata({ topics: this.product.inputPorts.map((p) => p.topic) });
+    const partitions = Math.max(1, ...metadata.topics.map((t) => t.partitions.length));
+    await admin.createTopics({ waitForLeaders: true, topics: wanted.map((topic) => ({ topic, numPartitions: partitions })) });
+    this.log.info({ topics: wanted, partitions }, 'created topics');
+  }
+
+  private async ensureOutputSchema(): Promise<number> {
+    const port = this.product.outputPorts[0]!;
+    const { registry, config } = this.deps;
+    if (!config.autoRegister) {
+      const found = await registry.lookup(port.subject, port.schema);
+      if (!found) {
+        throw new DataprodError(
+          'CONFIG_INVALID',
+          `${this.product.id}: ${port.schemaFile} is not registered under ${port.subject}; run \`dataprod register\` or allow --auto-register`,
+        );
+      }
+      return found.id;
+    }
+    const registration = await registerOutputSchema(registry, this.product, port);
+    if (registration.created) this.log.info({ subject: registration.subject, id: registration.id }, 'registered the output schema');
+    return registration.id;
+  }
+
+  /** Warns when an input port's reader schema cannot read what upstream registered last. */
+  private async checkContracts(): Promise<void> {
+    for (const port of this.product.inputPorts) {
+      const latest = await this.deps.registry.latest(port.contract.subject);
+      if (!latest) {
+        this.log.warn({ port: port.name, subject: port.contract.subject }, 'the input contract subject is not registered yet');
+        continue;
+      }
+      const probe = new SchemaCache({ schemaById: async () => latest.schema }, new Map([[port.name, port.contract.schema]]));
+      await probe.fetch([latest.id]);
+      if (probe.resolve(port.name, latest.id)?.kind !== 'ready') {
+        this.log.error(
+          { port: port.name, subject: port.contract.subject, version: latest.version, id: latest.id },
+          'the reader schema cannot read the latest registered writer schema: its records will be dead-lettered as incompatible-writer-schema',
+        );
+      }
+    }
+  }
+}
+
+const INPUT_REASONS = new Set<DlqReason>(['not-avro', 'truncated-frame', 'tombstone', 'unknown-schema-id', 'incompatible-writer-schema', 'avro-decode', 'contract', 'quality']);
+
+function isInputError(reason: DlqReason): boolean {
+  return INPUT_REASONS.has(reason);
+}
+
+function bump<K>(map: Map<K, number>, key: K): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}

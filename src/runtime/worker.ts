@@ -1,0 +1,234 @@
+import { Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { RuntimeConfig } from '../config/runtime.js';
+import type { ProductDescriptor } from '../config/types.js';
+import { RegistryClient } from '../contracts/registry-client.js';
+import { DataprodError } from '../errors.js';
+import { createKafka, type Admin, type Producer } from '../kafka/client.js';
+import { ControlServer } from '../observability/http.js';
+import { Metrics } from '../observability/metrics.js';
+import type { Transform } from '../transform.js';
+import { DATAPROD_VERSION } from '../version.js';
+import { ProductWorker } from './product-worker.js';
+
+export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+export interface RunnableProduct {
+  descriptor: ProductDescriptor;
+  transform: Transform;
+}
+
+/**
+ * Which products run: `retired` never, `draft` only when asked, `deprecated` with a warning.
+ * Returns the runnable ones and a line per skipped one.
+ */
+export function selectRunnable(
+  products: readonly RunnableProduct[],
+  includeDraft: boolean,
+): { run: RunnableProduct[]; skipped: string[] } {
+  const run: RunnableProduct[] = [];
+  const skipped: string[] = [];
+  for (const p of products) {
+    const { status, id } = p.descriptor;
+    if (status === 'retired') skipped.push(`${id}: status retired, never runs`);
+    else if (status === 'draft' && !includeDraft) skipped.push(`${id}: status draft, runs only with --include-draft`);
+    else run.push(p);
+  }
+  return { run, skipped };
+}
+
+export interface WorkerOptions {
+  config: Readonly<RuntimeConfig>;
+  products: readonly RunnableProduct[];
+  logger: Logger;
+  /** Injected so tests can read metrics; a fresh one by default. */
+  metricsRegistry?: Registry;
+}
+
+/**
+ * One worker process: a shared idempotent producer, one consumer group per product, and the
+ * control port. close() is safe to call twice and runs every cleanup step even if one fails.
+ */
+export class Worker {
+  private stateValue: WorkerState = 'starting';
+  private readonly metrics: Metrics;
+  private readonly registryClient: RegistryClient;
+  private readonly kafka;
+  private producer: Producer | undefined;
+  private admin: Admin | undefined;
+  private readonly workers: ProductWorker[] = [];
+  private control: ControlServer | undefined;
+  private closing: Promise<void> | undefined;
+  private fatalError: Error | undefined;
+  private resolveDone!: (code: number) => void;
+  /** Resolves with the process exit code once the worker has stopped. */
+  readonly done: Promise<number> = new Promise((resolve) => (this.resolveDone = resolve));
+
+  constructor(private readonly options: WorkerOptions) {
+    this.metrics = new Metrics(options.metricsRegistry ?? new Registry(), { processMetrics: true });
+    this.registryClient = new RegistryClient(options.config.registry);
+    this.kafka = createKafka(options.config.kafka, options.logger);
+  }
+
+  get state(): WorkerState {
+    return this.stateValue;
+  }
+
+  get controlUrl(): string {
+    return this.control?.url ?? '';
+  }
+
+  get products(): readonly ProductWorker[] {
+    return this.workers;
+  }
+
+  async start(): Promise<void> {
+    const { config, logger } = this.options;
+    try {
+      this.control = new ControlServer({
+        host: config.httpHost,
+        port: config.httpPort,
+        metrics: this.metrics.registry,
+        health: () => this.health(),
+        readiness: () => this.readiness(),
+        catalogue: () => this.catalogue(),
+      });
+      await this.control.start();
+      logger.info({ url: this.control.url }, 'control port listening');
+
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
+      this.producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        // Bounded, unlike kafkajs' default for idempotent producers: a broker that stays down
+        // must surface as a failure (and a restart), not as a worker that hangs forever.
+        retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+      });
+      await this.producer.connect();
+
+      for (const { descriptor, transform } of this.options.products) {
+        const worker = new ProductWorker(descriptor, transform, {
+          kafka: this.kafka,
+          producer: this.producer,
+          admin: this.admin,
+          registry: this.registryClient,
+          config,
+          metrics: this.metrics,
+          logger,
+          onFatal: (err) => this.fail(err),
+        });
+        this.workers.push(worker);
+        await worker.start();
+        logger.info({ product: descriptor.id, version: descriptor.version, group: descriptor.consumerGroup }, 'product started');
+      }
+      this.stateValue = 'running';
+    } catch (err) {
+      this.fatalError = err as Error;
+      await this.close();
+      throw err;
+    }
+  }
+
+  /** Drains and stops everything within the grace period; safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private fail(err: Error): void {
+    if (this.fatalError) return;
+    this.fatalError = err;
+    this.options.logger.error({ err: { code: (err as DataprodError).code, message: err.message } }, 'worker failing');
+    void this.close();
+  }
+
+  private async doClose(): Promise<void> {
+    const { logger, config } = this.options;
+    if (this.stateValue !== 'failed') this.stateValue = 'draining';
+    logger.info({ graceMs: config.shutdownGraceMs }, 'stopping: finishing in-flight batches, committing, disconnecting');
+    const steps: [string, () => Promise<void> | undefined][] = [
+      ...this.workers.map((w): [string, () => Promise<void>] => [`product ${w.product.id}`, () => w.stop()]),
+      ['producer', () => this.producer?.disconnect()],
+      ['admin', () => this.admin?.disconnect()],
+      ['control port', () => this.control?.close()],
+    ];
+    let timer: NodeJS.Timeout | undefined;
+    const graceExpired = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), config.shutdownGraceMs);
+    });
+    const run = (async () => {
+      for (const [name, step] of steps) {
+        try {
+          await step();
+        } catch (err) {
+          logger.error({ step: name, err: { message: (err as Error).message } }, 'cleanup step failed');
+          this.fatalError ??= err as Error;
+        }
+      }
+    })();
+    const outcome = await Promise.race([run.then(() => 'done' as const), graceExpired]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      logger.error({ graceMs: config.shutdownGraceMs }, 'shutdown grace period expired; exiting without a clean drain');
+      this.fatalError ??= new Error('shutdown grace period expired');
+    }
+    this.stateValue = this.fatalError ? 'failed' : 'stopped';
+    logger.info({ state: this.stateValue }, 'worker stopped');
+    this.resolveDone(this.fatalError ? 1 : 0);
+  }
+
+  private health() {
+    const unhealthy = this.workers.filter((w) => w.state === 'halted' || w.state === 'failed');
+    return {
+      alive: unhealthy.length === 0 && this.stateValue !== 'failed',
+      ready: this.stateValue === 'running',
+      details: {
+        worker: this.stateValue,
+        products: Object.fromEntries(this.workers.map((w) => [w.product.id, { state: w.state, reason: w.reason || undefined }])),
+      },
+    };
+  }
+
+  private async readiness() {
+    const registryReachable = await this.registryClient.reachable();
+    const report = this.health();
+    const productsRunning = this.workers.length > 0 && this.workers.every((w) => w.state === 'running');
+    return {
+      alive: report.alive,
+      ready: report.ready && registryReachable && productsRunning,
+      details: { ...(report.details as object), registryReachable },
+    };
+  }
+
+  private catalogue() {
+    return {
+      dataprod: DATAPROD_VERSION,
+      products: this.workers.map((w) => {
+        const d = w.product;
+        return {
+          id: d.id,
+          name: d.name,
+          domain: d.domain,
+          version: d.version,
+          status: d.status,
+          state: w.state,
+          description: d.description,
+          team: d.team,
+          support: d.support,
+          consumerGroup: d.consumerGroup,
+          inputPorts: d.inputPorts.map((p) => ({ name: p.name, topic: p.topic, subject: p.contract.subject })),
+          outputPorts: d.outputPorts.map((p) => ({
+            name: p.name,
+            topic: p.topic,
+            subject: p.subject,
+            schemaId: w.schemaIds.output,
+            compatibility: p.compatibility,
+          })),
+          deadLetter: d.deadLetter,
+          slaProperties: d.slaProperties,
+        };
+      }),
+    };
+  }
+}

@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import avsc from 'avsc';
+import type { InputPort, ProductDescriptor, QualityRule } from '../../../src/config/types.js';
+import { SchemaCache, StaticSchemaSource } from '../../../src/contracts/schema-cache.js';
+import { frame } from '../../../src/contracts/wire.js';
+import { deadLetterMessage, DLQ_HEADER } from '../../../src/pipeline/dead-letter.js';
+import { ProductProcessor, type Outcome, type SourceRecord } from '../../../src/pipeline/processor.js';
+import { defineTransform, type TransformFn } from '../../../src/transform.js';
+
+const readerSchema = {
+  type: 'record',
+  name: 'Payment',
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'amount', type: 'double' },
+    { name: 'currency', type: ['null', 'string'], default: null },
+  ],
+};
+// A newer upstream version: adds a field with a default, which the reader simply skips.
+const writerV2 = { ...readerSchema, fields: [...readerSchema.fields, { name: 'channel', type: 'string', default: 'web' }] };
+// Breaks the contract: `amount` became a string.
+const incompatible = { ...readerSchema, fields: [{ name: 'id', type: 'string' }, { name: 'amount', type: 'string' }] };
+const outputSchema = {
+  type: 'record',
+  name: 'PaymentOut',
+  fields: [
+    { name: 'payment_id', type: 'string' },
+    { name: 'cents', type: 'long' },
+  ],
+};
+
+function product(overrides: { onInvalid?: InputPort['onInvalid']; quality?: QualityRule[] } = {}): ProductDescriptor {
+  return {
+    dir: '/p',
+    file: '/p/product.yaml',
+    id: 'fin.payments',
+    name: 'payments',
+    domain: 'fin',
+    version: '2.1.0',
+    major: 2,
+    status: 'active',
+    description: {},
+    team: { name: 'fin', members: [] },
+    support: [],
+    inputPorts: [
+      {
+        name: 'payments',
+        topic: 'raw.payments',
+        contract: {
+          subject: 'raw.payments-value',
+          schemaFile: '/p/schemas/in.avsc',
+          schema: readerSchema,
+          constraints: [{ name: 'currency-iso', property: 'currency', check: { op: 'mustMatch', value: '^[A-Z]{3}$' } }],
+        },
+        onInvalid: overrides.onInvalid ?? 'dlq',
+      },
+    ],
+    transformFile: '/p/transform.ts',
+    outputPorts: [
+      {
+        name: 'payments',
+        topic: 'fin.payments.v2',
+        subject: 'fin.payments.v2-value',
+        key: 'payment_id',
+        schemaFile: '/p/schemas/out.avsc',
+        schema: outputSchema,
+        compatibility: 'BACKWARD_TRANSITIVE',
+        classification: {},
+      },
+    ],
+    deadLetter: { topic: 'fin.payments.dlq' },
+    quality: overrides.quality ?? [
+      { name: 'amount-non-negative', port: 'payments', property: 'amount', check: { op: 'mustBeGreaterOrEqualTo', value: 0 }, onFailure: 'dlq' },
+    ],
+    slaProperties: [],
+    consumerGroup: 'dataprod.fin.payments.v2',
+  };
+}
+
+const toCents: TransformFn<{ id: string; amount: number }, unknown> = (event) =>
+  event.id === 'skip' ? null : { payment_id: event.id, cents: Math.round(event.amount * 100) };
+
+async function processorFor(fn: TransformFn<never, unknown> = toCents as TransformFn<never, unknown>, p = product(), maxOutputBytes = 1_000_000) {
+  const cache = new SchemaCache(
+    new StaticSchemaSource(new Map<number, unknown>([[1, readerSchema], [2, writerV2], [3, incompatible]]) as never),
+    new Map([['payments', readerSchema]]),
+  );
+  await cache.fetch([1, 2, 3, 404]);
+  return new ProductProcessor(p, defineTransform(fn), cache, { outputSchemaId: 77, maxOutputBytes });
+}
+
+function record(value: Buffer | null, key = 'k1'): SourceRecord {
+  return { topic: 'raw.payments', partition: 3, offset: '41', timestamp: '1700000000000', key: Buffer.from(key), value, headers: { trace: Buffer.from('t-1') } };
+}
+
+const encode = (schema: object, value: object, id: number) => frame(id, avsc.Type.forSchema(schema as avsc.Schema).toBuffer(value));
+const payment = (id: string, amount: number, currency: string | null = 'EUR') => encode(readerSchema, { id, amount, currency }, 1);
+
+function reasonOf(outcome: Outcome): string {
+  assert.equal(outcome.kind, 'dead-letter', `expected a dead-letter, got ${JSON.stringify(outcome)}`);
+  return (outcome as Extract<Outcome, { kind: 'dead-letter' }>).error.reason;
+}
+
+describe('ProductProcessor', () => {
+  it('publishes the transformed event, framed with the output schema id and keyed by the key field', async () => {
+    const outcome = (await processorFor()).process(record(payment('p-1', 12.34)));
+    assert.equal(outcome.kind, 'publish');
+    const [out] = (outcome as Extract<Outcome, { kind: 'publish' }>).outputs;
+    assert.equal(out!.key, 'p-1');
+    assert.equal(out!.value.readUInt32BE(1), 77);
+    assert.deepEqual({ ...(avsc.Type.forSchema(outputSchema as avsc.Schema).fromBuffer(out!.value.subarray(5)) as object) }, { payment_id: 'p-1', cents: 1234 });
+  });
+
+  it('reads a newer compatible writer schema through the reader schema', async () => {
+    const outcome = (await processorFor()).process(record(encode(writerV2, { id: 'p-2', amount: 1, currency: 'USD', channel: 'app' }, 2)));
+    assert.equal(outcome.kind, 'publish');
+  });
+
+  it('dead-letters each kind of bad input with its reason', async () => {
+    const p = await processorFor();
+    assert.equal(reasonOf(p.process(record(Buffer.from('not avro')))), 'not-avro');
+    assert.equal(reasonOf(p.process(record(Buffer.from([0, 0])))), 'truncated-frame');
+    assert.equal(reasonOf(p.process(record(null))), 'tombstone');
+    assert.equal(reasonOf(p.process(record(encode(readerSchema, { id: 'x', amount: 1, currency: null }, 404)))), 'unknown-schema-id');
+    assert.equal(reasonOf(p.process(record(encode(incompatible, { id: 'x', amount: 'lots' }, 3)))), 'incompatible-writer-schema');
+    assert.equal(reasonOf(p.process(record(frame(1, Buffer.from([0xff, 0xff, 0xff]))))), 'avro-decode');
+    assert.equal(reasonOf(p.process(record(Buffer.concat([payment('p', 1), Buffer.from([1])])))), 'avro-decode', 'trailing bytes');
+  });
+
+  it('names the rule and field of a contract or quality failure', async () => {
+    const p = await processorFor();
+    const contract = p.process(record(payment('p', 1, 'euro')));
+    assert.deepEqual((contract as Extract<Outcome, { kind: 'dead-letter' }>).error, {
+      reason: 'contract', stage: 'contract', rule: 'currency-iso', field: 'currency', schemaId: 1,
+    });
+    const quality = p.process(record(payment('p', -1)));
+    assert.deepEqual((quality as Extract<Outcome, { kind: 'dead-letter' }>).error, {
+      reason: 'quality', stage: 'quality', rule: 'amount-non-negative', field: 'amount', schemaId: 1,
+    });
+  });
+
+  it('applies onFailure drop and warn of quality rules', async () => {
+    const rule = (onFailure: 'drop' | 'warn'): QualityRule => ({ name: 'positive', port: 'payments', property: 'amount', check: { op: 'mustBeGreaterThan', value: 0 }, onFailure });
+    const dropped = (await processorFor(undefined, product({ quality: [rule('drop')] }))).process(record(payment('p', -1)));
+    assert.equal(dropped.kind, 'filtered');
+    assert.equal((dropped as Extract<Outcome, { kind: 'filtered' }>).by, 'rule');
+    const warned = (await processorFor(undefined, product({ quality: [rule('warn')] }))).process(record(payment('p', -1)));
+    assert.equal(warned.kind, 'publish');
+    assert.deepEqual((warned as Extract<Outcome, { kind: 'publish' }>).warnings, ['positive']);
+  });
+
+  it('follows onInvalid: drop filters, fail stops', async () => {
+    const dropped = (await processorFor(undefined, product({ onInvalid: 'drop' }))).process(record(Buffer.from('junk')));
+    assert.equal(dropped.kind, 'filtered');
+    assert.equal((dropped as Extract<Outcome, { kind: 'filtered' }>).error?.reason, 'not-avro');
+    const failed = (await processorFor(undefined, product({ onInvalid: 'fail' }))).process(record(Buffer.from('junk')));
+    assert.equal(failed.kind, 'fail');
+  });
+
+  it('filters on null and dead-letters a throwing, async or schema-breaking transform', async () => {
+    assert.equal((await processorFor()).process(record(payment('skip', 1))).kind, 'filtered');
+    const throwing = await processorFor(() => {
+      throw new Error('boom');
+    });
+    assert.equal(reasonOf(throwing.process(record(payment('p', 1)))), 'transform');
+    const asyncFn = await processorFor((async () => ({ payment_id: 'p', cents: 1 })) as never);
+    assert.equal(reasonOf(asyncFn.process(record(payment('p', 1)))), 'transform');
+    const bad = await processorFor(() => ({ payment_id: 'p', cents: 'many' }));
+    const outcome = bad.process(record(payment('p', 1)));
+    assert.equal(reasonOf(outcome), 'output-schema');
+    assert.equal((outcome as Extract<Outcome, { kind: 'dead-letter' }>).error.field, 'cents');
+  });
+
+  it('publishes several outputs from one event, and dead-letters outputs above the size limit', async () => {
+    const many = await processorFor(() => [{ payment_id: 'a', cents: 1 }, { payment_id: 'b', cents: 2 }]);
+    const outcome = many.process(record(payment('p', 1)));
+    assert.deepEqual((outcome as Extract<Outcome, { kind: 'publish' }>).outputs.map((o) => o.key), ['a', 'b']);
+    const big = await processorFor(() => ({ payment_id: 'x'.repeat(100), cents: 1 }), product(), 50);
+    assert.equal(reasonOf(big.process(record(payment('p', 1)))), 'too-large');
+  });
+
+  it('gives the transform its context', async () => {
+    let seen: unknown;
+    const p = await processorFor((_e, ctx) => {
+      seen = { port: ctx.port, key: ctx.key, headers: ctx.headers, topic: ctx.topic, partition: ctx.partition, offset: ctx.offset, timestamp: ctx.timestamp };
+      return null;
+    });
+    p.process(record(payment('p', 1)));
+    assert.deepEqual(seen, { port: 'payments', key: 'k1', headers: { trace: 't-1' }, topic: 'raw.payments', partition: 3, offset: '41', timestamp: 1700000000000 });
+  });
+
+  it('asks for the writer schema when it is not cached yet', async () => {
+    const cache = new SchemaCache(new StaticSchemaSource(new Map()), new Map([['payments', readerSchema]]));
+    const p = new ProductProcessor(product(), defineTransform(toCents), cache, { outputSchemaId: 1, maxOutputBytes: 1e6 });
+    assert.deepEqual(p.process(record(payment('p', 1))), { kind: 'needs-schema', schemaId: 1 });
+  });
+});
+
+describe('dead-letter records', () => {
+  it('keep the original bytes and headers and add codes and positions only', () => {
+    const value = Buffer.from('garbage');
+    const msg = deadLetterMessage(record(value), { reason: 'quality', stage: 'quality', rule: 'r', field: 'amount', schemaId: 1, detail: 'amount was -5' }, product());
+    assert.equal(msg.value, value);
+    assert.deepEqual(msg.key, Buffer.from('k1'));
+    assert.deepEqual(msg.headers.trace, Buffer.from('t-1'));
+    assert.equal(msg.headers[DLQ_HEADER.reason], 'quality');
+    assert.equal(msg.headers[DLQ_HEADER.stage], 'quality');
+    assert.equal(msg.headers[DLQ_HEADER.rule], 'r');
+    assert.equal(msg.headers[DLQ_HEADER.field], 'amount');
+    assert.equal(msg.headers[DLQ_HEADER.topic], 'raw.payments');
+    assert.equal(msg.headers[DLQ_HEADER.partition], '3');
+    assert.equal(msg.headers[DLQ_HEADER.offset], '41');
+    assert.equal(msg.headers[DLQ_HEADER.timestamp], '1700000000000');
+    assert.equal(msg.headers[DLQ_HEADER.product], 'fin.payments');
+    assert.equal(msg.headers[DLQ_HEADER.version], '2.1.0');
+    assert.equal(msg.headers[DLQ_HEADER.schemaId], '1');
+    assert.ok(!JSON.stringify(msg.headers).includes('-5'), 'the detail (which may quote data) stays out');
+  });
+});
