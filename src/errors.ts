@@ -11,8 +11,7 @@ export type ErrorCode =
   | 'REGISTRY_REJECTED'
   | 'SCHEMA_INCOMPATIBLE'
   | 'BROKER_UNAVAILABLE'
-  | 'PRODUCT_HALTED'
-  | 'CASES_FAILED';
+  | 'PRODUCT_HALTED';
 
 export class DataprodError extends Error {
   readonly code: ErrorCode;

@@ -144,13 +144,14 @@ const run: Command = {
       await worker.start();
     } catch (err) {
       logger.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'worker failed to start');
-      logger.flush();
-      return 1;
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+      process.exit(1);
     }
     logger.info({ control: worker.controlUrl, products: runnable.map((p) => p.descriptor.id) }, 'worker running');
     const code = await worker.done;
-    logger.flush();
-    return code;
+    // Exit now: after an expired grace period a stuck cleanup step must not keep the process up.
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    process.exit(code);
   },
 };
 

@@ -21,7 +21,7 @@ function helpOf(command: Command): string {
   if (command.description) lines.push(command.description, '');
   lines.push('Options:');
   for (const o of command.options) {
-    const flag = `--${o.flag}${o.kind === 'bool' ? '' : ' <value>'}`;
+    const flag = o.kind === 'bool' ? (o.default === 'true' ? `--[no-]${o.flag}` : `--${o.flag}`) : `--${o.flag} <value>`;
     const env = o.env ? ` [${o.env}]` : '';
     const def = o.default !== undefined ? ` (default ${o.default})` : '';
     lines.push(`  ${flag.padEnd(34)} ${o.description}${env}${def}`);
@@ -54,7 +54,11 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(
-          command.options.map((o) => [o.flag, { type: o.kind === 'bool' ? ('boolean' as const) : ('string' as const) }]),
+          command.options.flatMap((o): [string, { type: 'boolean' | 'string' }][] =>
+            o.kind === 'bool'
+              ? [[o.flag, { type: 'boolean' }], [`no-${o.flag}`, { type: 'boolean' }]]
+              : [[o.flag, { type: 'string' }]],
+          ),
         ),
       },
     });
@@ -66,8 +70,14 @@ export async function main(argv: string[]): Promise<number> {
     console.log(helpOf(command));
     return 0;
   }
+  // Node 20's parseArgs has no negation: --no-<flag> turns a boolean option off.
+  const values: Record<string, string | boolean> = {};
+  for (const [key, value] of Object.entries(parsed.values as Record<string, string | boolean>)) {
+    if (key.startsWith('no-') && command.options.some((o) => o.kind === 'bool' && o.flag === key.slice(3))) values[key.slice(3)] = !value;
+    else values[key] = value;
+  }
   try {
-    return await command.run(parsed.positionals, parsed.values as Record<string, string | boolean>);
+    return await command.run(parsed.positionals, values);
   } catch (err) {
     if (err instanceof DataprodError) {
       console.error(`dataprod ${name}: ${err.message}`);

@@ -3,7 +3,7 @@ import { ConfigError, type ConfigIssue } from '../errors.js';
 
 /**
  * Worker settings from flags and environment (flags win). One table drives parsing, validation,
- * `--help` and docs/configuration.md, so they cannot drift apart.
+ * `--help` and docs/cli.md, so they cannot drift apart.
  */
 type Kind = 'string' | 'secret' | 'int' | 'ratio' | 'bool' | 'list' | { oneOf: readonly string[] };
 
@@ -19,7 +19,7 @@ export interface OptionSpec {
 
 export const OPTIONS = [
   { flag: 'brokers', env: 'KAFKA_BROKERS', kind: 'list', group: 'kafka', description: 'Kafka bootstrap servers, comma-separated (host:port,...)' },
-  { flag: 'client-id', env: 'KAFKA_CLIENT_ID', kind: 'string', default: 'dataprod', group: 'kafka', description: 'Kafka client id prefix' },
+  { flag: 'client-id', env: 'KAFKA_CLIENT_ID', kind: 'string', default: 'dataprod', group: 'kafka', description: 'Kafka client id of the worker\'s connections' },
   { flag: 'sasl-mechanism', env: 'KAFKA_SASL_MECHANISM', kind: { oneOf: ['plain', 'scram-sha-256', 'scram-sha-512'] }, group: 'kafka', description: 'SASL mechanism; needs --sasl-username and --sasl-password' },
   { flag: 'sasl-username', env: 'KAFKA_SASL_USERNAME', kind: 'string', group: 'kafka', description: 'SASL user name' },
   { flag: 'sasl-password', env: 'KAFKA_SASL_PASSWORD', kind: 'secret', group: 'kafka', description: 'SASL password' },
@@ -39,6 +39,7 @@ export const OPTIONS = [
   { flag: 'dlq-halt-ratio', env: 'DATAPROD_DLQ_HALT_RATIO', kind: 'ratio', default: '0.5', group: 'worker', description: 'Halt a product when this share of its records is dead-lettered within the window (1 disables)' },
   { flag: 'dlq-halt-min-records', env: 'DATAPROD_DLQ_HALT_MIN_RECORDS', kind: 'int', default: '100', group: 'worker', description: 'Records the window must hold before the halt ratio applies' },
   { flag: 'dlq-halt-window-ms', env: 'DATAPROD_DLQ_HALT_WINDOW_MS', kind: 'int', default: '60000', group: 'worker', description: 'Window of the dead-letter share' },
+  { flag: 'session-timeout-ms', env: 'DATAPROD_SESSION_TIMEOUT_MS', kind: 'int', default: '30000', group: 'worker', description: 'Consumer group session timeout: how long a dead worker keeps its partitions' },
   { flag: 'max-restarts', env: 'DATAPROD_MAX_RESTARTS', kind: 'int', default: '5', group: 'worker', description: 'Consumer restarts after broker failures before the process exits non-zero' },
   { flag: 'max-output-bytes', env: 'DATAPROD_MAX_OUTPUT_BYTES', kind: 'int', default: '1000000', group: 'worker', description: 'Larger outputs are dead-lettered as too-large' },
   { flag: 'create-topics', env: 'DATAPROD_CREATE_TOPICS', kind: 'bool', default: 'true', group: 'worker', description: 'Create missing output and dead-letter topics at start' },
@@ -70,6 +71,7 @@ export interface RuntimeConfig {
   shutdownGraceMs: number;
   dlqHalt: { ratio: number; minRecords: number; windowMs: number };
   maxRestarts: number;
+  sessionTimeoutMs: number;
   maxOutputBytes: number;
   createTopics: boolean;
   autoRegister: boolean;
@@ -90,7 +92,8 @@ export function loadRuntimeConfig(
   const raw = new Map<OptionFlag, string>();
   for (const spec of OPTIONS) {
     const fromFlag = flags[spec.flag];
-    const value = fromFlag !== undefined ? String(fromFlag) : (env[spec.env] ?? (spec as OptionSpec).default);
+    const fromEnv = env[spec.env] === '' ? undefined : env[spec.env];
+    const value = fromFlag !== undefined ? String(fromFlag) : (fromEnv ?? (spec as OptionSpec).default);
     if (value !== undefined && value !== '') raw.set(spec.flag, value);
   }
   const where = (flag: OptionFlag) => `--${flag} (${OPTIONS.find((o) => o.flag === flag)!.env})`;
@@ -200,6 +203,7 @@ export function loadRuntimeConfig(
     shutdownGraceMs: int('shutdown-grace-ms', 0),
     dlqHalt: { ratio, minRecords: int('dlq-halt-min-records', 1), windowMs: int('dlq-halt-window-ms', 1000) },
     maxRestarts: int('max-restarts', 0),
+    sessionTimeoutMs: int('session-timeout-ms', 6000),
     maxOutputBytes: int('max-output-bytes', 1),
     createTopics: bool('create-topics'),
     autoRegister: bool('auto-register'),

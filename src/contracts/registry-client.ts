@@ -44,9 +44,8 @@ export class RegistryClient {
     const res = await this.request('GET', `/schemas/ids/${id}`, undefined, [404]);
     if (res.status === 404) return undefined;
     const body = res.body as { schema: string; schemaType?: string };
-    if (body.schemaType !== undefined && body.schemaType !== 'AVRO') {
-      throw new DataprodError('REGISTRY_REJECTED', `schema id ${id} is ${body.schemaType}, not AVRO`);
-    }
+    // A Protobuf or JSON Schema id cannot be read as Avro: for an Avro port it is as unknown as an unregistered id.
+    if (body.schemaType !== undefined && body.schemaType !== 'AVRO') return undefined;
     return JSON.parse(body.schema) as AvroSchema;
   }
 
@@ -71,18 +70,17 @@ export class RegistryClient {
     return (res.body as { id: number }).id;
   }
 
-  /** The reasons the schema is incompatible with the subject's registered versions; empty when compatible. */
-  async incompatibilities(subject: string, schema: AvroSchema): Promise<string[]> {
+  /** Whether the schema may be registered under the subject, with the registry's reasons when it may not (some registries give none here). */
+  async checkCompatibility(subject: string, schema: AvroSchema): Promise<{ compatible: boolean; reasons: string[] }> {
     const res = await this.request(
       'POST',
       `/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest?verbose=true`,
       { schema: JSON.stringify(schema) },
       [404],
     );
-    if (res.status === 404) return []; // no version yet: anything is compatible
+    if (res.status === 404) return { compatible: true, reasons: [] }; // no version yet: anything goes
     const body = res.body as { is_compatible: boolean; messages?: string[] };
-    if (body.is_compatible) return [];
-    return body.messages?.length ? body.messages : ['the registry reports the schema as incompatible (no reason given)'];
+    return { compatible: body.is_compatible, reasons: body.messages ?? [] };
   }
 
   async setCompatibility(subject: string, level: Compatibility): Promise<void> {

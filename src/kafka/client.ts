@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConnection } from '../config/runtime.js';
 
@@ -55,4 +55,21 @@ export function createKafka(connection: KafkaConnection, logger: Logger): Kafka 
   if (connection.ssl) config.ssl = connection.ssl;
   if (connection.sasl) config.sasl = connection.sasl as SASLOptions;
   return new Kafka(config);
+}
+
+/**
+ * The worker's producer: idempotent, acks=all (set per send), Java-compatible murmur2 partitioning
+ * so keys land where Java clients put them, and no topic auto-creation (a missing output topic is
+ * an error, not a 1-partition surprise).
+ */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // Bounded, unlike kafkajs' default for idempotent producers: a broker that stays down must
+    // surface as a failure (and a restart), not as a worker that hangs forever.
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
 }

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 export interface HealthReport {
-  /** false: /healthz answers 503 (a halted or failed product, a worker that is shutting down). */
+  /** false: /healthz answers 503 (a halted or failed product, a failed worker). */
   alive: boolean;
-  /** false: /readyz answers 503 (not every product has joined its group, or the registry is unreachable). */
+  /** false: /readyz answers 503 (the worker is not running, a product is not running, or the registry is unreachable). */
   ready: boolean;
   details: unknown;
 }

@@ -2,7 +2,7 @@ import { Counter, Gauge, collectDefaultMetrics, type Registry } from 'prom-clien
 
 /**
  * dataprod's metrics, created on the Registry passed in (never the global one) so several
- * workers or tests can live in one process. Names follow docs/metrics.md and DESIGN.md.
+ * workers or tests can live in one process. docs/runtime.md lists them.
  */
 export class Metrics {
   readonly consumed: Counter<'product' | 'topic'>;
@@ -13,6 +13,7 @@ export class Metrics {
   readonly dlqPublishErrors: Counter<'product'>;
   readonly processingErrors: Counter<'product' | 'stage'>;
   readonly rebalances: Counter<'product'>;
+  readonly qualityWarnings: Counter<'product' | 'rule'>;
   readonly buildInfo: Gauge<'version' | 'product' | 'product_version'>;
   readonly productUp: Gauge<'product' | 'state'>;
 
@@ -27,6 +28,7 @@ export class Metrics {
     this.dlqPublishErrors = new Counter({ name: 'dataprod_dlq_publish_errors_total', help: 'Failed writes of batches holding dead-letter records', labelNames: ['product'], registers });
     this.processingErrors = new Counter({ name: 'dataprod_processing_errors_total', help: 'Errors by stage: transform and encode (data), registry and produce (infrastructure)', labelNames: ['product', 'stage'], registers });
     this.rebalances = new Counter({ name: 'dataprod_consumer_rebalances_total', help: 'Consumer group joins', labelNames: ['product'], registers });
+    this.qualityWarnings = new Counter({ name: 'dataprod_quality_warnings_total', help: 'Quality rules with onFailure: warn that failed (the record was published)', labelNames: ['product', 'rule'], registers });
     this.buildInfo = new Gauge({ name: 'dataprod_build_info', help: 'Always 1: the dataprod version and each product version', labelNames: ['version', 'product', 'product_version'], registers });
     this.productUp = new Gauge({ name: 'dataprod_product_state', help: '1 for the current state of each product worker', labelNames: ['product', 'state'], registers });
   }

@@ -154,7 +154,13 @@ function buildRecord(
       return undefined;
     }
   } else {
-    const type = avsc.Type.forSchema(schemas.get(schemaId) as avsc.Schema);
+    let type: avsc.Type;
+    try {
+      type = avsc.Type.forSchema(schemas.get(schemaId) as avsc.Schema);
+    } catch (err) {
+      problems.push(`writerSchema: ${String(spec.writerSchema)} is not a valid Avro schema: ${(err as Error).message}`);
+      return undefined;
+    }
     let bad: string | undefined;
     if (!type.isValid(spec.input, { errorHook: (path) => (bad ??= path.join('.') || '(root)') })) {
       problems.push(`input: does not match ${spec.writerSchema ?? port.contract.schemaFile} at ${bad}`);
@@ -235,6 +241,7 @@ function checkExpectation(spec: CaseSpec, outcome: Outcome, outputType: avsc.Typ
     return;
   }
   if (expect.filtered !== undefined) {
+    if (expect.filtered !== true) return void problems.push('expect.filtered: must be true (to expect outputs, use expect.outputs)');
     if (outcome.kind !== 'filtered') problems.push(`expected filtered, but the event was ${describe(outcome)}`);
     return;
   }

@@ -28,7 +28,8 @@ export interface DeadLetterMessage {
 export function deadLetterMessage(record: SourceRecord, error: DataError, product: ProductDescriptor): DeadLetterMessage {
   const headers: Record<string, Buffer | string> = {};
   for (const [name, value] of Object.entries(record.headers ?? {})) {
-    if (value === undefined) continue;
+    // A replayed dead letter carries an earlier error's dataprod.* headers: they describe this one now.
+    if (value === undefined || name.startsWith('dataprod.')) continue;
     // kafkajs gives repeated headers as arrays; the DLQ keeps the first (kafkajs can only write one per name).
     const first = Array.isArray(value) ? value[0] : value;
     if (first !== undefined) headers[name] = first;

@@ -107,11 +107,6 @@ export class ProductProcessor {
     this.outputKey = keyField === undefined ? undefined : (value) => (value as Record<string, unknown>)[keyField];
   }
 
-  /** Input topic -> port name. */
-  portOf(topic: string): string | undefined {
-    return this.ports.get(topic)?.port.name;
-  }
-
   /** The schema id in a record's frame, when it has one (to warm the cache per batch). */
   static schemaIdOf(value: Buffer | null): number | undefined {
     const parsed = parseFrame(value);
@@ -172,7 +167,7 @@ export class ProductProcessor {
       result.catch(() => undefined);
       return {
         kind: 'dead-letter',
-        error: { reason: 'transform', stage: 'transform', detail: 'the transform returned a Promise; it must be synchronous' },
+        error: { reason: 'transform', stage: 'transform', schemaId: parsed.schemaId, detail: 'the transform returned a Promise; it must be synchronous' },
       };
     }
     if (result === null || result === undefined) return { kind: 'filtered', by: 'transform' };

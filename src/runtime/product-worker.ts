@@ -28,6 +28,7 @@ export interface ProductWorkerDeps {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+const DEAD_LETTER_REPORT_MS = 10_000;
 
 /**
  * One product: its own consumer group, the processor, and the I/O around it. Per batch (one
@@ -42,9 +43,12 @@ export class ProductWorker {
   private outputSchemaId = 0;
   private readonly backoffAttempts = new Map<string, number>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private readonly pausedForRegistry = new Set<string>();
   private readonly breaker: DlqBreaker;
   private readonly log: Logger;
   private restarts = 0;
+  private readonly unreportedDeadLetters = new Map<DlqReason, number>();
+  private lastDeadLetterReport = 0;
   private stateReason = '';
 
   constructor(
@@ -75,7 +79,7 @@ export class ProductWorker {
       this.log.warn({ status: product.status }, 'product is deprecated: consumers should move to its successor');
     }
     await this.checkInputTopics();
-    if (deps.config.createTopics) await this.ensureTopics();
+    await this.ensureTopics(deps.config.createTopics);
 
     const registered = await this.ensureOutputSchema();
     this.outputSchemaId = registered;
@@ -90,6 +94,8 @@ export class ProductWorker {
     const consumer = deps.kafka.consumer({
       groupId: product.consumerGroup,
       allowAutoTopicCreation: false,
+      sessionTimeout: deps.config.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(deps.config.sessionTimeoutMs / 10)),
       retry: {
         retries: 5,
         restartOnFailure: async (error) => {
@@ -137,7 +143,7 @@ export class ProductWorker {
     }
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = batch;
     if (messages.length === 0 || !isRunning() || isStale()) return;
     if (this.stateValue === 'halted' || this.stateValue === 'failed') {
@@ -147,7 +153,6 @@ export class ProductWorker {
     const processor = this.processor!;
     const schemas = this.schemas!;
     const product = this.product;
-    const port = processor.portOf(topic)!;
 
     // The only await before the produce: fetch writer schemas this batch needs and we lack.
     const ids = new Set<number>();
@@ -169,6 +174,7 @@ export class ProductWorker {
     const dlqReasons = new Map<DlqReason, number>();
     const invalidReasons = new Map<DlqReason, number>();
     const errorStages = new Map<string, number>();
+    const warnings = new Map<string, number>();
     let filtered = 0;
     let processed = 0;
     let failure: { error: DataError; offset: string } | undefined;
@@ -197,6 +203,7 @@ export class ProductWorker {
       switch (outcome.kind) {
         case 'publish':
           for (const out of outcome.outputs) outputs.push({ key: out.key, value: out.value });
+          for (const rule of outcome.warnings) bump(warnings, rule);
           break;
         case 'filtered':
           filtered += 1;
@@ -234,10 +241,14 @@ export class ProductWorker {
 
     if (processed > 0) {
       const last = messages[processed - 1]!.offset;
-      await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+      // The payload's commit, not consumer.commitOffsets(): kafkajs silently skips the latter once
+      // stop() has begun, which would leave the batch a drain just finished uncommitted.
+      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
       resolveOffset(last);
     }
     this.backoffAttempts.delete(`${topic}:${partition}`);
+    // --max-restarts bounds consecutive failures: a batch that went through resets the count.
+    this.restarts = 0;
 
     const metrics = this.deps.metrics;
     const id = product.id;
@@ -247,9 +258,8 @@ export class ProductWorker {
     for (const [reason, n] of dlqReasons) metrics.deadLettered.inc({ product: id, reason }, n);
     for (const [reason, n] of invalidReasons) metrics.invalid.inc({ product: id, reason }, n);
     for (const [stage, n] of errorStages) metrics.processingErrors.inc({ product: id, stage }, n);
-    if (dlqReasons.size > 0) {
-      this.log.warn({ topic, partition, port, deadLettered: Object.fromEntries(dlqReasons) }, 'records dead-lettered');
-    }
+    for (const [rule, n] of warnings) metrics.qualityWarnings.inc({ product: id, rule }, n);
+    if (dlqReasons.size > 0) this.reportDeadLetters(dlqReasons);
 
     if (needsSchemaAt !== undefined) {
       // An id expired from the unknown-id cache mid-batch: pick the rest up on the next fetch.
@@ -265,6 +275,27 @@ export class ProductWorker {
     await heartbeat();
   }
 
+  /**
+   * Dead letters are expected in a healthy stream; a warning per batch would drown the log. One
+   * summary per interval, with counts by reason (the metrics have the exact numbers).
+   */
+  private reportDeadLetters(reasons: Map<DlqReason, number>): void {
+    for (const [reason, n] of reasons) bump(this.unreportedDeadLetters, reason, n);
+    const now = Date.now();
+    const first = this.lastDeadLetterReport === 0;
+    if (!first && now - this.lastDeadLetterReport < DEAD_LETTER_REPORT_MS) return;
+    this.log.warn(
+      {
+        deadLettered: Object.fromEntries(this.unreportedDeadLetters),
+        ...(first ? {} : { sinceMs: now - this.lastDeadLetterReport }),
+        topic: this.product.deadLetter.topic,
+      },
+      'records dead-lettered',
+    );
+    this.unreportedDeadLetters.clear();
+    this.lastDeadLetterReport = now;
+  }
+
   /** Registry unreachable: no dead-letter, no commit; pause this partition and retry later. */
   private backOff(topic: string, partition: number, offset: string, err: Error): void {
     const key = `${topic}:${partition}`;
@@ -277,10 +308,13 @@ export class ProductWorker {
     const consumer = this.consumer!;
     consumer.pause([{ topic, partitions: [partition] }]);
     this.rewind(topic, partition, offset);
+    this.pausedForRegistry.add(key);
     const timer = setTimeout(() => {
       this.resumeTimers.delete(timer);
-      if (this.stateValue === 'backing-off') this.setState('running');
-      if (this.stateValue === 'running') consumer.resume([{ topic, partitions: [partition] }]);
+      this.pausedForRegistry.delete(key);
+      // Back to running only when no partition waits any more; the next batch may pause it again.
+      if (this.stateValue === 'backing-off' && this.pausedForRegistry.size === 0) this.setState('running');
+      if (this.stateValue === 'running' || this.stateValue === 'backing-off') consumer.resume([{ topic, partitions: [partition] }]);
     }, delay);
     this.resumeTimers.add(timer);
   }
@@ -321,17 +355,22 @@ export class ProductWorker {
         'CONFIG_INVALID',
         `${this.product.id}: input topic${missing.length > 1 ? 's' : ''} ${missing.map((p) => p.topic).join(', ')} ` +
           `do${missing.length > 1 ? '' : 'es'} not exist on the cluster (inputPorts ${missing.map((p) => p.name).join(', ')}); create ${missing.length > 1 ? 'them' : 'it'} or fix the topic name`,
-        { retriable: true },
       );
     }
   }
 
-  /** Output and dead-letter topics with as many partitions as the widest input topic. */
-  private async ensureTopics(): Promise<void> {
+  /** Output and dead-letter topics, created with as many partitions as the widest input topic. */
+  private async ensureTopics(create: boolean): Promise<void> {
     const { admin } = this.deps;
     const existing = new Set(await admin.listTopics());
     const wanted = [this.product.outputPorts[0]!.topic, this.product.deadLetter.topic].filter((t) => !existing.has(t));
     if (wanted.length === 0) return;
+    if (!create) {
+      throw new DataprodError(
+        'CONFIG_INVALID',
+        `${this.product.id}: ${wanted.join(' and ')} do${wanted.length > 1 ? '' : 'es'} not exist and --no-create-topics is set; create ${wanted.length > 1 ? 'them' : 'it'} or drop the flag`,
+      );
+    }
     const metadata = await admin.fetchTopicMetadata({ topics: this.product.inputPorts.map((p) => p.topic) });
     const partitions = Math.max(1, ...metadata.topics.map((t) => t.partitions.length));
     await admin.createTopics({ waitForLeaders: true, topics: wanted.map((topic) => ({ topic, numPartitions: partitions })) });
@@ -382,6 +421,6 @@ function isInputError(reason: DlqReason): boolean {
   return INPUT_REASONS.has(reason);
 }
 
-function bump<K>(map: Map<K, number>, key: K): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
+function bump<K>(map: Map<K, number>, key: K, n = 1): void {
+  map.set(key, (map.get(key) ?? 0) + n);
 }

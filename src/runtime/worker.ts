@@ -4,7 +4,7 @@ import type { RuntimeConfig } from '../config/runtime.js';
 import type { ProductDescriptor } from '../config/types.js';
 import { RegistryClient } from '../contracts/registry-client.js';
 import { DataprodError } from '../errors.js';
-import { createKafka, type Admin, type Producer } from '../kafka/client.js';
+import { createKafka, createProducer, type Admin, type Producer } from '../kafka/client.js';
 import { ControlServer } from '../observability/http.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Transform } from '../transform.js';
@@ -98,13 +98,7 @@ export class Worker {
 
       this.admin = this.kafka.admin();
       await this.admin.connect();
-      this.producer = this.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        // Bounded, unlike kafkajs' default for idempotent producers: a broker that stays down
-        // must surface as a failure (and a restart), not as a worker that hangs forever.
-        retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
-      });
+      this.producer = createProducer(this.kafka);
       await this.producer.connect();
 
       for (const { descriptor, transform } of this.options.products) {
