@@ -1,0 +1,130 @@
+/**
+ * Helpers for bench/pipeline.ts: a private copy of an example product, the machine description,
+ * and what /proc says about a process (CPU time, peak RSS) or the whole machine (busy time).
+ * Linux only (/proc).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface BenchProduct {
+  dir: string;
+  id: string;
+  inputTopic: string;
+  inputSubject: string;
+  outputTopic: string;
+  dlqTopic: string;
+  group: string;
+  remove(): void;
+}
+
+/**
+ * A copy of products/<example> under .cache/bench-products/ (git-ignored, inside the repo so the
+ * transform's `import 'dataprod'` resolves to this package) with its own name, id, topics and
+ * subject, hence its own consumer group.
+ */
+export function copyProduct(example: string): BenchProduct {
+  const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const name = `${example}-bench-${suffix}`;
+  const dir = join(repoRoot, '.cache', 'bench-products', name);
+  mkdirSync(dirname(dir), { recursive: true });
+  cpSync(join(repoRoot, 'products', example), dir, { recursive: true });
+  const file = join(dir, 'product.yaml');
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  const domain = String(doc.get('domain'));
+  const id = `${domain}.${name}`;
+  const inputTopic = `raw.${name}`;
+  const outputTopic = `${domain}.${name}.v1`;
+  const dlqTopic = `${domain}.${name}.dlq`;
+  const major = String(doc.get('version')).split('.')[0];
+  doc.set('name', name);
+  doc.set('id', id);
+  doc.setIn(['inputPorts', 0, 'topic'], inputTopic);
+  doc.setIn(['inputPorts', 0, 'contract', 'subject'], `${inputTopic}-value`);
+  doc.setIn(['outputPorts', 0, 'topic'], outputTopic);
+  doc.setIn(['deadLetter', 'topic'], dlqTopic);
+  writeFileSync(file, doc.toString());
+  return {
+    dir,
+    id,
+    inputTopic,
+    inputSubject: `${inputTopic}-value`,
+    outputTopic,
+    dlqTopic,
+    group: `dataprod.${id}.v${major}`,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export function readJson(path: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+}
+
+let clockTicks: number | undefined;
+/** Clock ticks per second for /proc/<pid>/stat times (`getconf CLK_TCK`, 100 when it cannot be asked). */
+export function clkTck(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** utime + stime of a live process (all its threads), in seconds. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may itself contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, i.e. 11 and 12 after "pid (comm)".
+  return (Number(fields[11]) + Number(fields[12])) / clkTck();
+}
+
+/** Peak resident set size (VmHWM) of a live process, in MiB. */
+export function processPeakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/** Busy and total jiffies of the whole machine (all cores), from the first line of /proc/stat. */
+export function machineJiffies(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = v;
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait };
+}
+
+export function machineDescription(): { cores: number; cpuModel: string; memoryGiB: number } {
+  let cpuModel = cpus()[0]?.model ?? 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) cpuModel = m[1]!.trim();
+  } catch {
+    // keep os.cpus()'s answer
+  }
+  let cores = cpus().length;
+  try {
+    cores = Number(execFileSync('nproc', { encoding: 'utf8' }).trim()) || cores;
+  } catch {
+    // keep os.cpus()'s count
+  }
+  return { cores, cpuModel, memoryGiB: totalmem() / 1024 ** 3 };
+}
+
+export function median(values: number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
