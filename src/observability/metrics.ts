@@ -16,6 +16,7 @@ export class Metrics {
   readonly qualityWarnings: Counter<'product' | 'rule'>;
   readonly buildInfo: Gauge<'version' | 'product' | 'product_version'>;
   readonly productUp: Gauge<'product' | 'state'>;
+  readonly productStatus: Gauge<'product' | 'status'>;
 
   constructor(readonly registry: Registry, options: { processMetrics?: boolean } = {}) {
     const registers = [registry];
@@ -30,6 +31,7 @@ export class Metrics {
     this.rebalances = new Counter({ name: 'dataprod_consumer_rebalances_total', help: 'Consumer group joins', labelNames: ['product'], registers });
     this.qualityWarnings = new Counter({ name: 'dataprod_quality_warnings_total', help: 'Quality rules with onFailure: warn that failed (the record was published)', labelNames: ['product', 'rule'], registers });
     this.buildInfo = new Gauge({ name: 'dataprod_build_info', help: 'Always 1: the dataprod version and each product version', labelNames: ['version', 'product', 'product_version'], registers });
+    this.productStatus = new Gauge({ name: 'dataprod_product_status', help: '1 for the lifecycle status of each product in its descriptor (draft, active, deprecated)', labelNames: ['product', 'status'], registers });
     this.productUp = new Gauge({ name: 'dataprod_product_state', help: '1 for the current state of each product worker', labelNames: ['product', 'state'], registers });
   }
 }

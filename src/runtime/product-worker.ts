@@ -129,6 +129,7 @@ export class ProductWorker {
     });
     this.setState('running');
     deps.metrics.buildInfo.set({ version: DATAPROD_VERSION, product: product.id, product_version: product.version }, 1);
+    deps.metrics.productStatus.set({ product: product.id, status: product.status }, 1);
   }
 
   /** Stops fetching, lets the batch in flight finish (its writes acked and committed), leaves the group. */

@@ -217,4 +217,12 @@ describe('dead-letter records', () => {
     assert.equal(msg.headers[DLQ_HEADER.schemaId], '1');
     assert.ok(!JSON.stringify(msg.headers).includes('-5'), 'the detail (which may quote data) stays out');
   });
+
+  it('replace the dataprod.* headers of a replayed dead letter instead of keeping stale ones', () => {
+    const replayed = { ...record(Buffer.from('x')), headers: { [DLQ_HEADER.rule]: Buffer.from('old-rule'), [DLQ_HEADER.reason]: Buffer.from('quality'), keep: Buffer.from('me') } };
+    const msg = deadLetterMessage(replayed, { reason: 'not-avro', stage: 'decode' }, product());
+    assert.equal(msg.headers[DLQ_HEADER.reason], 'not-avro');
+    assert.equal(msg.headers[DLQ_HEADER.rule], undefined);
+    assert.deepEqual(msg.headers.keep, Buffer.from('me'));
+  });
 });
