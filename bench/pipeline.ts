@@ -25,6 +25,7 @@ import {
   copyProduct,
   machineDescription,
   machineJiffies,
+  mainThreadCpuSeconds,
   median,
   processCpuSeconds,
   processPeakRssMiB,
@@ -67,8 +68,17 @@ interface RoundResult {
   /** Worker utime + stime over its whole life up to all N committed. */
   cpuSeconds: number;
   cpuSecondsPerMillion: number;
+  /** Worker CPU time during the steady drain per million events drained in it (start-up excluded). */
+  drainCpuSecondsPerMillion: number;
   /** Worker CPU time during the steady drain divided by its wall time: cores the worker kept busy. */
   workerCoresInDrain: number;
+  /** The same for the worker's main (JavaScript) thread alone: 1.00 means that thread never waited. */
+  mainThreadCoresInDrain: number;
+  /**
+   * Busy cores of the whole machine during one second just before the worker starts, when nothing
+   * of the benchmark runs: anything well above zero is other load sharing the machine.
+   */
+  backgroundCores: number;
   /** Busy time of the whole machine (worker, broker, registry, bench) during the steady drain, in cores. */
   machineCoresInDrain: number;
   peakRssMiB: number;
@@ -83,7 +93,6 @@ const machine = machineDescription();
 const stack: Stack = await startStack();
 const kafka = new Kafka({ clientId: 'dataprod-bench', brokers: stack.brokers, logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
-const producer = kafka.producer({ allowAutoTopicCreation: false });
 const registry = new RegistryClient({ url: stack.schemaRegistryUrl });
 
 const kafkaKind = stack.kind === 'local' ? `local (Apache Kafka ${KAFKA_VERSION} KRaft single node, Apicurio Registry ${APICURIO_VERSION}, JVMs on this machine)` : stack.kind;
@@ -120,7 +129,6 @@ async function cleanup(): Promise<void> {
       await cleanRound(current.product);
       current = undefined;
     }
-    await producer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     await stack.stop();
   })();
@@ -144,19 +152,28 @@ async function topicEnd(topic: string): Promise<number> {
 async function seed(product: BenchProduct): Promise<{ rate: number; meanValueBytes: number }> {
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: PARTITIONS }] });
   const schemaId = await registry.register(product.inputSubject, rawSchema);
+  // A producer per round: kafkajs keeps refreshing metadata for every topic a producer has sent
+  // to, and fails once an earlier round's topic is deleted.
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
   let bytes = 0;
-  const started = performance.now();
-  for (let start = 0; start < RECORDS; start += SEND_BATCH) {
-    const messages = [];
-    const now = Date.now();
-    for (let seq = start; seq < Math.min(RECORDS, start + SEND_BATCH); seq++) {
-      const value = frame(schemaId, rawType.toBuffer(rawOrder(seq, now, 'valid')));
-      bytes += value.length;
-      messages.push({ key: `o-${seq}`, value, partition: seq % PARTITIONS });
+  let seconds: number;
+  try {
+    const started = performance.now();
+    for (let start = 0; start < RECORDS; start += SEND_BATCH) {
+      const messages = [];
+      const now = Date.now();
+      for (let seq = start; seq < Math.min(RECORDS, start + SEND_BATCH); seq++) {
+        const value = frame(schemaId, rawType.toBuffer(rawOrder(seq, now, 'valid')));
+        bytes += value.length;
+        messages.push({ key: `o-${seq}`, value, partition: seq % PARTITIONS });
+      }
+      await producer.send({ topic: product.inputTopic, acks: -1, messages });
     }
-    await producer.send({ topic: product.inputTopic, acks: -1, messages });
+    seconds = (performance.now() - started) / 1000;
+  } finally {
+    await producer.disconnect();
   }
-  const seconds = (performance.now() - started) / 1000;
   const end = await topicEnd(product.inputTopic);
   if (end !== RECORDS) throw new Error(`seeded ${RECORDS} records but ${product.inputTopic} ends at ${end}`);
   return { rate: RECORDS / seconds, meanValueBytes: bytes / RECORDS };
@@ -168,6 +185,11 @@ async function runRound(round: number): Promise<RoundResult> {
   process.stdout.write(`round ${round}: seeding ${RECORDS} records into ${product.inputTopic}... `);
   const seeded = await seed(product);
   console.log(`${Math.round(seeded.rate)} records/s, ${seeded.meanValueBytes.toFixed(0)} bytes per value`);
+
+  const quietStart = machineJiffies();
+  await new Promise((r) => setTimeout(r, 1_000));
+  const quietEnd = machineJiffies();
+  const backgroundCores = ((quietEnd.busy - quietStart.busy) / Math.max(1, quietEnd.total - quietStart.total)) * machine.cores;
 
   const log: string[] = [];
   const keepLog = (chunk: Buffer) => {
@@ -192,8 +214,8 @@ async function runRound(round: number): Promise<RoundResult> {
   worker.stderr!.on('data', keepLog);
   const pid = worker.pid!;
 
-  let first: { t: number; committed: number; cpu: number; jiffies: ReturnType<typeof machineJiffies> } | undefined;
-  let done: { t: number; cpu: number; rss: number; jiffies: ReturnType<typeof machineJiffies> } | undefined;
+  let first: { t: number; committed: number; cpu: number; mainCpu: number; jiffies: ReturnType<typeof machineJiffies> } | undefined;
+  let done: { t: number; cpu: number; mainCpu: number; rss: number; jiffies: ReturnType<typeof machineJiffies> } | undefined;
   while (!done) {
     if (worker.exitCode !== null || worker.signalCode !== null) {
       throw new Error(`worker exited early (code ${worker.exitCode}, signal ${worker.signalCode}):\n${log.join('').slice(-4000)}`);
@@ -203,10 +225,10 @@ async function runRound(round: number): Promise<RoundResult> {
     }
     const committed = await committedTotal(admin, product.group, product.inputTopic).catch(() => 0);
     const t = performance.now();
-    if (committed > 0 && !first) first = { t, committed, cpu: processCpuSeconds(pid), jiffies: machineJiffies() };
+    if (committed > 0 && !first) first = { t, committed, cpu: processCpuSeconds(pid), mainCpu: mainThreadCpuSeconds(pid), jiffies: machineJiffies() };
     if (committed >= RECORDS) {
       // Sampled before the worker is stopped: the drain is over, the shutdown is not measured.
-      done = { t, cpu: processCpuSeconds(pid), rss: processPeakRssMiB(pid), jiffies: machineJiffies() };
+      done = { t, cpu: processCpuSeconds(pid), mainCpu: mainThreadCpuSeconds(pid), rss: processPeakRssMiB(pid), jiffies: machineJiffies() };
       break;
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
@@ -233,7 +255,10 @@ async function runRound(round: number): Promise<RoundResult> {
     firstCommitSeconds: (f.t - t0) / 1000,
     cpuSeconds: done.cpu,
     cpuSecondsPerMillion: (done.cpu / RECORDS) * 1e6,
+    drainCpuSecondsPerMillion: RECORDS > f.committed ? ((done.cpu - f.cpu) / (RECORDS - f.committed)) * 1e6 : Number.NaN,
     workerCoresInDrain: drainSeconds > 0 ? (done.cpu - f.cpu) / drainSeconds : Number.NaN,
+    mainThreadCoresInDrain: drainSeconds > 0 ? (done.mainCpu - f.mainCpu) / drainSeconds : Number.NaN,
+    backgroundCores,
     machineCoresInDrain: total > 0 ? (busy / total) * machine.cores : Number.NaN,
     peakRssMiB: done.rss,
     seedRate: seeded.rate,
@@ -250,8 +275,11 @@ const columns: [string, (r: RoundResult) => string][] = [
   ['1st commit s', (r) => r.firstCommitSeconds.toFixed(1)],
   ['worker CPU s', (r) => r.cpuSeconds.toFixed(1)],
   ['CPU s / M events', (r) => r.cpuSecondsPerMillion.toFixed(1)],
+  ['drain CPU s / M', (r) => r.drainCpuSecondsPerMillion.toFixed(1)],
   ['worker cores', (r) => r.workerCoresInDrain.toFixed(2)],
+  ['main thread cores', (r) => r.mainThreadCoresInDrain.toFixed(2)],
   ['machine cores', (r) => r.machineCoresInDrain.toFixed(2)],
+  ['background cores', (r) => r.backgroundCores.toFixed(2)],
   ['peak RSS MiB', (r) => r.peakRssMiB.toFixed(0)],
 ];
 
@@ -269,8 +297,11 @@ function medianOf(rs: RoundResult[]): RoundResult {
     firstCommitSeconds: pick('firstCommitSeconds'),
     cpuSeconds: pick('cpuSeconds'),
     cpuSecondsPerMillion: pick('cpuSecondsPerMillion'),
+    drainCpuSecondsPerMillion: pick('drainCpuSecondsPerMillion'),
     workerCoresInDrain: pick('workerCoresInDrain'),
+    mainThreadCoresInDrain: pick('mainThreadCoresInDrain'),
     machineCoresInDrain: pick('machineCoresInDrain'),
+    backgroundCores: pick('backgroundCores'),
     peakRssMiB: pick('peakRssMiB'),
   };
 }
@@ -279,7 +310,6 @@ let failed = false;
 const results: RoundResult[] = [];
 try {
   await admin.connect();
-  await producer.connect();
   for (let round = 1; round <= ROUNDS; round++) {
     const r = await runRound(round);
     results.push(r);
@@ -289,6 +319,9 @@ try {
       `${r.deadLetters} dead letters`,
     ];
     if (r.exitCode !== 0 || r.outputRecords < RECORDS || r.deadLetters !== 0) failed = true;
+    if (r.backgroundCores > 0.3) {
+      console.log(`round ${r.round}: WARNING: ${r.backgroundCores.toFixed(2)} cores were busy before the worker started: something else shares this machine, this round's numbers are not clean`);
+    }
     console.log(
       `round ${r.round}: ${r.drainRate.toFixed(0)} events/s drain, ${r.totalSeconds.toFixed(1)} s total (first commit after ${r.firstCommitSeconds.toFixed(1)} s), ` +
         `${r.cpuSecondsPerMillion.toFixed(1)} CPU s / M events, peak RSS ${r.peakRssMiB.toFixed(0)} MiB; ${checks.join(', ')}`,
@@ -304,7 +337,10 @@ try {
 if (results.length > 0) {
   console.log(`
 results (${RECORDS} records, ${PARTITIONS} partitions; drain = from the first observed commit to all committed, polled every ${POLL_MS} ms;
-total = from spawning the worker to all committed; CPU = worker utime+stime incl. start-up; worker/machine cores = busy cores during the drain)
+total = from spawning the worker to all committed; CPU = worker utime+stime incl. start-up; drain CPU = the worker's
+CPU during the drain only; worker / main thread / machine cores = busy cores during the drain, for the worker process,
+its JavaScript thread alone, and the whole machine incl. broker and registry; background cores = machine busy in the 1 s
+before the worker starts, i.e. load that is not this benchmark)
 ${row('', columns.map(([h]) => h))}
 ${results.map((r) => row(`round ${r.round}`, columns.map(([, f]) => f(r)))).join('\n')}
 ${row('median', columns.map(([, f]) => f(medianOf(results))))}

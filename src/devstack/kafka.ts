@@ -167,9 +167,15 @@ export class KafkaNode {
   }
 }
 
-/** Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding. */
-function kafkaUuid(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding. Like Kafka's own
+ * generator, never one that starts with '-': the storage tool would read it as an option.
+ */
+export function kafkaUuid(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 const LOG4J = `log4j.rootLogger=WARN, stdout

@@ -136,6 +136,12 @@ describe('dead-letter halt breaker', { timeout: 180_000 }, () => {
     assert.ok(progress.committed < TOTAL, 'nothing past the halt was committed');
     // Every committed record was dead-lettered (nothing committed that was not written).
     assert.equal(progress.committed, dlq, 'committed exactly what was dead-lettered');
+
+    // A halted worker stops cleanly (exit code 0), and the drain commits nothing of the halted batch.
+    await worker.close();
+    assert.equal(await worker.done, 0);
+    assert.equal((await groupProgress(admin, product.group, product.inputTopic)).committed, progress.committed);
+    assert.equal(await topicSize(admin, product.dlqTopic), dlq);
   });
 
   it('a normal share of bad records is dead-lettered and the product keeps running', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startStack } from '../../../src/devstack/index.js';
 import { waitUntil } from '../../../src/devstack/net.js';
+import { kafkaUuid } from '../../../src/devstack/kafka.js';
 
 describe('startStack selection', () => {
   it('uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL as given, starting nothing', async () => {
@@ -49,5 +50,14 @@ describe('waitUntil', () => {
       waitUntil(async () => false, { what: 'broker', timeoutMs: 5_000, intervalMs: 1, abortReason: () => 'the broker exited' }),
       /broker: the broker exited/,
     );
+  });
+});
+
+describe('kafkaUuid', () => {
+  it('makes 22-character URL-safe ids that never start with "-" (the storage tool would read an option)', () => {
+    for (let i = 0; i < 2000; i++) {
+      const id = kafkaUuid();
+      assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    }
   });
 });
