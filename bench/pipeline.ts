@@ -235,7 +235,10 @@ async function runRound(round: number): Promise<RoundResult> {
   }
   const exited = once(worker, 'exit');
   worker.kill('SIGTERM');
+  // A worker that does not stop within 60 s is killed (and the round reported as failed).
+  const killer = setTimeout(() => worker.kill('SIGKILL'), 60_000);
   const [exitCode] = (await exited) as [number | null];
+  clearTimeout(killer);
   if (exitCode !== 0) console.error(`round ${round}: worker exited with ${exitCode} after SIGTERM:\n${log.join('').slice(-4000)}`);
 
   const outputRecords = await topicEnd(product.outputTopic);

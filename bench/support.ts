@@ -4,62 +4,19 @@
  * Linux only (/proc).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
+import { copyExampleProduct, type ProductCopy } from '../src/devstack/product-copy.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export interface BenchProduct {
-  dir: string;
-  id: string;
-  inputTopic: string;
-  inputSubject: string;
-  outputTopic: string;
-  dlqTopic: string;
-  group: string;
-  remove(): void;
-}
+export type BenchProduct = ProductCopy;
 
-/**
- * A copy of products/<example> under .cache/bench-products/ (git-ignored, inside the repo so the
- * transform's `import 'dataprod'` resolves to this package) with its own name, id, topics and
- * subject, hence its own consumer group.
- */
+/** A copy of products/<example> under .cache/bench-products/ with its own topics and group. */
 export function copyProduct(example: string): BenchProduct {
-  const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const name = `${example}-bench-${suffix}`;
-  const dir = join(repoRoot, '.cache', 'bench-products', name);
-  mkdirSync(dirname(dir), { recursive: true });
-  cpSync(join(repoRoot, 'products', example), dir, { recursive: true });
-  const file = join(dir, 'product.yaml');
-  const doc = parseDocument(readFileSync(file, 'utf8'));
-  const domain = String(doc.get('domain'));
-  const id = `${domain}.${name}`;
-  const inputTopic = `raw.${name}`;
-  const outputTopic = `${domain}.${name}.v1`;
-  const dlqTopic = `${domain}.${name}.dlq`;
-  const major = String(doc.get('version')).split('.')[0];
-  doc.set('name', name);
-  doc.set('id', id);
-  doc.setIn(['inputPorts', 0, 'topic'], inputTopic);
-  doc.setIn(['inputPorts', 0, 'contract', 'subject'], `${inputTopic}-value`);
-  doc.setIn(['outputPorts', 0, 'topic'], outputTopic);
-  doc.setIn(['deadLetter', 'topic'], dlqTopic);
-  writeFileSync(file, doc.toString());
-  return {
-    dir,
-    id,
-    inputTopic,
-    inputSubject: `${inputTopic}-value`,
-    outputTopic,
-    dlqTopic,
-    group: `dataprod.${id}.v${major}`,
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  return copyExampleProduct(example, 'bench-products');
 }
 
 export function readJson(path: string): Record<string, unknown> {

@@ -9,10 +9,7 @@
  *   restarts, so a supervisor restarts it, instead of a worker that hangs forever.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import avsc from 'avsc';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
@@ -20,18 +17,14 @@ import { frame } from '../../src/contracts/wire.js';
 import { rawOrder } from '../../src/demo/generators.js';
 import { startLocalStack, type LocalStack } from '../../src/devstack/index.js';
 import { waitUntil } from '../../src/devstack/net.js';
-import { groupProgress, readTopic, testKafka } from '../support/kafka.js';
+import { groupProgress, readTopic } from '../support/kafka.js';
+import { connectClients, spawnWorker, type WorkerProcess } from '../support/worker.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
 
-const bin = fileURLToPath(new URL('../../bin/dataprod.js', import.meta.url));
 const PARTITIONS = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface RunningWorker {
-  child: ChildProcess;
-  log: string[];
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-}
+type RunningWorker = WorkerProcess;
 
 describe('worker process: broker failure', { timeout: 420_000 }, () => {
   let stack: LocalStack;
@@ -45,11 +38,7 @@ describe('worker process: broker failure', { timeout: 420_000 }, () => {
 
   before(async () => {
     stack = await startLocalStack((m) => process.stderr.write(`[private stack] ${m}\n`));
-    kafka = testKafka(stack.brokers);
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    ({ kafka, admin, producer } = await connectClients(stack));
   });
 
   after(async () => {
@@ -67,24 +56,7 @@ describe('worker process: broker failure', { timeout: 420_000 }, () => {
   });
 
   function startWorker(product: ProductCopy, extraEnv: NodeJS.ProcessEnv = {}): RunningWorker {
-    const log: string[] = [];
-    const child = spawn(process.execPath, [bin, 'run', product.dir], {
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: stack.brokers.join(','),
-        SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
-        DATAPROD_HTTP_HOST: '127.0.0.1',
-        DATAPROD_HTTP_PORT: '0',
-        DATAPROD_LOG_LEVEL: 'info',
-        DATAPROD_SESSION_TIMEOUT_MS: '8000',
-        ...extraEnv,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-    const exit = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null, at: Date.now() }));
-    const worker = { child, log, exit };
+    const worker = spawnWorker(product.dir, stack, { DATAPROD_SESSION_TIMEOUT_MS: '8000', ...extraEnv });
     workers.push(worker);
     return worker;
   }

@@ -4,10 +4,9 @@
  * was not committed when the worker died, and a SIGTERM drain leaves none at all.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import avsc from 'avsc';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
@@ -16,11 +15,11 @@ import { kindOf, rawOrder } from '../../src/demo/generators.js';
 import { waitUntil } from '../../src/devstack/net.js';
 import type { Stack } from '../../src/devstack/index.js';
 import { DLQ_HEADER } from '../../src/pipeline/dead-letter.js';
-import { groupProgress, readTopic, testKafka } from '../support/kafka.js';
+import { groupProgress, readTopic } from '../support/kafka.js';
+import { connectClients, spawnWorker } from '../support/worker.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
 import { testStack } from '../support/stack.js';
 
-const bin = fileURLToPath(new URL('../../bin/dataprod.js', import.meta.url));
 const PARTITIONS = 3;
 const TOTAL = 3_000;
 const CHUNK = 100;
@@ -47,11 +46,7 @@ describe('worker process: crash and drain', { timeout: 300_000 }, () => {
 
   before(async () => {
     stack = await testStack();
-    kafka = testKafka(stack.brokers);
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    ({ kafka, admin, producer } = await connectClients(stack));
   });
 
   after(async () => {
@@ -64,23 +59,11 @@ describe('worker process: crash and drain', { timeout: 300_000 }, () => {
   });
 
   function startWorker(product: ProductCopy, log: string[]): ChildProcess {
-    const child = spawn(process.execPath, [bin, 'run', product.dir], {
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: stack.brokers.join(','),
-        SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
-        DATAPROD_HTTP_HOST: '127.0.0.1',
-        DATAPROD_HTTP_PORT: '0',
-        DATAPROD_LOG_LEVEL: 'info',
-        DATAPROD_SHUTDOWN_GRACE_MS: '20000',
-        // The restarted worker waits this long for the killed one's partitions.
-        DATAPROD_SESSION_TIMEOUT_MS: '8000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-    return child;
+    // The restarted worker waits the session timeout for the killed one's partitions.
+    const worker = spawnWorker(product.dir, stack, { DATAPROD_SHUTDOWN_GRACE_MS: '20000', DATAPROD_SESSION_TIMEOUT_MS: '8000' });
+    worker.child.stdout!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+    worker.child.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+    return worker.child;
   }
 
   /** Seq n goes to partition n % 3 at offset floor(n / 3): the oracle knows every record's position. */

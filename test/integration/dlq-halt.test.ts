@@ -13,7 +13,7 @@ import avsc from 'avsc';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { loadProduct } from '../../src/config/descriptor.js';
-import { loadRuntimeConfig, type RuntimeConfig } from '../../src/config/runtime.js';
+import type { RuntimeConfig } from '../../src/config/runtime.js';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame } from '../../src/contracts/wire.js';
 import { kindOf, rawOrder } from '../../src/demo/generators.js';
@@ -21,8 +21,9 @@ import type { Stack } from '../../src/devstack/index.js';
 import { waitUntil } from '../../src/devstack/net.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Worker } from '../../src/runtime/worker.js';
-import { groupProgress, readTopic, testKafka } from '../support/kafka.js';
+import { groupProgress, readTopic } from '../support/kafka.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
+import { connectClients, workerConfig } from '../support/worker.js';
 import { testStack } from '../support/stack.js';
 
 const rawSchema = readSchema('orders-enriched', 'raw-order.avsc');
@@ -50,19 +51,11 @@ describe('dead-letter halt breaker', { timeout: 180_000 }, () => {
 
   before(async () => {
     stack = await testStack();
-    kafka = testKafka(stack.brokers);
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    config = loadRuntimeConfig({}, {
-      KAFKA_BROKERS: stack.brokers.join(','),
-      SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
-      DATAPROD_HTTP_HOST: '127.0.0.1',
-      DATAPROD_HTTP_PORT: '0',
+    ({ kafka, admin, producer } = await connectClients(stack));
+    config = workerConfig(stack, {
       DATAPROD_DLQ_HALT_RATIO: '0.5',
       DATAPROD_DLQ_HALT_MIN_RECORDS: String(MIN_RECORDS),
-    }, { need: { kafka: true, registry: true } });
+    });
     assert.deepEqual(config.dlqHalt, { ratio: 0.5, minRecords: MIN_RECORDS, windowMs: 60_000 });
   });
 

@@ -12,7 +12,6 @@ import avsc from 'avsc';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { loadProduct } from '../../src/config/descriptor.js';
-import { loadRuntimeConfig } from '../../src/config/runtime.js';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame } from '../../src/contracts/wire.js';
 import { rawClick } from '../../src/demo/generators.js';
@@ -20,8 +19,9 @@ import { RegistryNode } from '../../src/devstack/index.js';
 import { waitUntil } from '../../src/devstack/net.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Worker } from '../../src/runtime/worker.js';
-import { groupProgress, readTopic, testKafka } from '../support/kafka.js';
+import { groupProgress, readTopic } from '../support/kafka.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
+import { connectClients, workerConfig } from '../support/worker.js';
 import { testStack, uniqueName } from '../support/stack.js';
 
 const rawSchema = readSchema('page-views', 'raw-click.avsc');
@@ -48,20 +48,11 @@ describe('registry outage', { timeout: 240_000 }, () => {
     });
     await registryNode.start();
     registry = new RegistryClient({ url: registryNode.url });
-    kafka = testKafka(stack.brokers);
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
+    ({ kafka, admin, producer } = await connectClients(stack));
     product = copyProduct('page-views');
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic }] });
     metrics = new Registry();
-    const config = loadRuntimeConfig({}, {
-      KAFKA_BROKERS: stack.brokers.join(','),
-      SCHEMA_REGISTRY_URL: registryNode.url,
-      DATAPROD_HTTP_HOST: '127.0.0.1',
-      DATAPROD_HTTP_PORT: '0',
-    }, { need: { kafka: true, registry: true } });
+    const config = workerConfig({ brokers: stack.brokers, schemaRegistryUrl: registryNode.url });
     worker = new Worker({ config, products: [await loadProduct(product.dir)], logger: createLogger('warn'), metricsRegistry: metrics });
   });
 

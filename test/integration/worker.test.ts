@@ -14,7 +14,6 @@ import avsc from 'avsc';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { loadProduct } from '../../src/config/descriptor.js';
-import { loadRuntimeConfig } from '../../src/config/runtime.js';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame } from '../../src/contracts/wire.js';
 import { rawOrder } from '../../src/demo/generators.js';
@@ -23,9 +22,10 @@ import type { Stack } from '../../src/devstack/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { DLQ_HEADER } from '../../src/pipeline/dead-letter.js';
 import { Worker } from '../../src/runtime/worker.js';
-import { groupProgress, readTopic, testKafka } from '../support/kafka.js';
+import { groupProgress, readTopic } from '../support/kafka.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
 import { runPythonScript } from '../support/python-clients.js';
+import { connectClients, workerConfig } from '../support/worker.js';
 import { testStack } from '../support/stack.js';
 import { requireTool } from '../support/tools.js';
 
@@ -54,23 +54,15 @@ describe('worker: orders-enriched against real Kafka and registry', () => {
 
   before(async () => {
     stack = await testStack();
-    kafka = testKafka(stack.brokers);
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    ({ kafka, admin, producer } = await connectClients(stack));
     registry = new RegistryClient({ url: stack.schemaRegistryUrl });
     product = copyProduct('orders-enriched');
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: 2 }] });
     rawId = await registry.register(product.inputSubject, rawSchema);
 
-    const config = loadRuntimeConfig({}, {
-      KAFKA_BROKERS: stack.brokers.join(','),
-      SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
-      DATAPROD_HTTP_HOST: '127.0.0.1',
-      DATAPROD_HTTP_PORT: '0',
+    const config = workerConfig(stack, {
       DATAPROD_LOG_LEVEL: 'info',
-    }, { need: { kafka: true, registry: true } });
+    });
     const capture = new Writable({
       write(chunk: Buffer, _enc, cb) {
         logLines.push(...chunk.toString().split('\n').filter(Boolean));
