@@ -229,6 +229,7 @@ export const descriptorSchema: SchemaObject = {
           name: kebabName('metrics and logs'),
           topic,
           key: { type: 'string', minLength: 1 },
+          eventTime: { type: 'string', minLength: 1 },
           schema: relativeFile('schemas/orders-enriched.avsc'),
           compatibility: { enum: [...COMPATIBILITIES] },
           classification: {

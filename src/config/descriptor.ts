@@ -674,6 +674,16 @@ async function checkSemantics(root: Obj, dir: string, issues: IssueList): Promis
         );
       }
     }
+    const eventTime = validString([...base, 'eventTime'], port.eventTime);
+    if (eventTime !== undefined && outType) {
+      const field = (outType as avsc.types.RecordType).fields.find((f) => f.name === eventTime);
+      const kind = field ? eventTimeKind(field.type) : undefined;
+      if (!field) {
+        issues.add([...base, 'eventTime'], `${eventTime} is not a top-level field of the output schema (${schema?.rel}); fields: ${topLevelFields(outType).join(', ')}`);
+      } else if (!kind) {
+        issues.add([...base, 'eventTime'], `${eventTime} must be a long with logicalType timestamp-millis or timestamp-micros (optionally nullable) to measure event-to-publish latency`);
+      }
+    }
     if (isObj(port.classification) && outType) {
       for (const path of Object.keys(port.classification)) {
         const segments: Segment[] = [...base, 'classification', path];
@@ -796,6 +806,7 @@ interface RawDescriptor {
     name: string;
     topic: string;
     key?: string;
+    eventTime?: string;
     schema: string;
     compatibility?: Compatibility;
     classification?: Record<string, string>;
@@ -861,6 +872,7 @@ function compile(raw: RawDescriptor, dir: string, file: string, loaded: Loaded):
     topic: p.topic,
     subject: `${p.topic}-value`,
     ...(p.key === undefined ? {} : { key: p.key }),
+    ...(p.eventTime === undefined ? {} : { eventTime: p.eventTime }),
     ...schemaOf(dir, p.schema, loaded),
     compatibility: p.compatibility ?? DEFAULT_COMPATIBILITY,
     classification: { ...(p.classification ?? {}) },
@@ -897,4 +909,15 @@ function compile(raw: RawDescriptor, dir: string, file: string, loaded: Loaded):
     consumerGroup: `dataprod.${raw.id}.v${major}`,
   };
   return deepFreeze(descriptor);
+}
+
+/** The unit of an event-time field: a (nullable) long with a timestamp logical type. */
+function eventTimeKind(type: avsc.Type): 'millis' | 'micros' | undefined {
+  const branches = type.typeName === 'union' ? (type as avsc.types.UnwrappedUnionType).types.filter((t: avsc.Type) => t.typeName !== 'null') : [type];
+  if (branches.length !== 1) return undefined;
+  const schema = branches[0]!.schema() as { type?: string; logicalType?: string } | string;
+  if (typeof schema !== 'object' || schema.type !== 'long') return undefined;
+  if (schema.logicalType === 'timestamp-millis') return 'millis';
+  if (schema.logicalType === 'timestamp-micros') return 'micros';
+  return undefined;
 }

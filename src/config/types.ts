@@ -72,6 +72,8 @@ export interface OutputPort {
   readonly subject: string;
   /** Field of the output record used as the Kafka key; absent: the input key is kept. */
   readonly key?: string;
+  /** Top-level timestamp-millis (or -micros) field holding the event time, for event-to-publish latency and freshness. */
+  readonly eventTime?: string;
   readonly schemaFile: string;
   readonly schema: AvroSchema;
   readonly compatibility: Compatibility;

@@ -1,4 +1,20 @@
-import { Counter, Gauge, collectDefaultMetrics, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { WindowCompleteness } from './completeness.js';
+import type { ProductProgress } from './progress.js';
+
+/** Latency buckets (seconds): milliseconds on a warm pipeline up to ten minutes behind. */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+/** What a product exposes for the gauges computed at scrape time. */
+export interface ProductSignals {
+  progress: ProductProgress;
+  completeness: WindowCompleteness;
+  lastPublishTs?: number;
+  lastEventTs?: number;
+  inFlight: number;
+  /** The record counters of this process, kept here too so the status page reads them synchronously. */
+  totals: { consumed: number; published: number; filtered: number; deadLettered: number };
+}
 
 /**
  * dataprod's metrics, created on the Registry passed in (never the global one) so several
@@ -17,6 +33,12 @@ export class Metrics {
   readonly buildInfo: Gauge<'version' | 'product' | 'product_version'>;
   readonly productUp: Gauge<'product' | 'state'>;
   readonly productStatus: Gauge<'product' | 'status'>;
+  readonly outputRecords: Counter<'product' | 'topic'>;
+  readonly appendToPublish: Histogram<'product'>;
+  readonly eventToPublish: Histogram<'product'>;
+  readonly batchDuration: Histogram<'product'>;
+  /** Per product id, read by the gauges below at every scrape. */
+  private readonly signals = new Map<string, ProductSignals>();
 
   constructor(readonly registry: Registry, options: { processMetrics?: boolean } = {}) {
     const registers = [registry];
@@ -31,7 +53,68 @@ export class Metrics {
     this.rebalances = new Counter({ name: 'dataprod_consumer_rebalances_total', help: 'Consumer group joins', labelNames: ['product'], registers });
     this.qualityWarnings = new Counter({ name: 'dataprod_quality_warnings_total', help: 'Quality rules with onFailure: warn that failed (the record was published)', labelNames: ['product', 'rule'], registers });
     this.buildInfo = new Gauge({ name: 'dataprod_build_info', help: 'Always 1: the dataprod version and each product version', labelNames: ['version', 'product', 'product_version'], registers });
+    this.outputRecords = new Counter({ name: 'dataprod_output_records_total', help: 'Output records acknowledged on the product topic (a transform may emit several per input record)', labelNames: ['product', 'topic'], registers });
+    this.appendToPublish = new Histogram({ name: 'dataprod_append_to_publish_seconds', help: 'Publish acknowledgement minus the source record\'s broker timestamp', labelNames: ['product'], buckets: LATENCY_BUCKETS, registers });
+    this.eventToPublish = new Histogram({ name: 'dataprod_event_to_publish_seconds', help: 'Publish acknowledgement minus the output\'s event-time field (products that declare outputPorts[].eventTime)', labelNames: ['product'], buckets: LATENCY_BUCKETS, registers });
+    this.batchDuration = new Histogram({ name: 'dataprod_batch_duration_seconds', help: 'One batch: decode, check, transform, produce with acks=all, commit', labelNames: ['product'], buckets: LATENCY_BUCKETS, registers });
+    const signals = this.signals;
+    const perProduct = (name: string, help: string, value: (s: ProductSignals) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['product'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [product, s] of signals) {
+            const v = value(s);
+            if (v !== undefined) this.set({ product }, v);
+          }
+        },
+      });
+    perProduct('dataprod_last_publish_timestamp_seconds', 'Wall time of the newest publish acknowledgement', (s) => s.lastPublishTs);
+    perProduct('dataprod_last_event_timestamp_seconds', 'Event time (or, without an eventTime field, source broker time) of the newest published record', (s) => s.lastEventTs);
+    perProduct('dataprod_window_completeness_ratio', 'Newest closed window: records with an outcome / records appended upstream (partitions held for the whole window)', (s) => s.completeness.ratio);
+    perProduct('dataprod_records_in_flight', 'Records fetched and being processed, outcome not committed yet', (s) => s.inFlight);
+    new Gauge({
+      name: 'dataprod_source_last_append_timestamp_seconds',
+      help: 'Broker timestamp of the newest input record read (exact when lag is 0): an old value with lag 0 is a silent upstream, lag > 0 is our stall',
+      labelNames: ['product', 'topic'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [product, s] of signals) for (const [topic, ts] of s.progress.lastSeenAppend()) this.set({ product, topic }, ts);
+      },
+    });
+    const lagGauge = (name: string, help: string, value: (lag: ReturnType<ProductProgress['lags']>[number]) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['product', 'topic', 'partition'],
+        registers,
+        collect() {
+          this.reset();
+          const now = Date.now();
+          for (const [product, s] of signals) {
+            for (const lag of s.progress.lags(now)) {
+              const v = value(lag);
+              if (v !== undefined) this.set({ product, topic: lag.topic, partition: String(lag.partition) }, v);
+            }
+          }
+        },
+      });
+    lagGauge('dataprod_consumer_lag_records', 'End offset (last stable offset) minus committed offset', (l) => l.records);
+    lagGauge('dataprod_consumer_lag_seconds', '0 when caught up, else now minus the broker timestamp of the oldest unprocessed record', (l) => l.seconds);
     this.productStatus = new Gauge({ name: 'dataprod_product_status', help: '1 for the lifecycle status of each product in its descriptor (draft, active, deprecated)', labelNames: ['product', 'status'], registers });
     this.productUp = new Gauge({ name: 'dataprod_product_state', help: '1 for the current state of each product worker', labelNames: ['product', 'state'], registers });
+  }
+
+  /** Registers a product's live state for the scrape-time gauges. */
+  track(product: string, signals: ProductSignals): void {
+    this.signals.set(product, signals);
+  }
+
+  signalsOf(product: string): ProductSignals | undefined {
+    return this.signals.get(product);
   }
 }

@@ -5,12 +5,15 @@ import { registerOutputSchema } from '../contracts/register.js';
 import type { RegistryClient } from '../contracts/registry-client.js';
 import { SchemaCache } from '../contracts/schema-cache.js';
 import { DataprodError } from '../errors.js';
-import type { Admin, Consumer, EachBatchPayload, KafkaClient as Kafka, Message, Producer } from '../kafka/client.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { Admin, Consumer, EachBatchPayload, KafkaClient as Kafka, KafkaMessage, Message, Producer } from '../kafka/client.js';
+import type { Metrics, ProductSignals } from '../observability/metrics.js';
 import { deadLetterMessage } from '../pipeline/dead-letter.js';
 import { ProductProcessor, type DataError, type DlqReason } from '../pipeline/processor.js';
 import type { Transform } from '../transform.js';
 import { DlqBreaker } from './dlq-breaker.js';
+import type { Histogram } from 'prom-client';
+import { WindowCompleteness } from '../observability/completeness.js';
+import { ProductProgress } from '../observability/progress.js';
 import { DATAPROD_VERSION } from '../version.js';
 
 export type ProductState = 'starting' | 'running' | 'backing-off' | 'halted' | 'draining' | 'stopped' | 'failed';
@@ -28,6 +31,8 @@ export interface ProductWorkerDeps {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+const PROGRESS_REFRESH_MS = 5_000;
+const COMPLETENESS_WINDOW_MS = 60_000;
 const DEAD_LETTER_REPORT_MS = 10_000;
 
 /**
@@ -48,6 +53,21 @@ export class ProductWorker {
   private readonly log: Logger;
   private restarts = 0;
   private readonly unreportedDeadLetters = new Map<DlqReason, number>();
+  /** Live state read by the scrape-time gauges and the status page. */
+  readonly signals: ProductSignals = {
+    progress: new ProductProgress(),
+    completeness: new WindowCompleteness(COMPLETENESS_WINDOW_MS, Date.now()),
+    inFlight: 0,
+    totals: { consumed: 0, published: 0, filtered: 0, deadLettered: 0 },
+  };
+  private assigned = new Set<string>();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshing = false;
+  private readonly appendToPublish: Histogram.Internal<'product'>;
+  private readonly eventToPublish: Histogram.Internal<'product'>;
+  private readonly batchDuration: Histogram.Internal<'product'>;
+  /** Reads the output's event time in ms, when the output port declares eventTime. */
+  private readonly eventTime: { read: (event: unknown) => number | undefined } | undefined;
   private lastDeadLetterReport = 0;
   private stateReason = '';
 
@@ -58,6 +78,22 @@ export class ProductWorker {
   ) {
     this.log = deps.logger.child({ product: product.id });
     this.breaker = new DlqBreaker(deps.config.dlqHalt);
+    // Label children resolved once: observing on them costs no label hashing per record.
+    this.appendToPublish = deps.metrics.appendToPublish.labels({ product: product.id });
+    this.eventToPublish = deps.metrics.eventToPublish.labels({ product: product.id });
+    this.batchDuration = deps.metrics.batchDuration.labels({ product: product.id });
+    deps.metrics.track(product.id, this.signals);
+    const output = product.outputPorts[0]!;
+    if (output.eventTime !== undefined) {
+      const field = output.eventTime;
+      const micros = eventTimeIsMicros(output.schema, field);
+      this.eventTime = {
+        read: (event) => {
+          const v = (event as Record<string, unknown>)[field];
+          return typeof v === 'number' ? (micros ? v / 1000 : v) : undefined;
+        },
+      };
+    }
   }
 
   get state(): ProductState {
@@ -112,6 +148,10 @@ export class ProductWorker {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       deps.metrics.rebalances.inc({ product: product.id });
+      this.assigned = new Set(Object.entries(event.payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => `${t}:${p}`)));
+      this.signals.progress.retain(this.assigned);
+      this.signals.completeness.reset(Date.now());
+      void this.refreshProgress(true);
       this.log.info({ memberId: event.payload.memberId, assignment: event.payload.memberAssignment }, 'joined the consumer group');
     });
     consumer.on(consumer.events.CRASH, (event) => {
@@ -128,12 +168,15 @@ export class ProductWorker {
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.setState('running');
+    this.refreshTimer = setInterval(() => void this.refreshProgress(false), PROGRESS_REFRESH_MS);
+    this.refreshTimer.unref();
     deps.metrics.buildInfo.set({ version: DATAPROD_VERSION, product: product.id, product_version: product.version }, 1);
     deps.metrics.productStatus.set({ product: product.id, status: product.status }, 1);
   }
 
   /** Stops fetching, lets the batch in flight finish (its writes acked and committed), leaves the group. */
   async stop(): Promise<void> {
+    clearInterval(this.refreshTimer);
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
     if (this.stateValue !== 'failed') this.setState('draining');
@@ -147,10 +190,14 @@ export class ProductWorker {
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = batch;
     if (messages.length === 0 || !isRunning() || isStale()) return;
+    const first = messages[0]!;
+    this.signals.progress.onBatch(topic, partition, Number(first.offset), Number(first.timestamp), Number(messages[messages.length - 1]!.timestamp), Number(batch.highWatermark));
     if (this.stateValue === 'halted' || this.stateValue === 'failed') {
-      this.rewind(topic, partition, messages[0]!.offset);
+      this.rewind(topic, partition, first);
       return;
     }
+    const startedAt = performance.now();
+    this.signals.inFlight = messages.length;
     const processor = this.processor!;
     const schemas = this.schemas!;
     const product = this.product;
@@ -165,7 +212,8 @@ export class ProductWorker {
       try {
         await schemas.fetch(ids);
       } catch (err) {
-        this.backOff(topic, partition, messages[0]!.offset, err as Error);
+        this.backOff(topic, partition, first, err as Error);
+        this.signals.inFlight = 0;
         return;
       }
     }
@@ -178,8 +226,13 @@ export class ProductWorker {
     const warnings = new Map<string, number>();
     let filtered = 0;
     let processed = 0;
-    let failure: { error: DataError; offset: string } | undefined;
-    let needsSchemaAt: string | undefined;
+    let failure: { error: DataError; message: KafkaMessage } | undefined;
+    let needsSchemaAt: KafkaMessage | undefined;
+    let publishedInputs = 0;
+    // Source broker times of published records, and event times of their outputs, for latency.
+    const publishedAt: number[] = [];
+    const eventTimes: number[] = [];
+    const eventTimeField = this.eventTime;
 
     for (const message of messages) {
       const record = {
@@ -193,17 +246,25 @@ export class ProductWorker {
       };
       const outcome = processor.process(record);
       if (outcome.kind === 'needs-schema') {
-        needsSchemaAt = message.offset;
+        needsSchemaAt = message;
         break;
       }
       if (outcome.kind === 'fail') {
-        failure = { error: outcome.error, offset: message.offset };
+        failure = { error: outcome.error, message };
         break;
       }
       processed += 1;
       switch (outcome.kind) {
         case 'publish':
-          for (const out of outcome.outputs) outputs.push({ key: out.key, value: out.value });
+          publishedInputs += 1;
+          publishedAt.push(Number(message.timestamp));
+          for (const out of outcome.outputs) {
+            outputs.push({ key: out.key, value: out.value });
+            if (eventTimeField) {
+              const t = eventTimeField.read(out.event);
+              if (t !== undefined) eventTimes.push(t);
+            }
+          }
           for (const rule of outcome.warnings) bump(warnings, rule);
           break;
         case 'filtered':
@@ -222,7 +283,8 @@ export class ProductWorker {
     }
 
     if (processed > 0 && this.breaker.record(processed, deadLetters.length)) {
-      this.halt(topic, partition, messages[0]!.offset);
+      this.halt(topic, partition, first);
+      this.signals.inFlight = 0;
       return;
     }
 
@@ -236,9 +298,11 @@ export class ProductWorker {
         this.deps.metrics.processingErrors.inc({ product: product.id, stage: 'produce' });
         if (deadLetters.length > 0) this.deps.metrics.dlqPublishErrors.inc({ product: product.id });
         // Nothing committed: the restarted consumer reads this batch again from the last commit.
+        this.signals.inFlight = 0;
         throw err;
       }
     }
+    const ackedAt = Date.now();
 
     if (processed > 0) {
       const last = messages[processed - 1]!.offset;
@@ -246,6 +310,9 @@ export class ProductWorker {
       // stop() has begun, which would leave the batch a drain just finished uncommitted.
       await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
       resolveOffset(last);
+      const next = messages[processed];
+      this.signals.progress.onCommit(topic, partition, Number(last) + 1, Number(messages[processed - 1]!.timestamp), next ? Number(next.timestamp) : undefined);
+      for (let i = 0; i < processed; i++) this.signals.completeness.handledAt(Number(messages[i]!.timestamp));
     }
     this.backoffAttempts.delete(`${topic}:${partition}`);
     // --max-restarts bounds consecutive failures: a batch that went through resets the count.
@@ -254,7 +321,30 @@ export class ProductWorker {
     const metrics = this.deps.metrics;
     const id = product.id;
     metrics.consumed.inc({ product: id, topic }, processed);
-    if (outputs.length > 0) metrics.published.inc({ product: id, topic: product.outputPorts[0]!.topic }, outputs.length);
+    const totals = this.signals.totals;
+    totals.consumed += processed;
+    totals.published += publishedInputs;
+    totals.filtered += filtered;
+    totals.deadLettered += deadLetters.length;
+    if (publishedInputs > 0) {
+      const outputTopic = product.outputPorts[0]!.topic;
+      metrics.published.inc({ product: id, topic: outputTopic }, publishedInputs);
+      metrics.outputRecords.inc({ product: id, topic: outputTopic }, outputs.length);
+      let newest = 0;
+      for (const ts of publishedAt) {
+        this.appendToPublish.observe((ackedAt - ts) / 1000);
+        if (ts > newest) newest = ts;
+      }
+      if (eventTimeField) {
+        newest = 0;
+        for (const ts of eventTimes) {
+          this.eventToPublish.observe((ackedAt - ts) / 1000);
+          if (ts > newest) newest = ts;
+        }
+      }
+      this.signals.lastPublishTs = ackedAt / 1000;
+      if (newest > 0) this.signals.lastEventTs = Math.max(this.signals.lastEventTs ?? 0, newest / 1000);
+    }
     if (filtered > 0) metrics.filtered.inc({ product: id }, filtered);
     for (const [reason, n] of dlqReasons) metrics.deadLettered.inc({ product: id, reason }, n);
     for (const [reason, n] of invalidReasons) metrics.invalid.inc({ product: id, reason }, n);
@@ -262,18 +352,67 @@ export class ProductWorker {
     for (const [rule, n] of warnings) metrics.qualityWarnings.inc({ product: id, rule }, n);
     if (dlqReasons.size > 0) this.reportDeadLetters(dlqReasons);
 
+    this.batchDuration.observe((performance.now() - startedAt) / 1000);
+    this.signals.inFlight = 0;
     if (needsSchemaAt !== undefined) {
       // An id expired from the unknown-id cache mid-batch: pick the rest up on the next fetch.
       this.rewind(topic, partition, needsSchemaAt);
     } else if (failure) {
-      this.rewind(topic, partition, failure.offset);
+      const offset = failure.message.offset;
+      this.rewind(topic, partition, failure.message);
       this.pauseAll();
       const { error } = failure;
-      this.setState('failed', `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${failure.offset}`);
-      this.log.error({ topic, partition, offset: failure.offset, reason: error.reason, rule: error.rule, field: error.field }, this.stateReason);
+      this.setState('failed', `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${offset}`);
+      this.log.error({ topic, partition, offset, reason: error.reason, rule: error.rule, field: error.field }, this.stateReason);
       this.deps.onFatal(new DataprodError('PRODUCT_HALTED', `${product.id}: ${this.stateReason}`));
     }
     await heartbeat();
+  }
+
+  /**
+   * End offsets of the held partitions (idle or paused ones get no batches to tell them), the
+   * group's committed offsets once after a join, and the judgement of closed completeness windows.
+   */
+  private async refreshProgress(afterJoin: boolean): Promise<void> {
+    if (this.refreshing || this.assigned.size === 0) return;
+    this.refreshing = true;
+    const { admin } = this.deps;
+    const progress = this.signals.progress;
+    const topics = this.product.inputPorts.map((p) => p.topic);
+    const held = (topic: string, partition: number) => this.assigned.has(`${topic}:${partition}`);
+    try {
+      if (afterJoin) {
+        for (const { topic, partitions } of await admin.fetchOffsets({ groupId: this.product.consumerGroup, topics })) {
+          for (const p of partitions) if (held(topic, p.partition) && Number(p.offset) >= 0) progress.setCommitted(topic, p.partition, Number(p.offset));
+        }
+      }
+      for (const topic of topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) if (held(topic, p.partition)) progress.setEnd(topic, p.partition, Number(p.offset));
+      }
+      await this.judgeWindows(topics, held);
+    } catch (err) {
+      this.log.debug({ err: { message: (err as Error).message } }, 'progress refresh failed; lag gauges keep their last values');
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private async judgeWindows(topics: string[], held: (topic: string, partition: number) => boolean): Promise<void> {
+    const { completeness, progress } = this.signals;
+    for (const [start, end] of completeness.closable(progress.watermark(Date.now()))) {
+      let appended = 0;
+      for (const topic of topics) {
+        const from = await this.deps.admin.fetchTopicOffsetsByTimestamp(topic, start);
+        const to = await this.deps.admin.fetchTopicOffsetsByTimestamp(topic, end);
+        for (const f of from) {
+          if (!held(topic, f.partition)) continue;
+          const t = to.find((x) => x.partition === f.partition);
+          if (t) appended += Math.max(0, Number(t.offset) - Number(f.offset));
+        }
+      }
+      const ratio = completeness.judge(start, appended);
+      if (ratio < 1) this.log.warn({ windowStart: new Date(start).toISOString(), appended, ratio }, 'window incomplete: fewer outcomes than records appended');
+    }
   }
 
   /**
@@ -298,7 +437,8 @@ export class ProductWorker {
   }
 
   /** Registry unreachable: no dead-letter, no commit; pause this partition and retry later. */
-  private backOff(topic: string, partition: number, offset: string, err: Error): void {
+  private backOff(topic: string, partition: number, at: KafkaMessage, err: Error): void {
+    const offset = at.offset;
     const key = `${topic}:${partition}`;
     const attempt = (this.backoffAttempts.get(key) ?? 0) + 1;
     this.backoffAttempts.set(key, attempt);
@@ -308,7 +448,7 @@ export class ProductWorker {
     this.log.warn({ topic, partition, offset, attempt, retryInMs: delay, err: { code: (err as DataprodError).code, message: err.message } }, 'schema registry unavailable; partition paused');
     const consumer = this.consumer!;
     consumer.pause([{ topic, partitions: [partition] }]);
-    this.rewind(topic, partition, offset);
+    this.rewind(topic, partition, at);
     this.pausedForRegistry.add(key);
     const timer = setTimeout(() => {
       this.resumeTimers.delete(timer);
@@ -321,7 +461,8 @@ export class ProductWorker {
   }
 
   /** Too many dead letters: a bug is not data. Stop here, commit nothing more, report unhealthy. */
-  private halt(topic: string, partition: number, offset: string): void {
+  private halt(topic: string, partition: number, at: KafkaMessage): void {
+    const offset = at.offset;
     const { ratio, windowMs } = this.deps.config.dlqHalt;
     this.setState(
       'halted',
@@ -329,15 +470,17 @@ export class ProductWorker {
     );
     this.log.error({ topic, partition, offset, window: this.breaker.snapshot() }, this.stateReason);
     this.pauseAll();
-    this.rewind(topic, partition, offset);
+    this.rewind(topic, partition, at);
   }
 
   private pauseAll(): void {
     this.consumer?.pause(this.product.inputPorts.map((p) => ({ topic: p.topic })));
   }
 
-  private rewind(topic: string, partition: number, offset: string): void {
-    this.consumer?.seek({ topic, partition, offset });
+  /** Seeks back to a record not committed yet; it is the oldest pending one for the lag. */
+  private rewind(topic: string, partition: number, at: KafkaMessage): void {
+    this.consumer?.seek({ topic, partition, offset: at.offset });
+    this.signals.progress.onRewind(topic, partition, Number(at.offset), Number(at.timestamp));
   }
 
   private setState(state: ProductState, reason = ''): void {
@@ -424,4 +567,12 @@ function isInputError(reason: DlqReason): boolean {
 
 function bump<K>(map: Map<K, number>, key: K, n = 1): void {
   map.set(key, (map.get(key) ?? 0) + n);
+}
+
+/** True when the top-level field is a (nullable) long with logicalType timestamp-micros. */
+function eventTimeIsMicros(schema: unknown, field: string): boolean {
+  const fields = (schema as { fields?: { name: string; type: unknown }[] }).fields ?? [];
+  const type = fields.find((f) => f.name === field)?.type;
+  const branches = Array.isArray(type) ? type : [type];
+  return branches.some((b) => typeof b === 'object' && b !== null && (b as { logicalType?: string }).logicalType === 'timestamp-micros');
 }

@@ -5,7 +5,7 @@ import type { ProductDescriptor } from '../config/types.js';
 import { RegistryClient } from '../contracts/registry-client.js';
 import { DataprodError } from '../errors.js';
 import { createKafka, createProducer, type Admin, type Producer } from '../kafka/client.js';
-import { ControlServer } from '../observability/http.js';
+import { ControlServer, type StatusSnapshot } from '../observability/http.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Transform } from '../transform.js';
 import { DATAPROD_VERSION } from '../version.js';
@@ -92,6 +92,7 @@ export class Worker {
         health: () => this.health(),
         readiness: () => this.readiness(),
         catalogue: () => this.catalogue(),
+        status: () => this.status(),
       });
       await this.control.start();
       logger.info({ url: this.control.url }, 'control port listening');
@@ -195,7 +196,39 @@ export class Worker {
     };
   }
 
+  private status(): StatusSnapshot {
+    const now = Date.now();
+    return {
+      time: now,
+      dataprod: DATAPROD_VERSION,
+      products: this.workers.map((w) => {
+        const d = w.product;
+        const lags = w.signals.progress.lags(now);
+        const lastEvent = w.signals.lastEventTs;
+        return {
+          id: d.id,
+          name: d.name,
+          domain: d.domain,
+          version: d.version,
+          status: d.status,
+          state: w.state,
+          reason: w.reason,
+          description: d.description,
+          owners: d.team.members.length > 0 ? d.team.members.map((m) => `${m.username} (${m.role})`) : [d.team.name],
+          inputTopics: d.inputPorts.map((p) => p.topic),
+          outputTopic: d.outputPorts[0]!.topic,
+          deadLetterTopic: d.deadLetter.topic,
+          counters: { ...w.signals.totals },
+          lagRecords: lags.reduce((sum, l) => sum + l.records, 0),
+          lagSeconds: lags.reduce((max, l) => Math.max(max, l.seconds ?? 0), 0),
+          freshnessSeconds: lastEvent === undefined ? null : Math.max(0, now / 1000 - lastEvent),
+        };
+      }),
+    };
+  }
+
   private catalogue() {
+    const live = new Map(this.status().products.map((p) => [p.id, p]));
     return {
       dataprod: DATAPROD_VERSION,
       products: this.workers.map((w) => {
@@ -221,6 +254,13 @@ export class Worker {
           })),
           deadLetter: d.deadLetter,
           slaProperties: d.slaProperties,
+          live: {
+            counters: live.get(d.id)?.counters,
+            lagRecords: live.get(d.id)?.lagRecords,
+            lagSeconds: live.get(d.id)?.lagSeconds,
+            freshnessSeconds: live.get(d.id)?.freshnessSeconds,
+            windowCompletenessRatio: w.signals.completeness.ratio ?? null,
+          },
         };
       }),
     };

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { WindowCompleteness } from '../../../src/observability/completeness.js';
+import { ProductProgress } from '../../../src/observability/progress.js';
+
+describe('ProductProgress: exact lag', () => {
+  it('is 0 records and 0 s when caught up, however old the last record', () => {
+    const p = new ProductProgress();
+    p.onBatch('t', 0, 0, 1_000, 2_000, 10);
+    p.onCommit('t', 0, 10, 2_000);
+    assert.deepEqual(p.lags(999_999), [{ topic: 't', partition: 0, records: 0, seconds: 0 }]);
+  });
+
+  it('measures seconds from the broker time of the oldest unprocessed record', () => {
+    const p = new ProductProgress();
+    p.onBatch('t', 0, 0, 1_000, 5_000, 100);
+    p.onCommit('t', 0, 40, 3_000, 3_500);
+    assert.deepEqual(p.lags(13_500), [{ topic: 't', partition: 0, records: 60, seconds: 10 }]);
+  });
+
+  it('uses the newer end offset from the admin client for a paused partition', () => {
+    const p = new ProductProgress();
+    p.onBatch('t', 1, 5, 1_000, 1_000, 6);
+    p.onRewind('t', 1, 5, 1_000);
+    p.setEnd('t', 1, 50);
+    assert.deepEqual(p.lags(4_000), [{ topic: 't', partition: 1, records: 45, seconds: 3 }]);
+  });
+
+  it('falls back to the last committed record (an upper bound) until the pending one is fetched', () => {
+    const p = new ProductProgress();
+    p.onBatch('t', 0, 0, 1_000, 2_000, 20);
+    p.onCommit('t', 0, 10, 2_000);
+    assert.deepEqual(p.lags(7_000), [{ topic: 't', partition: 0, records: 10, seconds: 5 }]);
+  });
+
+  it('reports the newest append read per topic, and a watermark below which every outcome is committed', () => {
+    const p = new ProductProgress();
+    p.onBatch('a', 0, 0, 1_000, 9_000, 10);
+    p.onCommit('a', 0, 10, 9_000);
+    p.onBatch('a', 1, 0, 500, 700, 10);
+    p.onCommit('a', 1, 5, 600, 650);
+    assert.deepEqual([...p.lastSeenAppend()], [['a', 9]]);
+    assert.equal(p.watermark(20_000), 650, 'partition 1 still holds the record appended at 650');
+    p.retain(new Set(['a:0']));
+    assert.equal(p.watermark(20_000), 20_000, 'only caught-up partitions left');
+  });
+});
+
+describe('WindowCompleteness', () => {
+  it('judges only windows the watermark has passed, starting after the assignment', () => {
+    const w = new WindowCompleteness(60_000, 30_000);
+    assert.deepEqual(w.closable(100_000), [], 'the window holding the assignment is skipped');
+    assert.deepEqual(w.closable(130_000), [[60_000, 120_000]]);
+    for (let i = 0; i < 9; i++) w.handledAt(61_000 + i);
+    assert.equal(w.judge(60_000, 10), 0.9);
+    assert.equal(w.ratio, 0.9);
+    assert.deepEqual(w.closable(130_000), [], 'judged once');
+    assert.equal(w.judge(120_000, 0), 1, 'an empty window is complete');
+  });
+
+  it('starts over after a rebalance', () => {
+    const w = new WindowCompleteness(60_000, 0);
+    w.handledAt(70_000);
+    w.reset(200_000);
+    assert.deepEqual(w.closable(250_000), []);
+    assert.deepEqual(w.closable(300_000), [[240_000, 300_000]]);
+  });
+});
