@@ -42,7 +42,14 @@ export class Metrics {
 
   constructor(readonly registry: Registry, options: { processMetrics?: boolean } = {}) {
     const registers = [registry];
-    if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'dataprod_' });
+    if (options.processMetrics) {
+      collectDefaultMetrics({ register: registry, prefix: 'dataprod_' });
+      // prom-client names these gauges *_total, which Prometheus reserves for counters
+      // (promtool check metrics flags them); they are of little use, so they go.
+      for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {
+        registry.removeSingleMetric(`dataprod_nodejs_${name}`);
+      }
+    }
     this.consumed = new Counter({ name: 'dataprod_records_consumed_total', help: 'Records read from input topics', labelNames: ['product', 'topic'], registers });
     this.published = new Counter({ name: 'dataprod_records_published_total', help: 'Records acknowledged on the product topic', labelNames: ['product', 'topic'], registers });
     this.invalid = new Counter({ name: 'dataprod_records_invalid_total', help: 'Input records that failed decoding, the contract or a quality rule', labelNames: ['product', 'reason'], registers });
