@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { statusPage } from './status-page.js';
 
 export interface HealthReport {
   /** false: /healthz answers 503 (a halted or failed product, a failed worker). */
@@ -10,6 +11,40 @@ export interface HealthReport {
   details: unknown;
 }
 
+/** Live values of one product, for the status page (`/api/status`). */
+export interface ProductStatusSnapshot {
+  id: string;
+  name: string;
+  domain: string;
+  version: string;
+  /** Descriptor lifecycle status: draft | active | deprecated. */
+  status: string;
+  /** Worker state: starting | running | backing-off | halted | draining | stopped | failed. */
+  state: string;
+  /** Why the product is halted, failed or backing off; empty otherwise. */
+  reason: string;
+  description: { purpose?: string; usage?: string; limitations?: string };
+  owners: string[];
+  inputTopics: string[];
+  outputTopic: string;
+  deadLetterTopic: string;
+  /** Monotonic counters since the worker started. */
+  counters: { consumed: number; published: number; filtered: number; deadLettered: number };
+  /** Sum over the product's input partitions: end offset minus committed offset. */
+  lagRecords: number;
+  /** Max over partitions: 0 when caught up, else now minus the broker timestamp of the oldest unprocessed record. */
+  lagSeconds: number;
+  /** Seconds since the newest published event's time; null before the first publish. */
+  freshnessSeconds: number | null;
+}
+
+export interface StatusSnapshot {
+  /** ms since the epoch, when the snapshot was taken. */
+  time: number;
+  dataprod: string;
+  products: ProductStatusSnapshot[];
+}
+
 export interface ControlServerOptions {
   host: string;
   port: number;
@@ -17,6 +52,7 @@ export interface ControlServerOptions {
   health: () => HealthReport;
   readiness: () => Promise<HealthReport>;
   catalogue: () => unknown;
+  status: () => StatusSnapshot;
 }
 
 /** The worker's one HTTP server: /metrics, /healthz, /readyz, /products. */
@@ -58,8 +94,13 @@ export class ControlServer {
           }
           case '/products':
             return json(200, options.catalogue());
+          case '/':
+            res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+            return res.end(statusPage());
+          case '/api/status':
+            return json(200, options.status());
           default:
-            return json(404, { error: `no route ${path}`, routes: ['/metrics', '/healthz', '/readyz', '/products'] });
+            return json(404, { error: `no route ${path}`, routes: ['/', '/metrics', '/healthz', '/readyz', '/products'] });
         }
       };
       handle().catch((err: Error) => json(500, { error: err.message }));

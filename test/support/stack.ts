@@ -10,14 +10,15 @@ let shared: Promise<Stack> | undefined;
  * stops it when the file ends.
  */
 export function testStack(): Promise<Stack> {
-  if (!shared) {
-    shared = startStack();
-    after(async () => {
-      await (await shared!).stop();
-    });
-  }
+  shared ??= startStack();
   return shared;
 }
+
+// Registered when a test file imports this module, so at the root of that file: an after()
+// called from inside a before() hook would run as soon as that hook ends, not at the end.
+after(async () => {
+  if (shared) await (await shared).stop();
+});
 
 /** A topic, group or subject name no other test (or earlier run) uses. */
 export function uniqueName(prefix: string): string {

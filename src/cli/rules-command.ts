@@ -1,0 +1,99 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { loadProduct } from '../config/descriptor.js';
+import { findProductDirs } from '../config/discover.js';
+import type { ProductDescriptor } from '../config/types.js';
+import { ConfigError, DescriptorError } from '../errors.js';
+import { buildRuleGroups, compileSlos, generateRules } from '../observability/rules.js';
+import type { Command } from './commands.js';
+
+/** `dataprod rules`: argument handling and printing only; src/observability/rules.ts builds the rules. */
+
+const display = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+};
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** One DescriptorError for the problems of several product files, each path prefixed with its file. */
+function combined(errors: { file: string; issues: DescriptorError['issues'] }[]): DescriptorError {
+  if (errors.length === 1) return new DescriptorError(display(errors[0]!.file), errors[0]!.issues);
+  return new DescriptorError(
+    errors.map((e) => display(e.file)).join(', '),
+    errors.flatMap((e) => e.issues.map((i) => ({ ...i, path: `${display(e.file)}: ${i.path}` }))),
+  );
+}
+
+async function loadDescriptors(positionals: string[]): Promise<ProductDescriptor[]> {
+  const loaded: ProductDescriptor[] = [];
+  const errors: DescriptorError[] = [];
+  for (const dir of findProductDirs(positionals)) {
+    try {
+      // The rules need the descriptor only: the transform module is checked for existence, not imported.
+      loaded.push((await loadProduct(dir, { loadTransform: false })).descriptor);
+    } catch (err) {
+      if (err instanceof DescriptorError) errors.push(err);
+      else throw err;
+    }
+  }
+  if (errors.length > 0) throw combined(errors);
+  return loaded;
+}
+
+/** `--include-draft`, else DATAPROD_INCLUDE_DRAFT (as `dataprod run` reads it), else false. */
+function includeDraft(flags: Record<string, string | boolean>): boolean {
+  const flag = flags['include-draft'];
+  if (typeof flag === 'boolean') return flag;
+  const text = (process.env.DATAPROD_INCLUDE_DRAFT ?? '').trim().toLowerCase();
+  if (text === '') return false;
+  if (['true', '1', 'yes'].includes(text)) return true;
+  if (['false', '0', 'no'].includes(text)) return false;
+  throw new ConfigError([{ path: 'DATAPROD_INCLUDE_DRAFT', message: `must be true or false, got "${text}"` }]);
+}
+
+/** Writes through a temporary file and a rename, so a Prometheus reading the file never sees half of it. */
+function writeAtomically(file: string, content: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
+
+export const rules: Command = {
+  name: 'rules',
+  summary: 'generate Prometheus recording rules and SLO burn-rate alerts for the products (one rule file)',
+  description:
+    'Per product and SLA property: SLI error ratios over 5m..3d and multi-window burn-rate alerts (page: 1h/5m 14.4x,\n' +
+    '6h/30m 6x; ticket: 1d/2h 3x, 3d/6h 1x); per product: stalled consumer, dead-letter writes failing, metrics absent,\n' +
+    'product not running. Products that `dataprod run` would not start (retired; draft without --include-draft) are\n' +
+    'left out. Check the result with `promtool check rules`. docs/slo-rules.md explains every rule.',
+  options: [
+    { flag: 'out', kind: 'string', default: '-', description: 'file to write the rules to; - prints them on stdout' },
+    { flag: 'include-draft', env: 'DATAPROD_INCLUDE_DRAFT', kind: 'bool', default: 'false', description: 'Also generate rules for products with status: draft' },
+  ],
+  async run(positionals, flags) {
+    const draft = includeDraft(flags);
+    const out = typeof flags.out === 'string' && flags.out !== '' ? flags.out : '-';
+    const selected: ProductDescriptor[] = [];
+    for (const descriptor of await loadDescriptors(positionals)) {
+      if (descriptor.status === 'retired') console.error(`skipped ${descriptor.id}: status retired, never runs`);
+      else if (descriptor.status === 'draft' && !draft) console.error(`skipped ${descriptor.id}: status draft, runs only with --include-draft`);
+      else selected.push(descriptor);
+    }
+    // SLA properties the rules cannot measure: every problem of every product, with readable paths.
+    const unsupported = selected.map((d) => ({ file: d.file, issues: compileSlos(d).issues })).filter((e) => e.issues.length > 0);
+    if (unsupported.length > 0) throw combined(unsupported);
+    if (selected.length === 0) console.error('no product to generate rules for: the rule file has no groups');
+    const text = generateRules(selected);
+    if (out === '-') {
+      process.stdout.write(text);
+      return 0;
+    }
+    const file = resolve(out);
+    writeAtomically(file, text);
+    const groups = buildRuleGroups(selected);
+    const count = groups.reduce((n, g) => n + g.rules.length, 0);
+    console.log(`wrote ${display(file)}: ${plural(count, 'rule')} in ${plural(groups.length, 'group')} for ${selected.map((d) => d.id).join(', ') || 'no product'}`);
+    return 0;
+  },
+};

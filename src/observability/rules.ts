@@ -1,0 +1,555 @@
+/**
+ * Prometheus rules for the SLOs of data products (`dataprod rules`, docs/slo-rules.md).
+ *
+ * Pure: descriptors in, one rule file (YAML text) out; no I/O. For each product and each of its
+ * `slaProperties`:
+ * - recording rules of the SLI error ratio over 5m, 30m, 1h, 2h, 6h, 1d and 3d
+ *   (`dataprod:sli_<slo>_error_ratio:rate<window>{product}`) and its error budget
+ *   (`dataprod:slo_error_budget:ratio{product,slo}`);
+ * - the multi-window multi-burn-rate alerts of the Google SRE workbook (chapter "Alerting on
+ *   SLOs"): page when the 1h and 5m error ratios are above 14.4x the budget, or 6h and 30m above
+ *   6x; ticket when 1d and 2h are above 3x, or 3d and 6h above 1x.
+ * Plus, per product, operational alerts: stalled consumer, dead-letter writes failing, metrics
+ * absent, product not running.
+ *
+ * Everything is per product (`{product="<id>"}` selectors, one group pair per product), summed
+ * over the worker replicas that export it. Output is deterministic: products sorted by id,
+ * SLOs in descriptor order, fixed rule order.
+ */
+import { Document, type YAMLMap } from 'yaml';
+import type { ProductDescriptor, SlaProperty } from '../config/types.js';
+import { DescriptorError, type ConfigIssue } from '../errors.js';
+import { DATAPROD_VERSION } from '../version.js';
+import { LATENCY_BUCKETS } from './metrics.js';
+
+export type SloName = SlaProperty['property'];
+
+/** What the generator reads of a descriptor. */
+export type RulesProduct = Pick<ProductDescriptor, 'id' | 'file' | 'version' | 'team' | 'support' | 'slaProperties'> &
+  Partial<Pick<ProductDescriptor, 'consumerGroup' | 'deadLetter'>>;
+
+/** SLI windows, shortest first. */
+export const SLI_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
+export type SliWindow = (typeof SLI_WINDOWS)[number];
+
+export interface BurnRateCondition {
+  long: SliWindow;
+  short: SliWindow;
+  /** Burn rate: how many times faster than allowed the budget is spent. */
+  factor: number;
+}
+
+export interface BurnRateAlert {
+  severity: 'page' | 'ticket';
+  alert: string;
+  /** Fires when any condition holds (both of its windows above factor x budget). */
+  conditions: readonly BurnRateCondition[];
+}
+
+/** Google SRE workbook, "Alerting on SLOs", recommendation 6 (for a 30-day SLO window). */
+export const BURN_RATE_ALERTS: readonly BurnRateAlert[] = [
+  {
+    severity: 'page',
+    alert: 'DataprodSloBurnRatePage',
+    conditions: [
+      { long: '1h', short: '5m', factor: 14.4 },
+      { long: '6h', short: '30m', factor: 6 },
+    ],
+  },
+  {
+    severity: 'ticket',
+    alert: 'DataprodSloBurnRateTicket',
+    conditions: [
+      { long: '1d', short: '2h', factor: 3 },
+      { long: '3d', short: '6h', factor: 1 },
+    ],
+  },
+];
+
+/** Objective used for latency and freshness when the descriptor gives none. */
+export const DEFAULT_OBJECTIVE_PERCENT = 99;
+
+/** Seconds per duration unit (lower-cased, trimmed). Absent unit: seconds. */
+export const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 0.001,
+  millisecond: 0.001,
+  milliseconds: 0.001,
+  s: 1,
+  sec: 1,
+  second: 1,
+  seconds: 1,
+  m: 60,
+  min: 60,
+  minute: 60,
+  minutes: 60,
+  h: 3600,
+  hour: 3600,
+  hours: 3600,
+  d: 86400,
+  day: 86400,
+  days: 86400,
+};
+
+/** Units accepted for completeness and errorRate. Absent unit: percent. */
+export const PERCENT_UNITS: readonly string[] = ['percent', '%'];
+
+/** One SLA property, compiled: what the rules need. */
+export interface Slo {
+  slo: SloName;
+  /** Index in `slaProperties`. */
+  index: number;
+  /** Allowed error ratio in [0, 1]: 1 - objective (latency, freshness, completeness), value (errorRate). */
+  budget: number;
+  /** 100 x (1 - budget). */
+  objectivePercent: number;
+  /** True when latency/freshness had no `objective` and DEFAULT_OBJECTIVE_PERCENT applies. */
+  objectiveDefaulted: boolean;
+  /** latency, freshness: the threshold in seconds. */
+  thresholdSeconds?: number;
+  /** latency: the bucket boundary used (equal to thresholdSeconds). */
+  bucket?: number;
+  /** One sentence for annotations and comments. */
+  text: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers
+
+/** Rounds away binary noise: (100 - 99.9) / 100 is 0.0009999999999990906 in floating point. */
+export function clean(n: number): number {
+  return Number(n.toPrecision(12));
+}
+
+const pct = (ratio: number) => `${clean(ratio * 100)}%`;
+
+/** A duration in seconds as a short human string in the largest unit that keeps it exact-ish. */
+export function humanDuration(seconds: number): string {
+  if (seconds >= 86400 && Number.isInteger(clean(seconds / 86400))) return `${clean(seconds / 86400)}d`;
+  if (seconds >= 3600 && Number.isInteger(clean(seconds / 3600))) return `${clean(seconds / 3600)}h`;
+  if (seconds >= 60 && Number.isInteger(clean(seconds / 60))) return `${clean(seconds / 60)}m`;
+  if (seconds >= 1) return `${clean(seconds)}s`;
+  return `${clean(seconds * 1000)}ms`;
+}
+
+const sameNumber = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+
+// ---------------------------------------------------------------------------------------------
+// Compiling slaProperties
+
+function unitOf(s: SlaProperty): string | undefined {
+  return s.unit === undefined ? undefined : s.unit.trim().toLowerCase();
+}
+
+/**
+ * Compiles a product's slaProperties; every problem is returned (paths like
+ * `slaProperties[0].value`), none thrown.
+ */
+export function compileSlos(product: RulesProduct): { slos: Slo[]; issues: ConfigIssue[] } {
+  const slos: Slo[] = [];
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<SloName, number>();
+  product.slaProperties.forEach((s, index) => {
+    const path = `slaProperties[${index}]`;
+    const issue = (field: string, message: string) => issues.push({ path: `${path}${field ? `.${field}` : ''}`, message: `product ${product.id}, ${s.property}: ${message}` });
+    const previous = seen.get(s.property);
+    if (previous !== undefined) {
+      issue('property', `a second ${s.property} entry (the first is slaProperties[${previous}]); dataprod rules supports one entry per property`);
+      return;
+    }
+    seen.set(s.property, index);
+    const unit = unitOf(s);
+
+    if (s.property === 'latency' || s.property === 'freshness') {
+      const perUnit = unit === undefined ? 1 : DURATION_UNITS[unit];
+      if (perUnit === undefined) {
+        issue('unit', `unknown duration unit "${s.unit}"; use ms, s, m, h or d (no unit: seconds)`);
+        return;
+      }
+      const thresholdSeconds = clean(s.value * perUnit);
+      const objectiveDefaulted = s.objective === undefined;
+      const objectivePercent = s.objective ?? DEFAULT_OBJECTIVE_PERCENT;
+      const budget = clean((100 - objectivePercent) / 100);
+      if (s.property === 'latency') {
+        const bucket = LATENCY_BUCKETS.find((b) => sameNumber(b, thresholdSeconds));
+        if (bucket === undefined) {
+          issue(
+            'value',
+            `${clean(s.value)}${s.unit === undefined ? ' (seconds)' : ` ${s.unit}`} is not a bucket boundary of dataprod_append_to_publish_seconds, ` +
+              `so the share of records within it cannot be measured exactly; use one of ${LATENCY_BUCKETS.map(humanDuration).join(', ')}`,
+          );
+          return;
+        }
+        slos.push({
+          slo: 'latency',
+          index,
+          budget,
+          objectivePercent,
+          objectiveDefaulted,
+          thresholdSeconds,
+          bucket,
+          text: `${objectivePercent}% of records published within ${humanDuration(thresholdSeconds)} of their source append`,
+        });
+      } else {
+        slos.push({
+          slo: 'freshness',
+          index,
+          budget,
+          objectivePercent,
+          objectiveDefaulted,
+          thresholdSeconds,
+          text: `newest published event younger than ${humanDuration(thresholdSeconds)} during ${objectivePercent}% of the time the input is not idle`,
+        });
+      }
+      return;
+    }
+
+    // completeness, errorRate: value is a percentage
+    if (unit !== undefined && !PERCENT_UNITS.includes(unit)) {
+      issue('unit', `unknown unit "${s.unit}"; ${s.property} is a percentage: use percent (or %, or no unit)`);
+      return;
+    }
+    if (s.value > 100) {
+      issue('value', `${s.value} is not a percentage: use a value greater than 0 and at most 100`);
+      return;
+    }
+    if (s.objective !== undefined) {
+      issue(
+        'objective',
+        `objective is not used for ${s.property}: value is already the percentage (e.g. ${s.property === 'completeness' ? '{ property: completeness, value: 99.9, unit: percent }' : '{ property: errorRate, value: 1, unit: percent }'}); remove objective`,
+      );
+      return;
+    }
+    if (s.property === 'completeness') {
+      const budget = clean((100 - s.value) / 100);
+      slos.push({
+        slo: 'completeness',
+        index,
+        budget,
+        objectivePercent: clean(s.value),
+        objectiveDefaulted: false,
+        text: `${clean(s.value)}% of consumed records published, dead-lettered or filtered`,
+      });
+    } else {
+      const budget = clean(s.value / 100);
+      slos.push({
+        slo: 'errorRate',
+        index,
+        budget,
+        objectivePercent: clean(100 - s.value),
+        objectiveDefaulted: false,
+        text: `at most ${clean(s.value)}% of consumed records invalid`,
+      });
+    }
+  });
+  return { slos, issues };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PromQL
+
+/** A PromQL double-quoted string literal. */
+export function promString(value: string): string {
+  return JSON.stringify(value);
+}
+
+/** Go-template safe: descriptor text must not open a template action in an annotation. */
+function templateSafe(text: string): string {
+  return text.replace(/\{\{/g, '{{ "{{" }}');
+}
+
+/**
+ * Matcher of the `le` label of a bucket: prom-client writes `le="30"`, Prometheus 3 normalises
+ * classic-histogram `le` values on ingestion to `le="30.0"`; the regex accepts both.
+ */
+export function leMatcher(bucket: number): string {
+  const text = String(bucket).replace(/\./g, '\\\\.');
+  return Number.isInteger(bucket) ? `le=~"${text}(\\\\.0)?"` : `le=~"${text}"`;
+}
+
+/** Snake case in metric names: errorRate -> error_rate. */
+export const sloMetricName = (slo: SloName) => slo.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+export const recordName = (slo: SloName, window: SliWindow) => `dataprod:sli_${sloMetricName(slo)}_error_ratio:rate${window}`;
+export const FRESHNESS_STALE_RECORD = 'dataprod:sli_freshness_stale:bool';
+export const ERROR_BUDGET_RECORD = 'dataprod:slo_error_budget:ratio';
+
+/** The SLI error ratio of `slo` over `window`, for one product. */
+export function sliExpression(productId: string, slo: Slo, window: SliWindow): string {
+  const p = `product=${promString(productId)}`;
+  const rate = (metric: string, extra = '') => `sum(rate(${metric}{${p}${extra}}[${window}]))`;
+  const orZero = (metric: string) => `(${rate(metric)} or vector(0))`;
+  switch (slo.slo) {
+    case 'latency': {
+      const count = rate('dataprod_append_to_publish_seconds_count');
+      const within = rate('dataprod_append_to_publish_seconds_bucket', `,${leMatcher(slo.bucket!)}`);
+      return `(\n  ${count}\n  -\n  ${within}\n)\n/\n${count}`;
+    }
+    case 'completeness':
+      return (
+        `clamp_min(\n  1 - (\n` +
+        `    ${orZero('dataprod_records_published_total')}\n` +
+        `    + ${orZero('dataprod_dlq_records_total')}\n` +
+        `    + ${orZero('dataprod_records_filtered_total')}\n` +
+        `  )\n  / ${rate('dataprod_records_consumed_total')},\n  0\n)`
+      );
+    case 'errorRate':
+      return `${orZero('dataprod_records_invalid_total')}\n/\n${rate('dataprod_records_consumed_total')}`;
+    case 'freshness':
+      return `avg_over_time(${FRESHNESS_STALE_RECORD}{${p}}[${window}])`;
+  }
+}
+
+/**
+ * Freshness, evaluated at every rule evaluation: 1 when the newest published event is older than
+ * the threshold, 0 when it is younger; no sample at all while the input is idle, i.e. no partition
+ * has lag AND the newest input record read was appended more than the threshold ago (upstream
+ * silence is not our staleness).
+ */
+export function freshnessStaleExpression(productId: string, thresholdSeconds: number): string {
+  const p = `product=${promString(productId)}`;
+  const t = clean(thresholdSeconds);
+  return (
+    `(\n  time() - max(dataprod_last_event_timestamp_seconds{${p}}) > bool ${t}\n)\n` +
+    `and\n(\n` +
+    `  sum(dataprod_consumer_lag_records{${p}}) > 0\n` +
+    `  or\n` +
+    `  time() - max(dataprod_source_last_append_timestamp_seconds{${p}}) <= ${t}\n)`
+  );
+}
+
+/** Error-ratio threshold of a burn-rate condition: factor x budget. */
+export const burnThreshold = (factor: number, budget: number) => clean(factor * budget);
+
+export function burnRateExpression(productId: string, slo: Slo, alert: BurnRateAlert): string {
+  const p = `product=${promString(productId)}`;
+  return alert.conditions
+    .map((c) => {
+      const t = burnThreshold(c.factor, slo.budget);
+      return `(\n  ${recordName(slo.slo, c.long)}{${p}} > ${t}\n  and\n  ${recordName(slo.slo, c.short)}{${p}} > ${t}\n)`;
+    })
+    .join('\nor\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+export interface RecordingRule {
+  record: string;
+  expr: string;
+  labels?: Record<string, string>;
+}
+
+export interface AlertingRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export type Rule = RecordingRule | AlertingRule;
+
+export interface RuleGroup {
+  name: string;
+  rules: Rule[];
+}
+
+/** Rules with a comment shown above them in the YAML. */
+interface CommentedRule {
+  rule: Rule;
+  comment?: string;
+}
+
+interface CommentedGroup {
+  name: string;
+  rules: CommentedRule[];
+}
+
+const SLO_GROUP = (id: string) => `dataprod.${id}.slo`;
+const OPERATIONS_GROUP = (id: string) => `dataprod.${id}.operations`;
+
+function ownersText(product: RulesProduct): string {
+  const support = product.support
+    .map((s) => [s.channel, s.url].filter((x): x is string => x !== undefined && x !== '').join(' '))
+    .filter((s) => s !== '');
+  return templateSafe(`Owners: ${product.team.name}.${support.length > 0 ? ` Support: ${support.join(', ')}` : ''}`);
+}
+
+function baseAnnotations(product: RulesProduct): Record<string, string> {
+  const url = product.support.find((s) => s.url !== undefined && s.url !== '')?.url;
+  return url === undefined ? {} : { runbook_url: templateSafe(url) };
+}
+
+const teamLabel = (product: RulesProduct) => ({ team: product.team.name });
+
+function conditionText(alert: BurnRateAlert, slo: Slo): string {
+  return alert.conditions
+    .map((c) => `above ${c.factor}x the budget (${pct(burnThreshold(c.factor, slo.budget))}) over ${c.long} and ${c.short}`)
+    .join(', or ');
+}
+
+function sloRules(product: RulesProduct, slo: Slo): CommentedRule[] {
+  const id = product.id;
+  const labels = { product: id };
+  const rules: CommentedRule[] = [];
+  const header =
+    ` ${slo.slo} (slaProperties[${slo.index}]): ${slo.text}; error budget ${pct(slo.budget)}` +
+    (slo.objectiveDefaulted ? `\n objective not set in the descriptor: the default ${DEFAULT_OBJECTIVE_PERCENT}% applies` : '') +
+    (slo.bucket !== undefined ? `\n threshold = bucket le="${slo.bucket}" of dataprod_append_to_publish_seconds` : '') +
+    (slo.budget === 0 ? '\n note: an error budget of 0 means any error at all fires every burn-rate alert' : '') +
+    BURN_RATE_ALERTS.flatMap((a) => a.conditions)
+      .filter((c) => burnThreshold(c.factor, slo.budget) >= 1)
+      .map((c) => `\n note: ${c.factor} x ${pct(slo.budget)} >= 100%: the ${c.long}/${c.short} condition can never hold`)
+      .join('');
+  if (slo.slo === 'freshness') {
+    rules.push({ rule: { record: FRESHNESS_STALE_RECORD, expr: freshnessStaleExpression(id, slo.thresholdSeconds!), labels }, comment: header });
+  }
+  for (const window of SLI_WINDOWS) {
+    const rule: RecordingRule = { record: recordName(slo.slo, window), expr: sliExpression(id, slo, window), labels };
+    rules.push(rules.length === 0 ? { rule, comment: header } : { rule });
+  }
+  rules.push({ rule: { record: ERROR_BUDGET_RECORD, expr: `vector(${slo.budget})`, labels: { product: id, slo: slo.slo } } });
+  for (const alert of BURN_RATE_ALERTS) {
+    const fast = alert.severity === 'page';
+    const longs = alert.conditions.map((c) => c.long).join(' or ');
+    rules.push({
+      rule: {
+        alert: alert.alert,
+        expr: burnRateExpression(id, slo, alert),
+        labels: { severity: alert.severity, product: id, slo: slo.slo, ...teamLabel(product) },
+        annotations: {
+          summary: `${id}: ${slo.slo} error budget burning ${fast ? 'fast' : 'steadily'}`,
+          description:
+            `Objective: ${slo.text} (error budget ${pct(slo.budget)}). ` +
+            `Error ratio ${conditionText(alert, slo)}; over ${longs} it is {{ $value | humanizePercentage }}. ` +
+            ownersText(product),
+          ...baseAnnotations(product),
+        },
+      },
+    });
+  }
+  return rules;
+}
+
+function operationsRules(product: RulesProduct): CommentedRule[] {
+  const id = product.id;
+  const p = `product=${promString(id)}`;
+  const group = product.consumerGroup ?? `dataprod.${id}.v${product.version.split('.')[0]}`;
+  const labels = (severity: string) => ({ severity, product: id, ...teamLabel(product) });
+  const annotations = (summary: string, description: string) => ({
+    summary,
+    description: `${description} ${ownersText(product)}`,
+    ...baseAnnotations(product),
+  });
+  const dlqTopic = product.deadLetter?.topic ?? 'the dead-letter topic';
+  return [
+    {
+      comment: ' Burrow-style stall: lag on a topic and no committed progress on it for 10m, held for 10m',
+      rule: {
+        alert: 'DataprodConsumerStalled',
+        expr:
+          `max by (product, topic) (dataprod_consumer_lag_records{${p}}) > 0\n` +
+          `unless on (product, topic)\n` +
+          `sum by (product, topic) (increase(dataprod_records_consumed_total{${p}}[10m])) > 0`,
+        for: '10m',
+        labels: labels('page'),
+        annotations: annotations(
+          `${id}: consumer stalled on {{ $labels.topic }}`,
+          `Consumer group ${group} has lag on {{ $labels.topic }} (largest partition: {{ $value }} records) and its committed position has not moved for 20 minutes (or since the worker started).`,
+        ),
+      },
+    },
+    {
+      rule: {
+        alert: 'DataprodDeadLetterPublishFailing',
+        expr: `sum by (product) (increase(dataprod_dlq_publish_errors_total{${p}}[5m])) > 0`,
+        for: '5m',
+        labels: labels('page'),
+        annotations: annotations(
+          `${id}: dead-letter writes failing`,
+          `Batches holding dead letters keep failing to be written to ${dlqTopic} (for 5 minutes at least); their offsets are not committed, so the input is not progressing.`,
+        ),
+      },
+    },
+    {
+      rule: {
+        alert: 'DataprodMetricsAbsent',
+        expr: `absent(dataprod_build_info{${p}})`,
+        for: '10m',
+        labels: labels('page'),
+        annotations: annotations(
+          `${id}: no metrics`,
+          `No worker has exported dataprod_build_info for ${id} for 10 minutes: the worker is down, not scraped, or does not run this product. None of its SLOs is measured meanwhile.`,
+        ),
+      },
+    },
+    {
+      comment: ' dataprod_product_state: 1 for the current state of each worker (backing-off, halted, draining, ...)',
+      rule: {
+        alert: 'DataprodProductNotRunning',
+        expr: `max by (product, state) (dataprod_product_state{${p},state!="running"}) == 1`,
+        for: '10m',
+        labels: labels('page'),
+        annotations: annotations(
+          `${id}: product {{ $labels.state }}`,
+          `A worker has held ${id} in state {{ $labels.state }} for 10 minutes (backing-off: registry or broker unreachable; halted: the dead-letter breaker tripped, restart after fixing the cause). See the worker log.`,
+        ),
+      },
+    },
+  ];
+}
+
+/** Compiles every product; throws DescriptorError with every SLA problem of every product. */
+function compileAll(products: readonly RulesProduct[]): { product: RulesProduct; slos: Slo[] }[] {
+  const sorted = [...products].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const compiled = sorted.map((product) => ({ product, ...compileSlos(product) }));
+  const failed = compiled.filter((c) => c.issues.length > 0);
+  if (failed.length === 1) throw new DescriptorError(failed[0]!.product.file, failed[0]!.issues);
+  if (failed.length > 1) {
+    throw new DescriptorError(
+      failed.map((f) => f.product.file).join(', '),
+      failed.flatMap((f) => f.issues.map((i) => ({ ...i, path: `${f.product.file}: ${i.path}` }))),
+    );
+  }
+  const ids = new Set<string>();
+  for (const { product } of compiled) {
+    if (ids.has(product.id)) throw new DescriptorError(product.file, [{ path: 'id', message: `product ${product.id} is given twice; rule names would clash` }]);
+    ids.add(product.id);
+  }
+  return compiled;
+}
+
+function commentedGroups(products: readonly RulesProduct[]): CommentedGroup[] {
+  const groups: CommentedGroup[] = [];
+  for (const { product, slos } of compileAll(products)) {
+    if (slos.length > 0) groups.push({ name: SLO_GROUP(product.id), rules: slos.flatMap((slo) => sloRules(product, slo)) });
+    groups.push({ name: OPERATIONS_GROUP(product.id), rules: operationsRules(product) });
+  }
+  return groups;
+}
+
+/** The rule groups of `products` (sorted by id). Throws DescriptorError on an unsupported SLA property. */
+export function buildRuleGroups(products: readonly RulesProduct[]): RuleGroup[] {
+  return commentedGroups(products).map((g) => ({ name: g.name, rules: g.rules.map((r) => r.rule) }));
+}
+
+/**
+ * One Prometheus rule file (YAML) for all `products`. Throws DescriptorError (every problem of
+ * every product at once) when an SLA property cannot be turned into rules.
+ */
+export function generateRules(products: readonly RulesProduct[]): string {
+  const groups = commentedGroups(products);
+  const doc = new Document({ groups: groups.map((g) => ({ name: g.name, rules: g.rules.map((r) => r.rule) })) }, { aliasDuplicateObjects: false });
+  const sorted = [...products].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  doc.commentBefore =
+    ` Prometheus rules for dataprod data products, generated by \`dataprod rules\` (dataprod ${DATAPROD_VERSION}).\n` +
+    ` Do not edit: change slaProperties in product.yaml and generate again. docs/slo-rules.md explains every rule.\n` +
+    ` Products: ${sorted.length > 0 ? sorted.map((p) => `${p.id} ${p.version}`).join(', ') : '(none)'}`;
+  groups.forEach((g, gi) => {
+    g.rules.forEach((r, ri) => {
+      if (r.comment === undefined) return;
+      const node = doc.getIn(['groups', gi, 'rules', ri], true) as YAMLMap | undefined;
+      if (node) node.commentBefore = r.comment;
+    });
+  });
+  return doc.toString({ lineWidth: 0 });
+}
