@@ -14,7 +14,7 @@ import { copyProduct, type ProductCopy } from '../support/products.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(repo, 'bin', 'dataprod.js');
-const COMMAND_NAMES = ['validate', 'test', 'register', 'run', 'codegen'] as const;
+const COMMAND_NAMES = ['validate', 'test', 'register', 'run', 'codegen', 'rules'] as const;
 const CONNECTION_ENV = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL'];
 
 interface CliResult {
@@ -74,7 +74,7 @@ before(() => {
 });
 
 describe('dataprod --help and <command> --help', () => {
-  it('lists all five commands with a summary each', async () => {
+  it('lists every command with a summary each', async () => {
     const r = await dataprod(['--help']);
     assertExit(r, 0);
     assert.match(r.stdout, /^Usage: dataprod <command> \[options\] \[product folders\.\.\.\]$/m);
@@ -130,6 +130,7 @@ describe('dataprod --help and <command> --help', () => {
       ],
     },
     codegen: { flags: ['--check'], env: [] },
+    rules: { flags: ['--out <value>', '--include-draft'], env: ['DATAPROD_INCLUDE_DRAFT'] },
   };
 
   for (const name of COMMAND_NAMES) {
