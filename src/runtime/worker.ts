@@ -206,14 +206,8 @@ export class Worker {
         const lags = w.signals.progress.lags(now);
         const lastEvent = w.signals.lastEventTs;
         return {
-          id: d.id,
-          name: d.name,
-          domain: d.domain,
-          version: d.version,
-          status: d.status,
-          state: w.state,
+          ...identity(w),
           reason: w.reason,
-          description: d.description,
           owners: d.team.members.length > 0 ? d.team.members.map((m) => `${m.username} (${m.role})`) : [d.team.name],
           inputTopics: d.inputPorts.map((p) => p.topic),
           outputTopic: d.outputPorts[0]!.topic,
@@ -234,13 +228,7 @@ export class Worker {
       products: this.workers.map((w) => {
         const d = w.product;
         return {
-          id: d.id,
-          name: d.name,
-          domain: d.domain,
-          version: d.version,
-          status: d.status,
-          state: w.state,
-          description: d.description,
+          ...identity(w),
           team: d.team,
           support: d.support,
           consumerGroup: d.consumerGroup,
@@ -265,4 +253,10 @@ export class Worker {
       }),
     };
   }
+}
+
+/** What both the catalogue and the status snapshot say about a product. */
+function identity(w: ProductWorker) {
+  const d = w.product;
+  return { id: d.id, name: d.name, domain: d.domain, version: d.version, status: d.status, state: w.state, description: d.description };
 }
