@@ -10,6 +10,7 @@ import { DescriptorError, formatIssues } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { runCases } from '../pipeline/cases.js';
 import { selectRunnable, Worker } from '../runtime/worker.js';
+import { demoProduce } from './demo-command.js';
 import { rules } from './rules-command.js';
 
 /** Only argument handling and printing here: the work is done by the modules imported above. */
@@ -182,6 +183,6 @@ const codegen: Command = {
   },
 };
 
-export const COMMANDS: Record<string, Command> = { validate, test, register, run, codegen, rules };
+export const COMMANDS: Record<string, Command> = { validate, test, register, run, codegen, rules, 'demo-produce': demoProduce };
 
 export type { OptionFlag };

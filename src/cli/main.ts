@@ -9,7 +9,7 @@ Usage: dataprod <command> [options] [product folders...]
 
 Commands:
 ${Object.values(COMMANDS)
-  .map((c) => `  ${c.name.padEnd(10)} ${c.summary}`)
+  .map((c) => `  ${c.name.padEnd(13)} ${c.summary}`)
   .join('\n')}
 
 Product folders default to ./products (a product folder, or a folder of product folders).
