@@ -1,13 +1,15 @@
 /**
- * Helpers for bench/pipeline.ts: a private copy of an example product, the machine description,
- * and what /proc says about a process (CPU time, peak RSS) or the whole machine (busy time).
- * Linux only (/proc).
+ * Helpers for the benchmarks (bench/pipeline.ts, bench/compare.ts, bench/profile.ts): private
+ * copies of a product, the machine description, and what /proc says about a process (CPU time,
+ * peak RSS) or the whole machine (busy time). Linux only (/proc).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
 import { copyExampleProduct, type ProductCopy } from '../src/devstack/product-copy.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,6 +19,43 @@ export type BenchProduct = ProductCopy;
 /** A copy of products/<example> under .cache/bench-products/ with its own topics and group. */
 export function copyProduct(example: string): BenchProduct {
   return copyExampleProduct(example, 'bench-products');
+}
+
+/**
+ * A copy of the benchmark product bench/products/<name> under .cache/bench-products/ (inside the
+ * repo, so its transform's `import 'dataprod'` resolves to this package) with its own name, id,
+ * output and dead-letter topics (so its own consumer group), reading the given input topic: several
+ * copies can read one seeded topic, each from the start.
+ */
+export function copyBenchProduct(name: string, inputTopic: string): BenchProduct {
+  const unique = `${name}-${uniqueSuffix()}`;
+  const dir = join(repoRoot, '.cache', 'bench-products', unique);
+  mkdirSync(dirname(dir), { recursive: true });
+  cpSync(join(repoRoot, 'bench', 'products', name), dir, { recursive: true });
+  const file = join(dir, 'product.yaml');
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  const domain = String(doc.get('domain'));
+  const major = String(doc.get('version')).split('.')[0];
+  const id = `${domain}.${unique}`;
+  const outputTopic = `${domain}.${unique}.v${major}`;
+  const dlqTopic = `${domain}.${unique}.dlq`;
+  doc.set('name', unique);
+  doc.set('id', id);
+  doc.setIn(['inputPorts', 0, 'topic'], inputTopic);
+  doc.setIn(['inputPorts', 0, 'contract', 'subject'], `${inputTopic}-value`);
+  doc.setIn(['outputPorts', 0, 'topic'], outputTopic);
+  doc.setIn(['deadLetter', 'topic'], dlqTopic);
+  writeFileSync(file, doc.toString());
+  return {
+    dir,
+    id,
+    inputTopic,
+    inputSubject: `${inputTopic}-value`,
+    outputTopic,
+    dlqTopic,
+    group: `dataprod.${id}.v${major}`,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export function readJson(path: string): Record<string, unknown> {
@@ -61,6 +100,13 @@ export function processPeakRssMiB(pid: number): number {
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
+/** Current resident set size (VmRSS) of a live process, in MiB. */
+export function processRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
 /** Busy and total jiffies of the whole machine (all cores), from the first line of /proc/stat. */
 export function machineJiffies(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
@@ -93,4 +139,25 @@ export function median(values: number[]): number {
   if (sorted.length === 0) return Number.NaN;
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The p-quantile (0..1) of values sorted ascending, nearest rank; NaN when empty. */
+export function quantile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil(p * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+/** Busy cores of the whole machine over `ms` milliseconds (nothing else of the benchmark running). */
+export async function backgroundCores(ms = 1_000): Promise<number> {
+  const start = machineJiffies();
+  await new Promise((r) => setTimeout(r, ms));
+  const end = machineJiffies();
+  const cores = machineDescription().cores;
+  return ((end.busy - start.busy) / Math.max(1, end.total - start.total)) * cores;
+}
+
+/** A unique suffix for topic, group and folder names. */
+export function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
