@@ -5,12 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
-import { copyExampleProduct, type ProductCopy } from '../src/devstack/product-copy.js';
+import { copyExampleProduct, copyProductFolder, type ProductCopy } from '../src/devstack/product-copy.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -22,40 +21,12 @@ export function copyProduct(example: string): BenchProduct {
 }
 
 /**
- * A copy of the benchmark product bench/products/<name> under .cache/bench-products/ (inside the
- * repo, so its transform's `import 'dataprod'` resolves to this package) with its own name, id,
- * output and dead-letter topics (so its own consumer group), reading the given input topic: several
- * copies can read one seeded topic, each from the start.
+ * A copy of the benchmark product bench/products/<name> under .cache/bench-products/ with its own
+ * name, id, output and dead-letter topics (so its own consumer group), reading the given input
+ * topic: several copies can read one seeded topic, each from the start.
  */
 export function copyBenchProduct(name: string, inputTopic: string): BenchProduct {
-  const unique = `${name}-${uniqueSuffix()}`;
-  const dir = join(repoRoot, '.cache', 'bench-products', unique);
-  mkdirSync(dirname(dir), { recursive: true });
-  cpSync(join(repoRoot, 'bench', 'products', name), dir, { recursive: true });
-  const file = join(dir, 'product.yaml');
-  const doc = parseDocument(readFileSync(file, 'utf8'));
-  const domain = String(doc.get('domain'));
-  const major = String(doc.get('version')).split('.')[0];
-  const id = `${domain}.${unique}`;
-  const outputTopic = `${domain}.${unique}.v${major}`;
-  const dlqTopic = `${domain}.${unique}.dlq`;
-  doc.set('name', unique);
-  doc.set('id', id);
-  doc.setIn(['inputPorts', 0, 'topic'], inputTopic);
-  doc.setIn(['inputPorts', 0, 'contract', 'subject'], `${inputTopic}-value`);
-  doc.setIn(['outputPorts', 0, 'topic'], outputTopic);
-  doc.setIn(['deadLetter', 'topic'], dlqTopic);
-  writeFileSync(file, doc.toString());
-  return {
-    dir,
-    id,
-    inputTopic,
-    inputSubject: `${inputTopic}-value`,
-    outputTopic,
-    dlqTopic,
-    group: `dataprod.${id}.v${major}`,
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  return copyProductFolder(join(repoRoot, 'bench', 'products', name), 'bench-products', { inputTopic });
 }
 
 export function readJson(path: string): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, type Document } from 'yaml';
 
@@ -25,17 +25,29 @@ export interface ProductCopy {
  * to this package. `edit` may change the descriptor further before it is written.
  */
 export function copyExampleProduct(example: string, folder: string, edit?: (doc: Document) => void): ProductCopy {
+  return copyProductFolder(join(repoRoot, 'products', example), folder, { edit });
+}
+
+/**
+ * copyExampleProduct for any product folder. With `inputTopic`, the copy reads that topic
+ * instead of one of its own, so several copies can read one seeded topic from the start.
+ */
+export function copyProductFolder(
+  source: string,
+  folder: string,
+  options: { inputTopic?: string; edit?: (doc: Document) => void } = {},
+): ProductCopy {
   const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const name = `${example}-${suffix}`;
+  const name = `${basename(source)}-${suffix}`;
   const dir = join(repoRoot, '.cache', folder, name);
   mkdirSync(dirname(dir), { recursive: true });
-  cpSync(join(repoRoot, 'products', example), dir, { recursive: true });
+  cpSync(source, dir, { recursive: true });
   const file = join(dir, 'product.yaml');
   const doc = parseDocument(readFileSync(file, 'utf8'));
   const domain = String(doc.get('domain'));
   const major = String(doc.get('version')).split('.')[0];
   const id = `${domain}.${name}`;
-  const inputTopic = `raw.${name}`;
+  const inputTopic = options.inputTopic ?? `raw.${name}`;
   const outputTopic = `${domain}.${name}.v${major}`;
   const dlqTopic = `${domain}.${name}.dlq`;
   doc.set('name', name);
@@ -44,7 +56,7 @@ export function copyExampleProduct(example: string, folder: string, edit?: (doc:
   doc.setIn(['inputPorts', 0, 'contract', 'subject'], `${inputTopic}-value`);
   doc.setIn(['outputPorts', 0, 'topic'], outputTopic);
   doc.setIn(['deadLetter', 'topic'], dlqTopic);
-  edit?.(doc);
+  options.edit?.(doc);
   writeFileSync(file, doc.toString());
   return {
     dir,

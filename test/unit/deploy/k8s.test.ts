@@ -5,7 +5,6 @@
  * tie the Deployment, PodDisruptionBudget, Service and ServiceMonitor together.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -305,11 +304,4 @@ describe('deploy/k8s manifests', () => {
     }
   });
 
-  const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-  it('builds with kustomize (kubectl kustomize)', { skip: kubectl.status !== 0 ? 'kubectl not installed' : false }, () => {
-    const built = spawnSync('kubectl', ['kustomize', K8S_DIR], { encoding: 'utf8' });
-    assert.equal(built.status, 0, built.stderr);
-    const kinds = parseAllDocuments(built.stdout).map((d) => String((d.toJS() as Obj).kind)).sort();
-    assert.deepEqual(kinds, ['ConfigMap', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Service', 'ServiceMonitor']);
-  });
 });
