@@ -8,7 +8,8 @@ export interface SchemaSource {
 }
 
 export type Resolution =
-  | { kind: 'ready'; read: (body: Buffer) => unknown }
+  /** `read` decodes the Avro body that starts at `offset` and runs to the end of `value`; throws on bad bytes. */
+  | { kind: 'ready'; read: (value: Buffer, offset: number) => unknown }
   | { kind: 'unknown-schema-id' }
   | { kind: 'incompatible-writer-schema' };
 
@@ -55,7 +56,16 @@ export class SchemaCache {
       const reader = this.reader(port);
       try {
         const resolver = reader.createResolver(writer);
-        resolution = { kind: 'ready', read: (body) => reader.fromBuffer(body, resolver, false) };
+        // decode() reads in place: no sub-buffer per record, unlike fromBuffer(value.subarray(offset)).
+        resolution = {
+          kind: 'ready',
+          read: (value, offset) => {
+            const decoded = reader.decode(value, offset, resolver);
+            if (decoded.offset < 0) throw new Error('truncated buffer');
+            if (decoded.offset < value.length) throw new Error('trailing data');
+            return decoded.value;
+          },
+        };
       } catch {
         resolution = { kind: 'incompatible-writer-schema' };
       }

@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { Counter, Gauge, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { WindowCompleteness } from './completeness.js';
+import { ProductHistogram } from './histogram.js';
 import type { ProductProgress } from './progress.js';
 
 /** Latency buckets (seconds): milliseconds on a warm pipeline up to ten minutes behind. */
@@ -34,9 +35,9 @@ export class Metrics {
   readonly productUp: Gauge<'product' | 'state'>;
   readonly productStatus: Gauge<'product' | 'status'>;
   readonly outputRecords: Counter<'product' | 'topic'>;
-  readonly appendToPublish: Histogram<'product'>;
-  readonly eventToPublish: Histogram<'product'>;
-  readonly batchDuration: Histogram<'product'>;
+  readonly appendToPublish: ProductHistogram;
+  readonly eventToPublish: ProductHistogram;
+  readonly batchDuration: ProductHistogram;
   /** Per product id, read by the gauges below at every scrape. */
   private readonly signals = new Map<string, ProductSignals>();
 
@@ -61,9 +62,9 @@ export class Metrics {
     this.qualityWarnings = new Counter({ name: 'dataprod_quality_warnings_total', help: 'Quality rules with onFailure: warn that failed (the record was published)', labelNames: ['product', 'rule'], registers });
     this.buildInfo = new Gauge({ name: 'dataprod_build_info', help: 'Always 1: the dataprod version and each product version', labelNames: ['version', 'product', 'product_version'], registers });
     this.outputRecords = new Counter({ name: 'dataprod_output_records_total', help: 'Output records acknowledged on the product topic (a transform may emit several per input record)', labelNames: ['product', 'topic'], registers });
-    this.appendToPublish = new Histogram({ name: 'dataprod_append_to_publish_seconds', help: 'Publish acknowledgement minus the source record\'s broker timestamp', labelNames: ['product'], buckets: LATENCY_BUCKETS, registers });
-    this.eventToPublish = new Histogram({ name: 'dataprod_event_to_publish_seconds', help: 'Publish acknowledgement minus the output\'s event-time field (products that declare outputPorts[].eventTime)', labelNames: ['product'], buckets: LATENCY_BUCKETS, registers });
-    this.batchDuration = new Histogram({ name: 'dataprod_batch_duration_seconds', help: 'One batch: decode, check, transform, produce with acks=all, commit', labelNames: ['product'], buckets: LATENCY_BUCKETS, registers });
+    this.appendToPublish = new ProductHistogram('dataprod_append_to_publish_seconds', 'Publish acknowledgement minus the source record\'s broker timestamp', LATENCY_BUCKETS, registers);
+    this.eventToPublish = new ProductHistogram('dataprod_event_to_publish_seconds', 'Publish acknowledgement minus the output\'s event-time field (products that declare outputPorts[].eventTime)', LATENCY_BUCKETS, registers);
+    this.batchDuration = new ProductHistogram('dataprod_batch_duration_seconds', 'One batch: decode, check, transform, produce with acks=all, commit', LATENCY_BUCKETS, registers);
     const signals = this.signals;
     const perProduct = (name: string, help: string, value: (s: ProductSignals) => number | undefined) =>
       new Gauge({

@@ -1,7 +1,7 @@
 import avsc from 'avsc';
 import type { InputPort, OutputPort, ProductDescriptor } from '../config/types.js';
 import type { SchemaCache } from '../contracts/schema-cache.js';
-import { frame, parseFrame } from '../contracts/wire.js';
+import { FRAME_HEADER_BYTES, FrameArena, frameProblem } from '../contracts/wire.js';
 import type { Transform, TransformContext } from '../transform.js';
 import { compileRule, type CompiledCheck } from './rules.js';
 
@@ -85,6 +85,7 @@ export class ProductProcessor {
   private readonly output: OutputPort;
   private readonly outputType: avsc.Type;
   private readonly outputKey: ((value: unknown) => unknown) | undefined;
+  private readonly frames = new FrameArena();
 
   constructor(
     readonly product: ProductDescriptor,
@@ -107,29 +108,26 @@ export class ProductProcessor {
     this.outputKey = keyField === undefined ? undefined : (value) => (value as Record<string, unknown>)[keyField];
   }
 
-  /** The schema id in a record's frame, when it has one (to warm the cache per batch). */
-  static schemaIdOf(value: Buffer | null): number | undefined {
-    const parsed = parseFrame(value);
-    return parsed.ok ? parsed.schemaId : undefined;
-  }
-
   process(record: SourceRecord): Outcome {
     const runtime = this.ports.get(record.topic);
     if (!runtime) throw new Error(`record from ${record.topic}, which is no input port of ${this.product.id}`);
     const { port } = runtime;
 
-    const parsed = parseFrame(record.value);
-    if (!parsed.ok) return this.invalid(port, { reason: parsed.reason, stage: 'decode' });
-    const resolution = this.schemas.resolve(port.name, parsed.schemaId);
-    if (!resolution) return { kind: 'needs-schema', schemaId: parsed.schemaId };
+    // The frame is read in place, without a parse result or a body sub-buffer per record.
+    const value = record.value;
+    const problem = frameProblem(value);
+    if (problem !== undefined) return this.invalid(port, { reason: problem, stage: 'decode' });
+    const schemaId = value!.readUInt32BE(1);
+    const resolution = this.schemas.resolve(port.name, schemaId);
+    if (!resolution) return { kind: 'needs-schema', schemaId };
     if (resolution.kind !== 'ready') {
-      return this.invalid(port, { reason: resolution.kind, stage: 'decode', schemaId: parsed.schemaId });
+      return this.invalid(port, { reason: resolution.kind, stage: 'decode', schemaId });
     }
     let event: unknown;
     try {
-      event = resolution.read(parsed.body);
+      event = resolution.read(value!, FRAME_HEADER_BYTES);
     } catch (err) {
-      return this.invalid(port, { reason: 'avro-decode', stage: 'decode', schemaId: parsed.schemaId, detail: (err as Error).message });
+      return this.invalid(port, { reason: 'avro-decode', stage: 'decode', schemaId, detail: (err as Error).message });
     }
 
     for (const check of runtime.contract) {
@@ -139,7 +137,7 @@ export class ProductProcessor {
           stage: 'contract',
           rule: check.name,
           field: check.property,
-          schemaId: parsed.schemaId,
+          schemaId,
         });
       }
     }
@@ -147,7 +145,7 @@ export class ProductProcessor {
     const warnings: string[] = [];
     for (const { check, onFailure } of runtime.quality) {
       if (check.passes(event)) continue;
-      const error: DataError = { reason: 'quality', stage: 'quality', rule: check.name, field: check.property, schemaId: parsed.schemaId };
+      const error: DataError = { reason: 'quality', stage: 'quality', rule: check.name, field: check.property, schemaId };
       if (onFailure === 'dlq') return { kind: 'dead-letter', error };
       if (onFailure === 'drop') return { kind: 'filtered', by: 'rule', error };
       warnings.push(check.name);
@@ -159,7 +157,7 @@ export class ProductProcessor {
     } catch (err) {
       return {
         kind: 'dead-letter',
-        error: { reason: 'transform', stage: 'transform', schemaId: parsed.schemaId, detail: errorText(err) },
+        error: { reason: 'transform', stage: 'transform', schemaId, detail: errorText(err) },
       };
     }
     if (result instanceof Promise) {
@@ -167,7 +165,7 @@ export class ProductProcessor {
       result.catch(() => undefined);
       return {
         kind: 'dead-letter',
-        error: { reason: 'transform', stage: 'transform', schemaId: parsed.schemaId, detail: 'the transform returned a Promise; it must be synchronous' },
+        error: { reason: 'transform', stage: 'transform', schemaId, detail: 'the transform returned a Promise; it must be synchronous' },
       };
     }
     if (result === null || result === undefined) return { kind: 'filtered', by: 'transform' };
@@ -176,19 +174,17 @@ export class ProductProcessor {
 
     const outputs: OutputRecord[] = [];
     for (const out of events) {
-      let invalidPath: string | undefined;
-      const valid = this.outputType.isValid(out, {
-        errorHook: (path) => {
-          invalidPath ??= path.join('.') || '(root)';
-        },
-      });
-      if (!valid) {
+      let value: Buffer;
+      try {
+        // avsc's writers throw on a value that does not match the schema, so a valid output is
+        // walked once, straight into its frame; only a failed one is walked again to name the field.
+        value = this.frames.frame(this.options.outputSchemaId, (buf, pos) => this.outputType.encode(out, buf, pos));
+      } catch {
         return {
           kind: 'dead-letter',
-          error: { reason: 'output-schema', stage: 'encode', field: invalidPath, detail: `output does not match ${this.output.schemaFile}` },
+          error: { reason: 'output-schema', stage: 'encode', field: this.invalidPath(out), detail: `output does not match ${this.output.schemaFile}` },
         };
       }
-      const value = frame(this.options.outputSchemaId, this.outputType.toBuffer(out));
       if (value.length > this.options.maxOutputBytes) {
         return {
           kind: 'dead-letter',
@@ -199,6 +195,17 @@ export class ProductProcessor {
       outputs.push({ key: key === null || key === undefined ? null : Buffer.isBuffer(key) ? key : String(key), value, event: out });
     }
     return { kind: 'publish', outputs, warnings };
+  }
+
+  /** The first field of an output that does not match the output schema ('(root)' for the whole value). */
+  private invalidPath(out: unknown): string | undefined {
+    let path: string | undefined;
+    this.outputType.isValid(out, {
+      errorHook: (p) => {
+        path ??= p.join('.') || '(root)';
+      },
+    });
+    return path;
   }
 
   private invalid(port: InputPort, error: DataError): Outcome {

@@ -4,6 +4,7 @@ import type { ProductDescriptor } from '../config/types.js';
 import { registerOutputSchema } from '../contracts/register.js';
 import type { RegistryClient } from '../contracts/registry-client.js';
 import { SchemaCache } from '../contracts/schema-cache.js';
+import { frameSchemaId } from '../contracts/wire.js';
 import { DataprodError } from '../errors.js';
 import type { Admin, Consumer, EachBatchPayload, KafkaClient as Kafka, KafkaMessage, Message, Producer } from '../kafka/client.js';
 import type { Metrics, ProductSignals } from '../observability/metrics.js';
@@ -11,7 +12,7 @@ import { deadLetterMessage } from '../pipeline/dead-letter.js';
 import { ProductProcessor, type DataError, type DlqReason } from '../pipeline/processor.js';
 import type { Transform } from '../transform.js';
 import { DlqBreaker } from './dlq-breaker.js';
-import type { Histogram } from 'prom-client';
+import type { HistogramSeries } from '../observability/histogram.js';
 import { WindowCompleteness } from '../observability/completeness.js';
 import { ProductProgress } from '../observability/progress.js';
 import { DATAPROD_VERSION } from '../version.js';
@@ -63,9 +64,9 @@ export class ProductWorker {
   private assigned = new Set<string>();
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing = false;
-  private readonly appendToPublish: Histogram.Internal<'product'>;
-  private readonly eventToPublish: Histogram.Internal<'product'>;
-  private readonly batchDuration: Histogram.Internal<'product'>;
+  private readonly appendToPublish: HistogramSeries;
+  private readonly eventToPublish: HistogramSeries;
+  private readonly batchDuration: HistogramSeries;
   /** Reads the output's event time in ms, when the output port declares eventTime. */
   private readonly eventTime: { read: (event: unknown) => number | undefined } | undefined;
   private lastDeadLetterReport = 0;
@@ -78,7 +79,7 @@ export class ProductWorker {
   ) {
     this.log = deps.logger.child({ product: product.id });
     this.breaker = new DlqBreaker(deps.config.dlqHalt);
-    // Label children resolved once: observing on them costs no label hashing per record.
+    // Series resolved once: observing on them is a bucket search, no label handling per record.
     this.appendToPublish = deps.metrics.appendToPublish.labels({ product: product.id });
     this.eventToPublish = deps.metrics.eventToPublish.labels({ product: product.id });
     this.batchDuration = deps.metrics.batchDuration.labels({ product: product.id });
@@ -204,9 +205,11 @@ export class ProductWorker {
 
     // The only await before the produce: fetch writer schemas this batch needs and we lack.
     const ids = new Set<number>();
+    let previousId: number | undefined;
     for (const m of messages) {
-      const id = ProductProcessor.schemaIdOf(m.value);
-      if (id !== undefined) ids.add(id);
+      const id = frameSchemaId(m.value);
+      // Runs of one writer schema are the norm: touch the set only when the id changes.
+      if (id !== undefined && id !== previousId) ids.add((previousId = id));
     }
     if (schemas.missing(ids).length > 0) {
       try {

@@ -81,13 +81,17 @@ function product(overrides: { onInvalid?: InputPort['onInvalid']; quality?: Qual
 const toCents: TransformFn<{ id: string; amount: number }, unknown> = (event) =>
   event.id === 'skip' ? null : { payment_id: event.id, cents: Math.round(event.amount * 100) };
 
-async function processorFor(fn: TransformFn<never, unknown> = toCents as TransformFn<never, unknown>, p = product(), maxOutputBytes = 1_000_000) {
+async function schemaCache(): Promise<SchemaCache> {
   const cache = new SchemaCache(
     new StaticSchemaSource(new Map<number, unknown>([[1, readerSchema], [2, writerV2], [3, incompatible]]) as never),
     new Map([['payments', readerSchema]]),
   );
   await cache.fetch([1, 2, 3, 404]);
-  return new ProductProcessor(p, defineTransform(fn), cache, { outputSchemaId: 77, maxOutputBytes });
+  return cache;
+}
+
+async function processorFor(fn: TransformFn<never, unknown> = toCents as TransformFn<never, unknown>, p = product(), maxOutputBytes = 1_000_000) {
+  return new ProductProcessor(p, defineTransform(fn), await schemaCache(), { outputSchemaId: 77, maxOutputBytes });
 }
 
 function record(value: Buffer | null, key = 'k1'): SourceRecord {
@@ -178,6 +182,61 @@ describe('ProductProcessor', () => {
     assert.deepEqual((outcome as Extract<Outcome, { kind: 'publish' }>).outputs.map((o) => o.key), ['a', 'b']);
     const big = await processorFor(() => ({ payment_id: 'x'.repeat(100), cents: 1 }), product(), 50);
     assert.equal(reasonOf(big.process(record(payment('p', 1)))), 'too-large');
+  });
+
+  it('encodes valid outputs to the bytes toBuffer gives and names the field of every invalid one', async () => {
+    // The processor encodes without validating first and validates only when avsc's writer throws;
+    // this checks, over a schema with every kind of type, that the two agree on what is valid.
+    const wide = {
+      type: 'record',
+      name: 'Wide',
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'n', type: 'int' },
+        { name: 'big', type: 'long' },
+        { name: 'ratio', type: 'float' },
+        { name: 'flag', type: 'boolean' },
+        { name: 'state', type: { type: 'enum', name: 'State', symbols: ['NEW', 'DONE'] } },
+        { name: 'note', type: ['null', 'string'], default: null },
+        { name: 'tags', type: { type: 'array', items: 'string' } },
+        { name: 'attrs', type: { type: 'map', values: 'long' } },
+        { name: 'raw', type: 'bytes' },
+        { name: 'hash', type: { type: 'fixed', name: 'Hash', size: 2 } },
+        { name: 'where', type: { type: 'record', name: 'Where', fields: [{ name: 'city', type: 'string' }, { name: 'zip', type: ['null', 'int'] }] } },
+        { name: 'extra', type: 'string', default: 'x' },
+      ],
+    };
+    const valid = {
+      id: 'a', n: 1, big: 2 ** 40, ratio: 0.5, flag: true, state: 'NEW', note: null, tags: ['t'], attrs: { k: 1 },
+      raw: Buffer.from([1]), hash: Buffer.from([1, 2]), where: { city: 'Oslo', zip: 1234 }, extra: 'e',
+    };
+    const invalid: [string, Record<string, unknown>][] = [
+      ['id', { id: 1 }], ['id', { id: undefined }], ['n', { n: 1.5 }], ['n', { n: 2 ** 31 }], ['n', { n: '1' }],
+      ['big', { big: 0.5 }], ['big', { big: 2 ** 60 }], ['ratio', { ratio: 'x' }], ['flag', { flag: 1 }],
+      ['state', { state: 'OLD' }], ['note', { note: 5 }], ['tags', { tags: 't' }], ['tags.0', { tags: [1] }],
+      ['attrs', { attrs: [] }], ['attrs.k', { attrs: { k: 'v' } }], ['raw', { raw: 'bytes' }], ['hash', { hash: Buffer.from([1]) }],
+      ['where', { where: null }], ['where.city', { where: { zip: null } }], ['where.zip', { where: { city: 'c', zip: 'z' } }],
+      ['extra', { extra: null }],
+    ];
+    const type = avsc.Type.forSchema(wide as avsc.Schema);
+    const cache = await schemaCache();
+    const wideProduct: ProductDescriptor = { ...product(), outputPorts: [{ ...product().outputPorts[0]!, key: 'id', schema: wide }] };
+    const produce = (out: unknown) =>
+      new ProductProcessor(wideProduct, defineTransform(() => out), cache, { outputSchemaId: 9, maxOutputBytes: 1e6 }).process(record(payment('p', 1)));
+    for (const out of [valid, { ...valid, note: 'n', where: { city: 'c', zip: null } }, { ...valid, extra: undefined }]) {
+      const outcome = produce(out);
+      assert.equal(outcome.kind, 'publish', JSON.stringify(outcome));
+      const value = (outcome as Extract<Outcome, { kind: 'publish' }>).outputs[0]!.value;
+      assert.deepEqual(value, frame(9, type.toBuffer(out)));
+    }
+    for (const [field, change] of invalid) {
+      const out = { ...valid, ...change };
+      assert.equal(type.isValid(out), false, `${field}: avsc calls it valid`);
+      const outcome = produce(out);
+      assert.equal(reasonOf(outcome), 'output-schema', field);
+      assert.equal((outcome as Extract<Outcome, { kind: 'dead-letter' }>).error.field, field);
+    }
+    assert.equal((produce(42) as Extract<Outcome, { kind: 'dead-letter' }>).error.field, '(root)');
   });
 
   it('gives the transform its context', async () => {
