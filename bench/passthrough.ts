@@ -4,10 +4,11 @@
  * one sendBatch of every record's key and value to the output topic with acks -1 through a
  * producer configured exactly like dataprod's (src/kafka/client.ts createProducer: idempotent, one
  * request in flight, murmur2 partitioner), then one commit of the batch's last offset + 1, then a
- * heartbeat. The consumer has dataprod's settings (6 s session, no auto-commit, no auto-resolve).
+ * heartbeat. The consumer has dataprod's settings (6 s session, no auto-commit, no auto-resolve,
+ * --concurrency partitions at once: 3 like dataprod's --partitions-concurrently default).
  * No decode, no checks, no transform, no encode.
  *
- *   node --import tsx bench/passthrough.ts --brokers host:port --input T --output T --group G
+ *   node --import tsx bench/passthrough.ts --brokers host:port --input T --output T --group G [--concurrency 3]
  *
  * Stops on SIGTERM (leaves the group, exits 0) and prints one JSON line with its counters.
  */
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     input: { type: 'string' },
     output: { type: 'string' },
     group: { type: 'string' },
+    concurrency: { type: 'string', default: '3' },
   },
 });
 const need = (name: keyof typeof values): string => {
@@ -54,6 +56,7 @@ await producer.connect();
 await consumer.connect();
 await consumer.subscribe({ topics: [input], fromBeginning: true });
 await consumer.run({
+  partitionsConsumedConcurrently: Number(values.concurrency),
   autoCommit: false,
   eachBatchAutoResolve: false,
   eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {

@@ -26,13 +26,31 @@ import {
   type BenchProduct,
 } from './support.js';
 
-export type SystemId = 'a' | 'b' | 'c';
-export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c'];
+/**
+ * a, b, c are the issue's systems with the defaults; the others are variants of a or b with one
+ * setting changed, to see what each part of the worker's shape is worth in the same run.
+ */
+export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'bi';
+export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'bi'];
 export const SYSTEM_LABELS: Record<SystemId, string> = {
   a: '(a) kafkajs passthrough',
   b: '(b) dataprod run',
   c: '(c) hand-written baseline',
+  a1: '(a1) kafkajs passthrough, one partition at a time',
+  b1: '(b1) dataprod run, inline on the kafkajs thread, one partition at a time (the shape before the processing thread)',
+  bi: '(bi) dataprod run, inline on the kafkajs thread (--no-processing-thread)',
 };
+/** The system a variant is a variant of. */
+export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
+  return system[0] as 'a' | 'b' | 'c';
+}
+/** What the variants change: dataprod's settings (env) and the passthrough's concurrency. */
+const VARIANT_ENV: Partial<Record<SystemId, Record<string, string>>> = {
+  b1: { DATAPROD_PROCESSING_THREAD: 'false', DATAPROD_PARTITIONS_CONCURRENTLY: '1' },
+  bi: { DATAPROD_PROCESSING_THREAD: 'false' },
+};
+/** (a) handles as many partitions at once as dataprod does by default (--partitions-concurrently). */
+const PASSTHROUGH_CONCURRENCY: Partial<Record<SystemId, string>> = { a: '3', a1: '1' };
 
 export interface BenchContext {
   stack: Stack;
@@ -60,7 +78,7 @@ export interface Deployment {
  */
 export async function deploy(system: SystemId, ctx: BenchContext, inputTopic: string): Promise<Deployment> {
   let d: Deployment;
-  if (system === 'b') {
+  if (kindOf(system) === 'b') {
     const product = copyBenchProduct('orders-wide', inputTopic);
     d = {
       system,
@@ -79,7 +97,7 @@ export async function deploy(system: SystemId, ctx: BenchContext, inputTopic: st
       inputTopic,
       group: `bench.${system}.${suffix}`,
       outputTopic: `bench.out-${system}.${suffix}`,
-      outputSchemaFile: join(BENCH_PRODUCT_DIR, 'schemas', system === 'a' ? 'raw-order.avsc' : 'orders-enriched.avsc'),
+      outputSchemaFile: join(BENCH_PRODUCT_DIR, 'schemas', kindOf(system) === 'a' ? 'raw-order.avsc' : 'orders-enriched.avsc'),
       subjects: system === 'c' ? [`bench.out-${system}.${suffix}-value`] : [],
     };
   }
@@ -110,17 +128,18 @@ export function start(d: Deployment, ctx: BenchContext, options: StartOptions = 
   const brokers = ctx.stack.brokers.join(',');
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   let args: string[];
-  if (d.system === 'b') {
+  if (kindOf(d.system) === 'b') {
     args = [join(repoRoot, 'bin', 'dataprod.js'), 'run', d.product!.dir];
-    Object.assign(env, {
+    Object.assign(env, VARIANT_ENV[d.system] ?? {}, {
       KAFKA_BROKERS: brokers,
       SCHEMA_REGISTRY_URL: ctx.stack.schemaRegistryUrl,
       DATAPROD_HTTP_HOST: '127.0.0.1',
       DATAPROD_HTTP_PORT: '0',
       DATAPROD_LOG_LEVEL: 'warn',
     });
-  } else if (d.system === 'a') {
+  } else if (kindOf(d.system) === 'a') {
     args = ['--import', 'tsx', join(repoRoot, 'bench', 'passthrough.ts'), '--brokers', brokers, '--input', d.inputTopic, '--output', d.outputTopic, '--group', d.group];
+    args.push('--concurrency', PASSTHROUGH_CONCURRENCY[d.system]!);
   } else {
     args = [
       '--import',

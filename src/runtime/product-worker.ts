@@ -4,12 +4,14 @@ import type { ProductDescriptor } from '../config/types.js';
 import { registerOutputSchema } from '../contracts/register.js';
 import type { RegistryClient } from '../contracts/registry-client.js';
 import { SchemaCache } from '../contracts/schema-cache.js';
-import { frameSchemaId } from '../contracts/wire.js';
 import { DataprodError } from '../errors.js';
 import type { Admin, Consumer, EachBatchPayload, KafkaClient as Kafka, KafkaMessage, Message, Producer } from '../kafka/client.js';
 import type { Metrics, ProductSignals } from '../observability/metrics.js';
 import { deadLetterMessage } from '../pipeline/dead-letter.js';
-import { ProductProcessor, type DataError, type DlqReason } from '../pipeline/processor.js';
+import { DEAD_LETTERED, FILTERED, PUBLISHED, type BatchDecision } from '../pipeline/batch.js';
+import type { DlqReason } from '../pipeline/processor.js';
+import { InlineDecider, SchemaFetchError, sourceRecord, type BatchDecider } from './batch-decider.js';
+import { ThreadDecider } from './processing-thread.js';
 import type { Transform } from '../transform.js';
 import { DlqBreaker } from './dlq-breaker.js';
 import type { HistogramSeries } from '../observability/histogram.js';
@@ -44,8 +46,7 @@ const DEAD_LETTER_REPORT_MS = 10_000;
 export class ProductWorker {
   private stateValue: ProductState = 'starting';
   private consumer: Consumer | undefined;
-  private processor: ProductProcessor | undefined;
-  private schemas: SchemaCache | undefined;
+  private decider: BatchDecider | undefined;
   private outputSchemaId = 0;
   private readonly backoffAttempts = new Map<string, number>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
@@ -67,8 +68,8 @@ export class ProductWorker {
   private readonly appendToPublish: HistogramSeries;
   private readonly eventToPublish: HistogramSeries;
   private readonly batchDuration: HistogramSeries;
-  /** Reads the output's event time in ms, when the output port declares eventTime. */
-  private readonly eventTime: { read: (event: unknown) => number | undefined } | undefined;
+  /** Whether the output port declares eventTime (and so event-to-publish latency is observed). */
+  private readonly eventTimed: boolean;
   private lastDeadLetterReport = 0;
   private stateReason = '';
 
@@ -84,17 +85,7 @@ export class ProductWorker {
     this.eventToPublish = deps.metrics.eventToPublish.labels({ product: product.id });
     this.batchDuration = deps.metrics.batchDuration.labels({ product: product.id });
     deps.metrics.track(product.id, this.signals);
-    const output = product.outputPorts[0]!;
-    if (output.eventTime !== undefined) {
-      const field = output.eventTime;
-      const micros = eventTimeIsMicros(output.schema, field);
-      this.eventTime = {
-        read: (event) => {
-          const v = (event as Record<string, unknown>)[field];
-          return typeof v === 'number' ? (micros ? v / 1000 : v) : undefined;
-        },
-      };
-    }
+    this.eventTimed = product.outputPorts[0]!.eventTime !== undefined;
   }
 
   get state(): ProductState {
@@ -122,11 +113,14 @@ export class ProductWorker {
     this.outputSchemaId = registered;
     await this.checkContracts();
 
-    this.schemas = new SchemaCache(deps.registry, new Map(product.inputPorts.map((p) => [p.name, p.contract.schema])));
-    this.processor = new ProductProcessor(product, this.transform, this.schemas, {
-      outputSchemaId: this.outputSchemaId,
-      maxOutputBytes: deps.config.maxOutputBytes,
-    });
+    const options = { outputSchemaId: this.outputSchemaId, maxOutputBytes: deps.config.maxOutputBytes };
+    this.decider = deps.config.processingThread
+      ? await ThreadDecider.start({ product, options }, deps.registry, (error) => {
+          this.setState('failed', error.message);
+          this.log.error({ err: { message: error.message } }, 'the processing thread died; stopping');
+          deps.onFatal(error);
+        })
+      : new InlineDecider(product, this.transform, deps.registry, options);
 
     const consumer = deps.kafka.consumer({
       groupId: product.consumerGroup,
@@ -164,6 +158,9 @@ export class ProductWorker {
     await consumer.connect();
     await consumer.subscribe({ topics: product.inputPorts.map((p) => p.topic), fromBeginning: true });
     await consumer.run({
+      // Batches of different partitions overlap (one waits for its produce acknowledgement while
+      // another is decided); kafkajs still hands one partition's batches over one at a time.
+      partitionsConsumedConcurrently: deps.config.partitionsConcurrently,
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload),
@@ -184,11 +181,23 @@ export class ProductWorker {
     try {
       await this.consumer?.disconnect();
     } finally {
+      await this.decider?.close();
       if (this.stateValue !== 'failed') this.setState('stopped');
     }
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  /** Batches of several partitions may be in flight at once (partitionsConsumedConcurrently). */
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const records = payload.batch.messages.length;
+    this.signals.inFlight += records;
+    try {
+      await this.decideAndPublish(payload);
+    } finally {
+      this.signals.inFlight -= records;
+    }
+  }
+
+  private async decideAndPublish({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = batch;
     if (messages.length === 0 || !isRunning() || isStale()) return;
     const first = messages[0]!;
@@ -198,96 +207,50 @@ export class ProductWorker {
       return;
     }
     const startedAt = performance.now();
-    this.signals.inFlight = messages.length;
-    const processor = this.processor!;
-    const schemas = this.schemas!;
     const product = this.product;
 
-    // The only await before the produce: fetch writer schemas this batch needs and we lack.
-    const ids = new Set<number>();
-    let previousId: number | undefined;
-    for (const m of messages) {
-      const id = frameSchemaId(m.value);
-      // Runs of one writer schema are the norm: touch the set only when the id changes.
-      if (id !== undefined && id !== previousId) ids.add((previousId = id));
-    }
-    if (schemas.missing(ids).length > 0) {
-      try {
-        await schemas.fetch(ids);
-      } catch (err) {
-        this.backOff(topic, partition, first, err as Error);
-        this.signals.inFlight = 0;
-        return;
-      }
+    let decision: BatchDecision;
+    try {
+      decision = await this.decider!.decide(topic, partition, messages);
+    } catch (err) {
+      if (!(err instanceof SchemaFetchError)) throw err;
+      this.backOff(topic, partition, first, err.cause as Error);
+      return;
     }
 
-    const outputs: Message[] = [];
+    const { decided: processed, outcomes, outputs } = decision;
     const deadLetters: Message[] = [];
     const dlqReasons = new Map<DlqReason, number>();
     const invalidReasons = new Map<DlqReason, number>();
     const errorStages = new Map<string, number>();
     const warnings = new Map<string, number>();
-    let filtered = 0;
-    let processed = 0;
-    let failure: { error: DataError; message: KafkaMessage } | undefined;
-    let needsSchemaAt: KafkaMessage | undefined;
-    let publishedInputs = 0;
-    // Source broker times of published records, and event times of their outputs, for latency.
-    const publishedAt: number[] = [];
-    const eventTimes: number[] = [];
-    const eventTimeField = this.eventTime;
-
-    for (const message of messages) {
-      const record = {
-        topic,
-        partition,
-        offset: message.offset,
-        timestamp: message.timestamp,
-        key: message.key,
-        value: message.value,
-        headers: message.headers,
-      };
-      const outcome = processor.process(record);
-      if (outcome.kind === 'needs-schema') {
-        needsSchemaAt = message;
-        break;
-      }
-      if (outcome.kind === 'fail') {
-        failure = { error: outcome.error, message };
-        break;
-      }
-      processed += 1;
-      switch (outcome.kind) {
-        case 'publish':
-          publishedInputs += 1;
-          publishedAt.push(Number(message.timestamp));
-          for (const out of outcome.outputs) {
-            outputs.push({ key: out.key, value: out.value });
-            if (eventTimeField) {
-              const t = eventTimeField.read(out.event);
-              if (t !== undefined) eventTimes.push(t);
-            }
-          }
-          for (const rule of outcome.warnings) bump(warnings, rule);
-          break;
-        case 'filtered':
-          filtered += 1;
-          if (outcome.error) bump(invalidReasons, outcome.error.reason);
-          break;
-        case 'dead-letter': {
-          const { error } = outcome;
-          deadLetters.push(deadLetterMessage(record, error, product) as Message);
-          bump(dlqReasons, error.reason);
-          if (isInputError(error.reason)) bump(invalidReasons, error.reason);
-          else bump(errorStages, error.stage);
-          break;
-        }
+    for (const [i, error] of decision.errors) {
+      if (outcomes[i] === DEAD_LETTERED) {
+        deadLetters.push(deadLetterMessage(sourceRecord(topic, partition, messages[i]!), error, product) as Message);
+        bump(dlqReasons, error.reason);
+        if (isInputError(error.reason)) bump(invalidReasons, error.reason);
+        else bump(errorStages, error.stage);
+      } else {
+        bump(invalidReasons, error.reason);
       }
     }
+    for (const [, rule] of decision.warnings) bump(warnings, rule);
+    let filtered = 0;
+    let publishedInputs = 0;
+    // Source broker times of published records, for the append-to-publish latency.
+    const publishedAt: number[] = [];
+    for (let i = 0; i < processed; i++) {
+      if (outcomes[i] === PUBLISHED) {
+        publishedInputs += 1;
+        publishedAt.push(Number(messages[i]!.timestamp));
+      } else if (outcomes[i] === FILTERED) {
+        filtered += 1;
+      }
+    }
+    const stop = decision.stop;
 
     if (processed > 0 && this.breaker.record(processed, deadLetters.length)) {
       this.halt(topic, partition, first);
-      this.signals.inFlight = 0;
       return;
     }
 
@@ -301,8 +264,7 @@ export class ProductWorker {
         this.deps.metrics.processingErrors.inc({ product: product.id, stage: 'produce' });
         if (deadLetters.length > 0) this.deps.metrics.dlqPublishErrors.inc({ product: product.id });
         // Nothing committed: the restarted consumer reads this batch again from the last commit.
-        this.signals.inFlight = 0;
-        throw err;
+          throw err;
       }
     }
     const ackedAt = Date.now();
@@ -338,9 +300,9 @@ export class ProductWorker {
         this.appendToPublish.observe((ackedAt - ts) / 1000);
         if (ts > newest) newest = ts;
       }
-      if (eventTimeField) {
+      if (this.eventTimed) {
         newest = 0;
-        for (const ts of eventTimes) {
+        for (const ts of decision.eventTimes) {
           this.eventToPublish.observe((ackedAt - ts) / 1000);
           if (ts > newest) newest = ts;
         }
@@ -356,15 +318,15 @@ export class ProductWorker {
     if (dlqReasons.size > 0) this.reportDeadLetters(dlqReasons);
 
     this.batchDuration.observe((performance.now() - startedAt) / 1000);
-    this.signals.inFlight = 0;
-    if (needsSchemaAt !== undefined) {
+    if (stop?.kind === 'needs-schema') {
       // An id expired from the unknown-id cache mid-batch: pick the rest up on the next fetch.
-      this.rewind(topic, partition, needsSchemaAt);
-    } else if (failure) {
-      const offset = failure.message.offset;
-      this.rewind(topic, partition, failure.message);
+      this.rewind(topic, partition, messages[stop.index]!);
+    } else if (stop?.kind === 'fail') {
+      const at = messages[stop.index]!;
+      const offset = at.offset;
+      this.rewind(topic, partition, at);
       this.pauseAll();
-      const { error } = failure;
+      const { error } = stop;
       this.setState('failed', `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${offset}`);
       this.log.error({ topic, partition, offset, reason: error.reason, rule: error.rule, field: error.field }, this.stateReason);
       this.deps.onFatal(new DataprodError('PRODUCT_HALTED', `${product.id}: ${this.stateReason}`));
@@ -570,12 +532,4 @@ function isInputError(reason: DlqReason): boolean {
 
 function bump<K>(map: Map<K, number>, key: K, n = 1): void {
   map.set(key, (map.get(key) ?? 0) + n);
-}
-
-/** True when the top-level field is a (nullable) long with logicalType timestamp-micros. */
-function eventTimeIsMicros(schema: unknown, field: string): boolean {
-  const fields = (schema as { fields?: { name: string; type: unknown }[] }).fields ?? [];
-  const type = fields.find((f) => f.name === field)?.type;
-  const branches = Array.isArray(type) ? type : [type];
-  return branches.some((b) => typeof b === 'object' && b !== null && (b as { logicalType?: string }).logicalType === 'timestamp-micros');
 }

@@ -1,0 +1,110 @@
+import type { SchemaCache } from '../contracts/schema-cache.js';
+import { frameSchemaId } from '../contracts/wire.js';
+import type { DataError, ProductProcessor, SourceRecord } from './processor.js';
+
+/** What became of one record of a batch. */
+export const PUBLISHED = 0;
+export const FILTERED = 1;
+export const DEAD_LETTERED = 2;
+
+/**
+ * The decisions for a batch of one partition, in record order, before any I/O: what to publish,
+ * what to dead-letter, what was filtered. Plain data (typed arrays, strings, small objects), so
+ * it crosses to and from a processing thread as it is.
+ */
+export interface BatchDecision {
+  /** Records decided, from the first; the rest of the batch is left for the next fetch. */
+  decided: number;
+  /** One of PUBLISHED, FILTERED, DEAD_LETTERED per decided record. */
+  outcomes: Uint8Array;
+  /** Outputs of the published records, in order (a record may have several). */
+  outputs: { key: Buffer | string | null; value: Buffer }[];
+  /** Event times (ms) of the outputs, when the output port declares eventTime and the field is set. */
+  eventTimes: number[];
+  /** The error of each dead-lettered record, and of each record filtered as invalid, by index. */
+  errors: [number, DataError][];
+  /** Quality rules with onFailure: warn that failed, by record index. */
+  warnings: [number, string][];
+  /**
+   * Why the batch stopped before its end: a writer schema expired from the cache mid-batch
+   * (fetch and read on), or invalid input on a port with onInvalid: fail (at record `index`).
+   */
+  stop?: { kind: 'needs-schema'; index: number } | { kind: 'fail'; index: number; error: DataError };
+}
+
+/** Reads the output's event time in ms (timestamp-millis or -micros field), or undefined. */
+export type EventTimeReader = (event: unknown) => number | undefined;
+
+/**
+ * Fetches the writer schemas the batch needs and lacks: the only await of a batch's decisions,
+ * so after warm-up a batch costs no network call. Throws what the schema source throws.
+ */
+export async function warmSchemas(schemas: SchemaCache, records: readonly { value: Buffer | null }[]): Promise<void> {
+  const ids = new Set<number>();
+  let previousId: number | undefined;
+  for (const r of records) {
+    const id = frameSchemaId(r.value);
+    // Runs of one writer schema are the norm: touch the set only when the id changes.
+    if (id !== undefined && id !== previousId) ids.add((previousId = id));
+  }
+  if (schemas.missing(ids).length > 0) await schemas.fetch(ids);
+}
+
+/** Runs every record of the batch through the processor, in order, synchronously. */
+export function decideBatch(processor: ProductProcessor, records: readonly SourceRecord[], eventTime: EventTimeReader | undefined): BatchDecision {
+  const outcomes = new Uint8Array(records.length);
+  const decision: BatchDecision = { decided: 0, outcomes, outputs: [], eventTimes: [], errors: [], warnings: [] };
+  for (let i = 0; i < records.length; i++) {
+    const outcome = processor.process(records[i]!);
+    if (outcome.kind === 'needs-schema') {
+      decision.stop = { kind: 'needs-schema', index: i };
+      break;
+    }
+    if (outcome.kind === 'fail') {
+      decision.stop = { kind: 'fail', index: i, error: outcome.error };
+      break;
+    }
+    decision.decided = i + 1;
+    switch (outcome.kind) {
+      case 'publish':
+        outcomes[i] = PUBLISHED;
+        for (const out of outcome.outputs) {
+          decision.outputs.push({ key: out.key, value: out.value });
+          if (eventTime) {
+            const t = eventTime(out.event);
+            if (t !== undefined) decision.eventTimes.push(t);
+          }
+        }
+        for (const rule of outcome.warnings) decision.warnings.push([i, rule]);
+        break;
+      case 'filtered':
+        outcomes[i] = FILTERED;
+        if (outcome.error) decision.errors.push([i, outcome.error]);
+        break;
+      case 'dead-letter':
+        outcomes[i] = DEAD_LETTERED;
+        decision.errors.push([i, outcome.error]);
+        break;
+    }
+  }
+  decision.outcomes = outcomes.subarray(0, decision.decided);
+  return decision;
+}
+
+/** The reader of an output port's eventTime field, or undefined when the port declares none. */
+export function eventTimeReader(schema: unknown, field: string | undefined): EventTimeReader | undefined {
+  if (field === undefined) return undefined;
+  const micros = eventTimeIsMicros(schema, field);
+  return (event) => {
+    const v = (event as Record<string, unknown>)[field];
+    return typeof v === 'number' ? (micros ? v / 1000 : v) : undefined;
+  };
+}
+
+/** True when the top-level field is a (nullable) long with logicalType timestamp-micros. */
+function eventTimeIsMicros(schema: unknown, field: string): boolean {
+  const fields = (schema as { fields?: { name: string; type: unknown }[] }).fields ?? [];
+  const type = fields.find((f) => f.name === field)?.type;
+  const branches = Array.isArray(type) ? type : [type];
+  return branches.some((b) => typeof b === 'object' && b !== null && (b as { logicalType?: string }).logicalType === 'timestamp-micros');
+}

@@ -1,0 +1,69 @@
+import type { ProductDescriptor } from '../config/types.js';
+import { SchemaCache, type SchemaSource } from '../contracts/schema-cache.js';
+import type { KafkaMessage } from '../kafka/client.js';
+import { decideBatch, eventTimeReader, warmSchemas, type BatchDecision } from '../pipeline/batch.js';
+import { ProductProcessor, type SourceRecord } from '../pipeline/processor.js';
+import type { Transform } from '../transform.js';
+
+/** The writer schemas a batch needs could not be fetched (registry unreachable): back off, do not dead-letter. */
+export class SchemaFetchError extends Error {
+  constructor(cause: unknown) {
+    super(`writer schemas unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'SchemaFetchError';
+  }
+}
+
+/** Decides a batch of one partition: schema warm-up, then every record through the processor. */
+export interface BatchDecider {
+  /** Throws SchemaFetchError when the writer schemas cannot be fetched; anything else is a bug. */
+  decide(topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<BatchDecision>;
+  close(): Promise<void>;
+}
+
+export interface DeciderOptions {
+  /** Registered id of the output schema, written into every output frame. */
+  outputSchemaId: number;
+  maxOutputBytes: number;
+}
+
+/** The processor's view of a fetched record. */
+export function sourceRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    timestamp: message.timestamp,
+    key: message.key,
+    value: message.value,
+    headers: message.headers,
+  };
+}
+
+/** The product's processor and schema cache, built the same way in every thread that decides. */
+export function buildProcessor(product: ProductDescriptor, transform: Transform, source: SchemaSource, options: DeciderOptions) {
+  const schemas = new SchemaCache(source, new Map(product.inputPorts.map((p) => [p.name, p.contract.schema])));
+  const processor = new ProductProcessor(product, transform, schemas, options);
+  const output = product.outputPorts[0]!;
+  return { schemas, processor, eventTime: eventTimeReader(output.schema, output.eventTime) };
+}
+
+/** Decides on the calling thread (the kafkajs thread): simplest, and the reference for the threaded one. */
+export class InlineDecider implements BatchDecider {
+  private readonly built: ReturnType<typeof buildProcessor>;
+
+  constructor(product: ProductDescriptor, transform: Transform, source: SchemaSource, options: DeciderOptions) {
+    this.built = buildProcessor(product, transform, source, options);
+  }
+
+  async decide(topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<BatchDecision> {
+    const { schemas, processor, eventTime } = this.built;
+    try {
+      await warmSchemas(schemas, messages);
+    } catch (err) {
+      throw new SchemaFetchError(err);
+    }
+    return decideBatch(processor, messages.map((m) => sourceRecord(topic, partition, m)), eventTime);
+  }
+
+  async close(): Promise<void> {}
+}
