@@ -11,7 +11,7 @@ import { packDecision, unpackRecords } from './batch-transfer.js';
 import { errorShape, type FromThread, type ThreadStart, type ToThread } from './processing-thread.js';
 
 const port = parentPort!;
-const { product, options } = workerData as ThreadStart;
+const { product } = workerData as ThreadStart;
 const post = (message: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 let nextRequest = 1;
@@ -28,9 +28,13 @@ const source = {
 
 try {
   const transform = await loadTransform(product.transformFile);
-  const { schemas, processor, eventTime } = buildProcessor(product, transform, source, options);
+  let built: ReturnType<typeof buildProcessor> | undefined;
 
   port.on('message', (message: ToThread) => {
+    if (message.type === 'configure') {
+      built = buildProcessor(product, transform, source, message.options);
+      return;
+    }
     if (message.type === 'schema') {
       const waiter = schemaRequests.get(message.request);
       schemaRequests.delete(message.request);
@@ -40,6 +44,11 @@ try {
       return;
     }
     const { id, topic, partition } = message;
+    if (!built) {
+      post({ type: 'failed', id, error: errorShape(new Error('the processing thread was asked to decide before it was configured')) });
+      return;
+    }
+    const { schemas, processor, eventTime } = built;
     const records = unpackRecords(message, topic, partition);
     warmSchemas(schemas, records).then(
       () => {

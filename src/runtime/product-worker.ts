@@ -82,7 +82,8 @@ export class ProductWorker {
 
   constructor(
     readonly product: ProductDescriptor,
-    private readonly transform: Transform,
+    /** Needed with --no-processing-thread only: the processing thread loads its own. */
+    private readonly transform: Transform | undefined,
     private readonly deps: ProductWorkerDeps,
   ) {
     this.log = deps.logger.child({ product: product.id });
@@ -113,6 +114,14 @@ export class ProductWorker {
     if (product.status === 'deprecated') {
       this.log.warn({ status: product.status }, 'product is deprecated: consumers should move to its successor');
     }
+    // First, so that a transform that cannot be loaded fails before anything touches Kafka.
+    const thread = deps.config.processingThread
+      ? (this.decider = await ThreadDecider.start({ product }, deps.registry, (error) => {
+          this.setState('failed', error.message);
+          this.log.error({ err: { message: error.message } }, 'the processing thread died; stopping');
+          deps.onFatal(error);
+        }))
+      : undefined;
     await this.checkInputTopics();
     await this.ensureTopics(deps.config.createTopics);
 
@@ -121,13 +130,13 @@ export class ProductWorker {
     await this.checkContracts();
 
     const options = { outputSchemaId: this.outputSchemaId, maxOutputBytes: deps.config.maxOutputBytes };
-    this.decider = deps.config.processingThread
-      ? await ThreadDecider.start({ product, options }, deps.registry, (error) => {
-          this.setState('failed', error.message);
-          this.log.error({ err: { message: error.message } }, 'the processing thread died; stopping');
-          deps.onFatal(error);
-        })
-      : new InlineDecider(product, this.transform, deps.registry, options);
+    if (thread) {
+      thread.configure(options);
+    } else {
+      // loadAll in `dataprod run` loads transforms on this thread only when they run here.
+      if (!this.transform) throw new Error(`${product.id}: no transform loaded to run on this thread`);
+      this.decider = new InlineDecider(product, this.transform, deps.registry, options);
+    }
 
     const consumer = deps.kafka.consumer({
       groupId: product.consumerGroup,

@@ -15,7 +15,8 @@ export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped' | 'fai
 
 export interface RunnableProduct {
   descriptor: ProductDescriptor;
-  transform: Transform;
+  /** Loaded on this thread: needed only with --no-processing-thread (the processing thread loads its own). */
+  transform?: Transform;
 }
 
 /**

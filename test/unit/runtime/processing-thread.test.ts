@@ -43,7 +43,8 @@ describe('the processing thread', () => {
     const source = new StaticSchemaSource(new Map([[RAW_ID, rawSchema]]));
     const inline = new InlineDecider(descriptor, transform, source, options);
     const deaths: Error[] = [];
-    const thread = await ThreadDecider.start({ product: descriptor, options }, source, (e) => deaths.push(e));
+    const thread = await ThreadDecider.start({ product: descriptor }, source, (e) => deaths.push(e));
+    thread.configure(options);
     try {
       const batch = messages(500);
       const expected = await inline.decide(topic, 1, batch);
@@ -68,7 +69,8 @@ describe('the processing thread', () => {
         return id === RAW_ID ? rawSchema : undefined;
       },
     };
-    const thread = await ThreadDecider.start({ product: descriptor, options }, source, () => undefined);
+    const thread = await ThreadDecider.start({ product: descriptor }, source, () => undefined);
+    thread.configure(options);
     try {
       const batch = messages(3);
       await assert.rejects(thread.decide(topic, 0, batch), (err: Error) => err instanceof SchemaFetchError && /registry down/.test(err.message));
@@ -81,7 +83,11 @@ describe('the processing thread', () => {
 
   it('refuses to start when the transform cannot be loaded, naming the problem', async () => {
     const { descriptor } = await product(`throw new Error('broken at import');\n`);
-    await assert.rejects(ThreadDecider.start({ product: descriptor, options }, new StaticSchemaSource(new Map()), () => undefined), /broken at import/);
+    await assert.rejects(ThreadDecider.start({ product: descriptor }, new StaticSchemaSource(new Map()), () => undefined), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'TRANSFORM_LOAD_FAILED');
+      assert.match(err.message, /transform\.ts failed to import: broken at import/);
+      return true;
+    });
   });
 
   it('reports its death and fails the batch in flight and every later one', async () => {
@@ -90,7 +96,8 @@ describe('the processing thread', () => {
       `import { defineTransform } from 'dataprod';\nexport default defineTransform((event: { order_id: string }) => {\n  setTimeout(() => { throw new Error('async bug'); }, 0);\n  return null;\n});\n`,
     );
     const deaths: Error[] = [];
-    const thread = await ThreadDecider.start({ product: descriptor, options }, new StaticSchemaSource(new Map([[RAW_ID, rawSchema]])), (e) => deaths.push(e));
+    const thread = await ThreadDecider.start({ product: descriptor }, new StaticSchemaSource(new Map([[RAW_ID, rawSchema]])), (e) => deaths.push(e));
+    thread.configure(options);
     try {
       await thread.decide(topic, 0, messages(1)).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 200));
