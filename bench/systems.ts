@@ -30,17 +30,15 @@ import {
  * a, b, c are the issue's systems with the defaults; the others are variants of a or b with one
  * setting changed, to see what each part of the worker's shape is worth in the same run.
  */
-export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'as' | 'b1' | 'bi' | 'bs';
-export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'as', 'b1', 'bi', 'bs'];
+export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'bi';
+export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'bi'];
 export const SYSTEM_LABELS: Record<SystemId, string> = {
   a: '(a) kafkajs passthrough',
   b: '(b) dataprod run',
   c: '(c) hand-written baseline',
-  a1: '(a1) kafkajs passthrough, one partition at a time, in step (the shape before this change)',
-  as: '(as) kafkajs passthrough, each batch committed before the next is fetched',
-  b1: '(b1) dataprod run, inline on the kafkajs thread, one partition at a time, in step (the shape before this change)',
+  a1: '(a1) kafkajs passthrough, one partition at a time',
+  b1: '(b1) dataprod run, inline on the kafkajs thread, one partition at a time (the shape before the processing thread)',
   bi: '(bi) dataprod run, inline on the kafkajs thread (--no-processing-thread)',
-  bs: '(bs) dataprod run, each batch committed before the next is fetched (--no-pipeline)',
 };
 /** The system a variant is a variant of. */
 export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
@@ -48,12 +46,11 @@ export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
 }
 /** What the variants change: dataprod's settings (env) and the passthrough's concurrency. */
 const VARIANT_ENV: Partial<Record<SystemId, Record<string, string>>> = {
-  b1: { DATAPROD_PROCESSING_THREAD: 'false', DATAPROD_PARTITIONS_CONCURRENTLY: '1', DATAPROD_PIPELINE: 'false' },
+  b1: { DATAPROD_PROCESSING_THREAD: 'false', DATAPROD_PARTITIONS_CONCURRENTLY: '1' },
   bi: { DATAPROD_PROCESSING_THREAD: 'false' },
-  bs: { DATAPROD_PIPELINE: 'false' },
 };
-/** (a) has dataprod's default I/O shape: as many partitions at once (--partitions-concurrently) and pipelined (--pipeline). */
-const PASSTHROUGH_ARGS: Partial<Record<SystemId, string[]>> = { a: ['--concurrency', '3', '--pipeline'], a1: ['--concurrency', '1'], as: ['--concurrency', '3'] };
+/** (a) handles as many partitions at once as dataprod does by default (--partitions-concurrently). */
+const PASSTHROUGH_CONCURRENCY: Partial<Record<SystemId, string>> = { a: '3', a1: '1' };
 
 export interface BenchContext {
   stack: Stack;
@@ -142,7 +139,7 @@ export function start(d: Deployment, ctx: BenchContext, options: StartOptions = 
     });
   } else if (kindOf(d.system) === 'a') {
     args = ['--import', 'tsx', join(repoRoot, 'bench', 'passthrough.ts'), '--brokers', brokers, '--input', d.inputTopic, '--output', d.outputTopic, '--group', d.group];
-    args.push(...PASSTHROUGH_ARGS[d.system]!);
+    args.push('--concurrency', PASSTHROUGH_CONCURRENCY[d.system]!);
   } else {
     args = [
       '--import',

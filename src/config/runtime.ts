@@ -45,7 +45,6 @@ export const OPTIONS = [
   { flag: 'create-topics', env: 'DATAPROD_CREATE_TOPICS', kind: 'bool', default: 'true', group: 'worker', description: 'Create missing output and dead-letter topics at start' },
   { flag: 'auto-register', env: 'DATAPROD_AUTO_REGISTER', kind: 'bool', default: 'true', group: 'worker', description: 'Register a missing output schema at start (as `dataprod register` does)' },
   { flag: 'processing-thread', env: 'DATAPROD_PROCESSING_THREAD', kind: 'bool', default: 'true', group: 'worker', description: 'Decode, check, transform and encode on a thread of each product\'s own, beside the Kafka client\'s' },
-  { flag: 'pipeline', env: 'DATAPROD_PIPELINE', kind: 'bool', default: 'true', group: 'worker', description: 'Fetch and decide a partition\'s next batch while its previous one is produced and committed' },
   { flag: 'partitions-concurrently', env: 'DATAPROD_PARTITIONS_CONCURRENTLY', kind: 'int', default: '3', group: 'worker', description: 'Batches of different partitions a product handles at once (order within a partition is kept)' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -79,7 +78,6 @@ export interface RuntimeConfig {
   createTopics: boolean;
   autoRegister: boolean;
   processingThread: boolean;
-  pipeline: boolean;
   partitionsConcurrently: number;
 }
 
@@ -214,7 +212,6 @@ export function loadRuntimeConfig(
     createTopics: bool('create-topics'),
     autoRegister: bool('auto-register'),
     processingThread: bool('processing-thread'),
-    pipeline: bool('pipeline'),
     partitionsConcurrently: int('partitions-concurrently', 1),
   };
   if (issues.length) throw new ConfigError(issues);

@@ -47,13 +47,6 @@ export class ProductWorker {
   private stateValue: ProductState = 'starting';
   private consumer: Consumer | undefined;
   private decider: BatchDecider | undefined;
-  /** Per partition (topic:partition): the publish of its latest batch while it runs on after its eachBatch. */
-  private readonly publishing = new Map<string, Promise<void>>();
-  /** A pipelined publish that failed, thrown by the next batch; `publishEpoch` tells stale failures apart. */
-  private publishFailure: Error | undefined;
-  private publishEpoch = 0;
-  /** Set by stop(): batches publish in step, so that the drain ends with everything committed. */
-  private draining = false;
   private outputSchemaId = 0;
   private readonly backoffAttempts = new Map<string, number>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
@@ -194,10 +187,7 @@ export class ProductWorker {
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
     if (this.stateValue !== 'failed') this.setState('draining');
-    this.draining = true;
     try {
-      // Commits of pipelined batches must land while the consumer still runs (kafkajs skips them later).
-      while (this.publishing.size > 0) await Promise.allSettled([...this.publishing.values()]);
       await this.consumer?.disconnect();
     } finally {
       await this.decider?.close();
@@ -205,31 +195,20 @@ export class ProductWorker {
     }
   }
 
-  /**
-   * Batches of several partitions may be in flight at once (partitionsConsumedConcurrently), and a
-   * batch may still be publishing when kafkajs hands over the next one of its partition.
-   */
+  /** Batches of several partitions may be in flight at once (partitionsConsumedConcurrently). */
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const records = payload.batch.messages.length;
     this.signals.inFlight += records;
-    let pipelined: { publishing: Promise<void> } | undefined;
     try {
-      pipelined = await this.decideAndPublish(payload);
+      await this.decideAndPublish(payload);
     } finally {
-      if (pipelined) void pipelined.publishing.finally(() => (this.signals.inFlight -= records));
-      else this.signals.inFlight -= records;
+      this.signals.inFlight -= records;
     }
   }
 
-  /**
-   * Decides the batch, then publishes it (one produce of its outputs and dead letters, then one
-   * commit) after the previous batch of the partition has been published. Returns the publish
-   * when it runs on after this batch's eachBatch has returned (--pipeline).
-   */
-  private async decideAndPublish({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<{ publishing: Promise<void> } | undefined> {
+  private async decideAndPublish({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = batch;
     if (messages.length === 0 || !isRunning() || isStale()) return;
-    this.throwPublishFailure();
     const first = messages[0]!;
     this.signals.progress.onBatch(topic, partition, Number(first.offset), Number(first.timestamp), Number(messages[messages.length - 1]!.timestamp), Number(batch.highWatermark));
     if (this.stateValue === 'halted' || this.stateValue === 'failed') {
@@ -239,141 +218,24 @@ export class ProductWorker {
     const startedAt = performance.now();
     const product = this.product;
 
-    // Decided while the partition's previous batch may still be publishing.
     let decision: BatchDecision;
     try {
       decision = await this.decider!.decide(topic, partition, messages);
     } catch (err) {
       if (!(err instanceof SchemaFetchError)) throw err;
-      await this.publishing.get(`${topic}:${partition}`);
       this.backOff(topic, partition, first, err.cause as Error);
       return;
     }
-    // Outputs go out in input order: after the previous batch's, which must have gone through.
-    const partitionKey = `${topic}:${partition}`;
-    await this.publishing.get(partitionKey);
-    this.throwPublishFailure();
-    if (!isRunning() || isStale()) return;
 
-    const { decided: processed, outcomes } = decision;
-    const deadLetters: Message[] = [];
-    for (const [i, error] of decision.errors) {
-      if (outcomes[i] === DEAD_LETTERED) deadLetters.push(deadLetterMessage(sourceRecord(topic, partition, messages[i]!), error, product) as Message);
-    }
-    if (processed > 0 && this.breaker.record(processed, deadLetters.length)) {
-      this.halt(topic, partition, first);
-      return;
-    }
-
-    const stop = decision.stop;
-    const publish = this.publish(topic, partition, messages, decision, deadLetters, startedAt, commitOffsetsIfNecessary);
-    if (stop || this.draining || !this.deps.config.pipeline) {
-      // In step: the batch is published and committed before eachBatch returns.
-      await publish;
-      if (processed > 0) resolveOffset(messages[processed - 1]!.offset);
-      if (stop?.kind === 'needs-schema') {
-        // An id expired from the unknown-id cache mid-batch: pick the rest up on the next fetch.
-        this.rewind(topic, partition, messages[stop.index]!);
-      } else if (stop?.kind === 'fail') {
-        const at = messages[stop.index]!;
-        const offset = at.offset;
-        this.rewind(topic, partition, at);
-        this.pauseAll();
-        const { error } = stop;
-        this.setState('failed', `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${offset}`);
-        this.log.error({ topic, partition, offset, reason: error.reason, rule: error.rule, field: error.field }, this.stateReason);
-        this.deps.onFatal(new DataprodError('PRODUCT_HALTED', `${product.id}: ${this.stateReason}`));
-      }
-      await heartbeat();
-      return;
-    }
-
-    // Pipelined: kafkajs fetches the partition's next batch from after this one while this one
-    // is produced and committed. Nothing is committed before its outputs are acknowledged, and a
-    // batch is produced only after the previous one of its partition was committed, so a failed
-    // publish leaves the commit at its first record: rewind there, and fail the next batch so
-    // kafkajs restarts the consumer as it would have in step.
-    const epoch = this.publishEpoch;
-    const tail = publish.catch((err: Error) => {
-      if (epoch !== this.publishEpoch) return;
-      this.publishFailure ??= err;
-      try {
-        this.rewind(topic, partition, first);
-      } catch {
-        // The consumer is already stopping or restarting: it reads on from the last commit anyway.
-      }
-    });
-    this.publishing.set(partitionKey, tail);
-    void tail.finally(() => {
-      if (this.publishing.get(partitionKey) === tail) this.publishing.delete(partitionKey);
-    });
-    resolveOffset(messages[processed - 1]!.offset);
-    await heartbeat();
-    return { publishing: tail };
-  }
-
-  /** A publish that failed after its eachBatch returned: fail this batch instead, so kafkajs restarts from the last commit. */
-  private throwPublishFailure(): void {
-    const err = this.publishFailure;
-    if (!err) return;
-    this.publishFailure = undefined;
-    // Publishes still running belong to the consumer being restarted: their failures are this one.
-    this.publishEpoch += 1;
-    throw err;
-  }
-
-  /** Produces a decided batch's outputs and dead letters with acks=all, commits it, then counts it. */
-  private async publish(
-    topic: string,
-    partition: number,
-    messages: KafkaMessage[],
-    decision: BatchDecision,
-    deadLetters: Message[],
-    startedAt: number,
-    commitOffsetsIfNecessary: EachBatchPayload['commitOffsetsIfNecessary'],
-  ): Promise<void> {
-    const product = this.product;
-    const { decided: processed, outputs } = decision;
-    if (outputs.length > 0 || deadLetters.length > 0) {
-      const topicMessages = [];
-      if (outputs.length > 0) topicMessages.push({ topic: product.outputPorts[0]!.topic, messages: outputs });
-      if (deadLetters.length > 0) topicMessages.push({ topic: product.deadLetter.topic, messages: deadLetters });
-      try {
-        await this.deps.producer.sendBatch({ topicMessages, acks: -1 });
-      } catch (err) {
-        this.deps.metrics.processingErrors.inc({ product: product.id, stage: 'produce' });
-        if (deadLetters.length > 0) this.deps.metrics.dlqPublishErrors.inc({ product: product.id });
-        // Nothing committed: the restarted consumer reads this batch again from the last commit.
-        throw err;
-      }
-    }
-    const ackedAt = Date.now();
-
-    if (processed > 0) {
-      const last = messages[processed - 1]!.offset;
-      // The payload's commit, not consumer.commitOffsets(): kafkajs silently skips the latter once
-      // stop() has begun, which would leave the batch a drain just finished uncommitted.
-      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
-      const next = messages[processed];
-      this.signals.progress.onCommit(topic, partition, Number(last) + 1, Number(messages[processed - 1]!.timestamp), next ? Number(next.timestamp) : undefined);
-      for (let i = 0; i < processed; i++) this.signals.completeness.handledAt(Number(messages[i]!.timestamp));
-    }
-    this.backoffAttempts.delete(`${topic}:${partition}`);
-    // --max-restarts bounds consecutive failures: a batch that went through resets the count.
-    this.restarts = 0;
-    this.count(topic, messages, decision, deadLetters.length, ackedAt);
-    this.batchDuration.observe((performance.now() - startedAt) / 1000);
-  }
-
-  /** The counters and latencies of a committed batch: they move after the commit, so they always add up. */
-  private count(topic: string, messages: KafkaMessage[], decision: BatchDecision, deadLettered: number, ackedAt: number): void {
     const { decided: processed, outcomes, outputs } = decision;
+    const deadLetters: Message[] = [];
     const dlqReasons = new Map<DlqReason, number>();
     const invalidReasons = new Map<DlqReason, number>();
     const errorStages = new Map<string, number>();
     const warnings = new Map<string, number>();
     for (const [i, error] of decision.errors) {
       if (outcomes[i] === DEAD_LETTERED) {
+        deadLetters.push(deadLetterMessage(sourceRecord(topic, partition, messages[i]!), error, product) as Message);
         bump(dlqReasons, error.reason);
         if (isInputError(error.reason)) bump(invalidReasons, error.reason);
         else bump(errorStages, error.stage);
@@ -384,31 +246,69 @@ export class ProductWorker {
     for (const [, rule] of decision.warnings) bump(warnings, rule);
     let filtered = 0;
     let publishedInputs = 0;
-    let newest = 0;
+    // Source broker times of published records, for the append-to-publish latency.
+    const publishedAt: number[] = [];
     for (let i = 0; i < processed; i++) {
       if (outcomes[i] === PUBLISHED) {
         publishedInputs += 1;
-        // Source broker time of a published record: the append-to-publish latency.
-        const ts = Number(messages[i]!.timestamp);
-        this.appendToPublish.observe((ackedAt - ts) / 1000);
-        if (ts > newest) newest = ts;
+        publishedAt.push(Number(messages[i]!.timestamp));
       } else if (outcomes[i] === FILTERED) {
         filtered += 1;
       }
     }
+    const stop = decision.stop;
+
+    if (processed > 0 && this.breaker.record(processed, deadLetters.length)) {
+      this.halt(topic, partition, first);
+      return;
+    }
+
+    if (outputs.length > 0 || deadLetters.length > 0) {
+      const topicMessages = [];
+      if (outputs.length > 0) topicMessages.push({ topic: product.outputPorts[0]!.topic, messages: outputs });
+      if (deadLetters.length > 0) topicMessages.push({ topic: product.deadLetter.topic, messages: deadLetters });
+      try {
+        await this.deps.producer.sendBatch({ topicMessages, acks: -1 });
+      } catch (err) {
+        this.deps.metrics.processingErrors.inc({ product: product.id, stage: 'produce' });
+        if (deadLetters.length > 0) this.deps.metrics.dlqPublishErrors.inc({ product: product.id });
+        // Nothing committed: the restarted consumer reads this batch again from the last commit.
+          throw err;
+      }
+    }
+    const ackedAt = Date.now();
+
+    if (processed > 0) {
+      const last = messages[processed - 1]!.offset;
+      // The payload's commit, not consumer.commitOffsets(): kafkajs silently skips the latter once
+      // stop() has begun, which would leave the batch a drain just finished uncommitted.
+      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
+      resolveOffset(last);
+      const next = messages[processed];
+      this.signals.progress.onCommit(topic, partition, Number(last) + 1, Number(messages[processed - 1]!.timestamp), next ? Number(next.timestamp) : undefined);
+      for (let i = 0; i < processed; i++) this.signals.completeness.handledAt(Number(messages[i]!.timestamp));
+    }
+    this.backoffAttempts.delete(`${topic}:${partition}`);
+    // --max-restarts bounds consecutive failures: a batch that went through resets the count.
+    this.restarts = 0;
 
     const metrics = this.deps.metrics;
-    const id = this.product.id;
+    const id = product.id;
     metrics.consumed.inc({ product: id, topic }, processed);
     const totals = this.signals.totals;
     totals.consumed += processed;
     totals.published += publishedInputs;
     totals.filtered += filtered;
-    totals.deadLettered += deadLettered;
+    totals.deadLettered += deadLetters.length;
     if (publishedInputs > 0) {
-      const outputTopic = this.product.outputPorts[0]!.topic;
+      const outputTopic = product.outputPorts[0]!.topic;
       metrics.published.inc({ product: id, topic: outputTopic }, publishedInputs);
       metrics.outputRecords.inc({ product: id, topic: outputTopic }, outputs.length);
+      let newest = 0;
+      for (const ts of publishedAt) {
+        this.appendToPublish.observe((ackedAt - ts) / 1000);
+        if (ts > newest) newest = ts;
+      }
       if (this.eventTimed) {
         newest = 0;
         for (const ts of decision.eventTimes) {
@@ -425,6 +325,22 @@ export class ProductWorker {
     for (const [stage, n] of errorStages) metrics.processingErrors.inc({ product: id, stage }, n);
     for (const [rule, n] of warnings) metrics.qualityWarnings.inc({ product: id, rule }, n);
     if (dlqReasons.size > 0) this.reportDeadLetters(dlqReasons);
+
+    this.batchDuration.observe((performance.now() - startedAt) / 1000);
+    if (stop?.kind === 'needs-schema') {
+      // An id expired from the unknown-id cache mid-batch: pick the rest up on the next fetch.
+      this.rewind(topic, partition, messages[stop.index]!);
+    } else if (stop?.kind === 'fail') {
+      const at = messages[stop.index]!;
+      const offset = at.offset;
+      this.rewind(topic, partition, at);
+      this.pauseAll();
+      const { error } = stop;
+      this.setState('failed', `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${offset}`);
+      this.log.error({ topic, partition, offset, reason: error.reason, rule: error.rule, field: error.field }, this.stateReason);
+      this.deps.onFatal(new DataprodError('PRODUCT_HALTED', `${product.id}: ${this.stateReason}`));
+    }
+    await heartbeat();
   }
 
   /**
