@@ -30,15 +30,15 @@ import {
  * a, b, c are the issue's systems with the defaults; the others are variants of a or b with one
  * setting changed, to see what each part of the worker's shape is worth in the same run.
  */
-export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'bi';
-export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'bi'];
+export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'bt';
+export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'bt'];
 export const SYSTEM_LABELS: Record<SystemId, string> = {
   a: '(a) kafkajs passthrough',
   b: '(b) dataprod run',
   c: '(c) hand-written baseline',
   a1: '(a1) kafkajs passthrough, one partition at a time',
-  b1: '(b1) dataprod run, inline on the kafkajs thread, one partition at a time (the shape before the processing thread)',
-  bi: '(bi) dataprod run, inline on the kafkajs thread (--no-processing-thread)',
+  b1: '(b1) dataprod run, one partition at a time (the shape before this change)',
+  bt: '(bt) dataprod run with its processing thread (--processing-thread)',
 };
 /** The system a variant is a variant of. */
 export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
@@ -46,8 +46,8 @@ export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
 }
 /** What the variants change: dataprod's settings (env) and the passthrough's concurrency. */
 const VARIANT_ENV: Partial<Record<SystemId, Record<string, string>>> = {
-  b1: { DATAPROD_PROCESSING_THREAD: 'false', DATAPROD_PARTITIONS_CONCURRENTLY: '1' },
-  bi: { DATAPROD_PROCESSING_THREAD: 'false' },
+  b1: { DATAPROD_PARTITIONS_CONCURRENTLY: '1' },
+  bt: { DATAPROD_PROCESSING_THREAD: 'true' },
 };
 /** (a) handles as many partitions at once as dataprod does by default (--partitions-concurrently). */
 const PASSTHROUGH_CONCURRENCY: Partial<Record<SystemId, string>> = { a: '3', a1: '1' };

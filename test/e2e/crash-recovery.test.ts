@@ -58,9 +58,9 @@ describe('worker process: crash and drain', { timeout: 300_000 }, () => {
     await admin?.disconnect();
   });
 
-  function startWorker(product: ProductCopy, log: string[]): ChildProcess {
+  function startWorker(product: ProductCopy, log: string[], env: NodeJS.ProcessEnv): ChildProcess {
     // The restarted worker waits the session timeout for the killed one's partitions.
-    const worker = spawnWorker(product.dir, stack, { DATAPROD_SHUTDOWN_GRACE_MS: '20000', DATAPROD_SESSION_TIMEOUT_MS: '8000' });
+    const worker = spawnWorker(product.dir, stack, { DATAPROD_SHUTDOWN_GRACE_MS: '20000', DATAPROD_SESSION_TIMEOUT_MS: '8000', ...env });
     worker.child.stdout!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
     worker.child.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
     return worker.child;
@@ -69,7 +69,9 @@ describe('worker process: crash and drain', { timeout: 300_000 }, () => {
   /** Seq n goes to partition n % 3 at offset floor(n / 3): the oracle knows every record's position. */
   const offsetOf = (seq: number) => Math.floor(seq / PARTITIONS);
 
+  // The SIGTERM drain runs with the processing thread, so its shutdown (the thread ends last) is covered too.
   async function run(stop: 'SIGKILL' | 'SIGTERM'): Promise<Scenario> {
+    const env = { DATAPROD_PROCESSING_THREAD: String(stop === 'SIGTERM') };
     const product = copyProduct('orders-enriched');
     copies.push(product);
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: PARTITIONS }] });
@@ -78,7 +80,7 @@ describe('worker process: crash and drain', { timeout: 300_000 }, () => {
       kindOf(seq) === 'not-avro' ? Buffer.from(`{"order_id":"o-${seq}"}`) : frame(rawId, rawType.toBuffer(rawOrder(seq, Date.now())));
 
     const log: string[] = [];
-    let worker = startWorker(product, log);
+    let worker = startWorker(product, log, env);
     // Produce while the worker runs, so it is stopped with work in flight.
     const producing = (async () => {
       for (let start = 0; start < TOTAL; start += CHUNK) {
@@ -104,7 +106,7 @@ describe('worker process: crash and drain', { timeout: 300_000 }, () => {
     if (stop === 'SIGKILL') assert.equal(signal, 'SIGKILL');
 
     await producing;
-    worker = startWorker(product, log);
+    worker = startWorker(product, log, env);
     try {
       await waitUntil(async () => {
         const { committed: c, end } = await groupProgress(admin, product.group, product.inputTopic);

@@ -60,8 +60,10 @@ describe('worker: orders-enriched against real Kafka and registry', () => {
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: 2 }] });
     rawId = await registry.register(product.inputSubject, rawSchema);
 
+    // With the processing thread: every poison class and the wire format go through it end to end.
     const config = workerConfig(stack, {
       DATAPROD_LOG_LEVEL: 'info',
+      DATAPROD_PROCESSING_THREAD: 'true',
     });
     const capture = new Writable({
       write(chunk: Buffer, _enc, cb) {
@@ -71,7 +73,7 @@ describe('worker: orders-enriched against real Kafka and registry', () => {
     });
     worker = new Worker({
       config,
-      products: [await loadProduct(product.dir)],
+      products: [{ descriptor: (await loadProduct(product.dir, { loadTransform: false })).descriptor }],
       logger: createLogger('info', capture),
       metricsRegistry: new Registry(),
     });
