@@ -30,8 +30,8 @@ import {
  * a, b, c are the issue's systems with the defaults; the others are variants of a or b with one
  * setting changed, to see what each part of the worker's shape is worth in the same run.
  */
-export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'bt';
-export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'bt'];
+export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'bt' | 'b0';
+export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'bt', 'b0'];
 export const SYSTEM_LABELS: Record<SystemId, string> = {
   a: '(a) kafkajs passthrough',
   b: '(b) dataprod run',
@@ -39,6 +39,7 @@ export const SYSTEM_LABELS: Record<SystemId, string> = {
   a1: '(a1) kafkajs passthrough, one partition at a time',
   b1: '(b1) dataprod run, one partition at a time (the shape before this change)',
   bt: '(bt) dataprod run with its processing thread (--processing-thread)',
+  b0: '(b0) dataprod run of another build (BENCH_B0_DIR: a checkout with its own dist/)',
 };
 /** The system a variant is a variant of. */
 export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
@@ -129,7 +130,13 @@ export function start(d: Deployment, ctx: BenchContext, options: StartOptions = 
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   let args: string[];
   if (kindOf(d.system) === 'b') {
-    args = [join(repoRoot, 'bin', 'dataprod.js'), 'run', d.product!.dir];
+    let root = repoRoot;
+    if (d.system === 'b0') {
+      // An earlier build against this one in the same run (e.g. a git worktree of the commit before a change).
+      if (!process.env.BENCH_B0_DIR) throw new Error('system b0 needs BENCH_B0_DIR: a checkout of dataprod with its dist/ built');
+      root = process.env.BENCH_B0_DIR;
+    }
+    args = [join(root, 'bin', 'dataprod.js'), 'run', d.product!.dir];
     Object.assign(env, VARIANT_ENV[d.system] ?? {}, {
       KAFKA_BROKERS: brokers,
       SCHEMA_REGISTRY_URL: ctx.stack.schemaRegistryUrl,
