@@ -83,8 +83,8 @@ interface ComposeService {
 const compose = () => parseYaml(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as { version?: unknown; services: Record<string, ComposeService> };
 
 describe('docker-compose.yml', () => {
-  it('passes `docker-compose config`', async (t) => {
-    if (!requireTool(t, 'docker-compose', 'apt-get install docker-compose')) return;
+  it('passes `docker-compose config`', async () => {
+    requireTool('docker-compose', 'apt-get install docker-compose');
     const r = await run('docker-compose', ['-f', COMPOSE_FILE, 'config']);
     assert.equal(r.code, 0, show(r));
     const normalised = parseYaml(r.stdout) as { services: Record<string, unknown> };
@@ -152,8 +152,8 @@ describe('docker-compose.yml', () => {
 // --- Prometheus --------------------------------------------------------------------------------
 
 describe('deploy/compose/prometheus.yml and its rules', () => {
-  it('passes `promtool check config`, rule file included', async (t) => {
-    if (!requireTool(t, 'promtool', 'apt-get install prometheus')) return;
+  it('passes `promtool check config`, rule file included', async () => {
+    requireTool('promtool', 'apt-get install prometheus');
     const config = parseYaml(readFileSync(PROMETHEUS_CONFIG, 'utf8')) as { rule_files: string[]; scrape_configs: { static_configs: { targets: string[] }[] }[] };
     // Relative to the config file's folder, in the repo and under /etc/prometheus in the container.
     assert.deepEqual(config.rule_files, ['rules/dataprod.rules.yml']);

@@ -1,18 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import type { TestContext } from 'node:test';
 
 /**
- * True when `tool` is on PATH. Otherwise the test is skipped with the install hint on a
- * developer machine, and fails under CI (CI=true), where .ci/run installs every tool.
+ * Fails the test, naming the package to install, when `tool` is not on PATH. These tools are
+ * test prerequisites (README, Prerequisites) and .ci/run installs them, so a missing one is a
+ * broken setup, never a reason to pass without checking.
  */
-export function requireTool(t: TestContext, tool: string, hint = `apt-get install ${tool}`): boolean {
+export function requireTool(tool: string, hint = `apt-get install ${tool}`): void {
   try {
     execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
   } catch {
-    const message = `${tool} is not installed (${hint})`;
-    if (process.env.CI) throw new Error(message);
-    t.skip(message);
-    return false;
+    throw new Error(`${tool} is not installed (${hint}); the tests need it, see README "Prerequisites"`);
   }
 }
