@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Transform, TransformContext } from '../src/transform.js';
+import { onSigterm } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -88,17 +89,8 @@ await consumer.run({
   },
 });
 
-let stopping = false;
-process.once('SIGTERM', () => {
-  if (stopping) return;
-  stopping = true;
-  void (async () => {
-    await consumer.disconnect();
-    await producer.disconnect();
-    console.log(JSON.stringify({ system: 'baseline', consumed, published, filtered, failed }));
-    process.exit(failed > 0 ? 1 : 0);
-  })().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+onSigterm(async () => {
+  await consumer.disconnect();
+  await producer.disconnect();
+  return { report: { system: 'baseline', consumed, published, filtered, failed }, exitCode: failed > 0 ? 1 : 0 };
 });

@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import avsc from 'avsc';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { encoder, readTrailingMillis, writeTrailingMillis } from './events.js';
+import { onSigterm } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -169,15 +170,9 @@ async function sink(): Promise<void> {
       }
     },
   });
-  process.once('SIGTERM', () => {
-    void (async () => {
-      await consumer.disconnect();
-      writeFileSync(file, new Uint8Array(Float64Array.from(pairs).buffer));
-      console.log(JSON.stringify({ role: 'sink', received, unreadable, verified, mismatched }));
-      process.exit(0);
-    })().catch((err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    });
+  onSigterm(async () => {
+    await consumer.disconnect();
+    writeFileSync(file, new Uint8Array(Float64Array.from(pairs).buffer));
+    return { report: { role: 'sink', received, unreadable, verified, mismatched }, exitCode: 0 };
   });
 }

@@ -15,6 +15,7 @@
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { createProducer } from '../src/kafka/client.js';
+import { onSigterm } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -74,17 +75,8 @@ await consumer.run({
   },
 });
 
-let stopping = false;
-process.once('SIGTERM', () => {
-  if (stopping) return;
-  stopping = true;
-  void (async () => {
-    await consumer.disconnect();
-    await producer.disconnect();
-    console.log(JSON.stringify({ system: 'passthrough', records, batches }));
-    process.exit(0);
-  })().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+onSigterm(async () => {
+  await consumer.disconnect();
+  await producer.disconnect();
+  return { report: { system: 'passthrough', records, batches }, exitCode: 0 };
 });

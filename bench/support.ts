@@ -132,3 +132,23 @@ export async function backgroundCores(ms = 1_000): Promise<number> {
 export function uniqueSuffix(): string {
   return `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
+
+/**
+ * How the bench's own processes end: on the first SIGTERM, `stop` runs (leave the group,
+ * disconnect, write files) and returns the report to print as one JSON line (the benchmark reads
+ * the last one) and the exit code; a failure in it exits 1.
+ */
+export function onSigterm(stop: () => Promise<{ report: Record<string, unknown>; exitCode: number }>): void {
+  process.once('SIGTERM', () => {
+    stop().then(
+      ({ report, exitCode }) => {
+        console.log(JSON.stringify(report));
+        process.exit(exitCode);
+      },
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  });
+}

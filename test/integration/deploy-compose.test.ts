@@ -7,7 +7,7 @@
  * demo-produce`, the stack's demo upstream, against the real test broker and registry.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,7 +27,7 @@ import { Metrics } from '../../src/observability/metrics.js';
 import { readTopic, testKafka } from '../support/kafka.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
 import { testStack } from '../support/stack.js';
-import { requireTool } from '../support/tools.js';
+import { requireTool, runTool as run, type RunResult } from '../support/tools.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const COMPOSE_FILE = join(repo, 'docker-compose.yml');
@@ -38,30 +38,7 @@ const DATASOURCES = join(repo, 'deploy', 'compose', 'grafana', 'provisioning', '
 const DASHBOARD_PROVIDERS = join(repo, 'deploy', 'compose', 'grafana', 'provisioning', 'dashboards', 'dataprod.yml');
 const REGENERATE = 'npm run build && node bin/dataprod.js rules products --out deploy/compose/rules/dataprod.rules.yml';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Result> {
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd: repo, env: options.env ?? process.env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && (err as { killed?: boolean }).killed) {
-        reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-        return;
-      }
-      if (err && typeof (err as { code?: unknown }).code !== 'number') {
-        reject(err);
-        return;
-      }
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-const show = (r: Result) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+const show = (r: RunResult) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
 /** `dataprod <args>` from the sources (no build needed). */
 const dataprodArgs = (args: string[]) => ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts'), ...args];

@@ -7,51 +7,28 @@
  * it the tests are skipped, except under CI.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { copyProduct, type ProductCopy } from '../support/products.js';
-import { requireTool } from '../support/tools.js';
+import { requireTool, runTool as run, type RunResult } from '../support/tools.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const scenarios = join(repo, 'test', 'promtool');
 const RULES_FILE = 'generated-rules.yml';
 const PROMTOOL_HINT = 'apt-get install prometheus';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], cwd = repo, timeoutMs = 120_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && (err as { killed?: boolean }).killed) {
-        reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-        return;
-      }
-      if (err && typeof (err as { code?: unknown }).code !== 'number') {
-        reject(err);
-        return;
-      }
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
 /** `dataprod <args>` from the sources (no build needed). */
 const dataprod = (args: string[]) => run(process.execPath, ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts'), ...args]);
 
-const show = (r: Result) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+const show = (r: RunResult) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
 describe('dataprod rules under promtool', () => {
   let dir: string;
   let rulesFile: string;
-  let generated: Result;
+  let generated: RunResult;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dataprod-rules-'));
@@ -97,7 +74,7 @@ describe('dataprod rules under promtool', () => {
       assert.equal(generated.code, 0, show(generated));
       assert.match(readFileSync(join(scenarios, file), 'utf8'), new RegExp(`^rule_files: \\[${RULES_FILE.replace('.', '\\.')}\\]$`, 'm'));
       copyFileSync(join(scenarios, file), join(dir, file));
-      const r = await run('promtool', ['test', 'rules', file], dir);
+      const r = await run('promtool', ['test', 'rules', file], { cwd: dir });
       assert.equal(r.code, 0, show(r));
       assert.match(r.stdout, /SUCCESS/);
     });
