@@ -7,7 +7,7 @@
  * to show instead of ajv's (e.g. `{ pattern: 'must be kebab-case ...' }`).
  */
 import type { SchemaObject } from 'ajv';
-import type { Compatibility, OnInvalid, OnRuleFailure, ProductStatus, RuleOperator, SlaProperty } from './types.js';
+import type { Compatibility, Delivery, OnInvalid, OnRuleFailure, ProductStatus, RuleOperator, SlaProperty } from './types.js';
 
 export const API_VERSION = 'dataprod/v1';
 export const KIND = 'DataProduct';
@@ -24,6 +24,7 @@ export const COMPATIBILITIES = [
   'FULL_TRANSITIVE',
   'NONE',
 ] as const satisfies readonly Compatibility[];
+export const DELIVERIES = ['at-least-once', 'exactly-once'] as const satisfies readonly Delivery[];
 export const CLASSIFICATIONS = ['pii', 'confidential', 'internal', 'public'] as const;
 export const SLA_PROPERTIES = ['latency', 'freshness', 'completeness', 'errorRate'] as const satisfies readonly SlaProperty['property'][];
 export const RULE_OPERATORS = [
@@ -43,6 +44,7 @@ export const DEFAULT_TRANSFORM = 'transform.ts';
 export const DEFAULT_ON_INVALID: OnInvalid = 'dlq';
 export const DEFAULT_ON_RULE_FAILURE: OnRuleFailure = 'dlq';
 export const DEFAULT_COMPATIBILITY: Compatibility = 'BACKWARD_TRANSITIVE';
+export const DEFAULT_DELIVERY: Delivery = 'at-least-once';
 
 export const NAME_PATTERN = '^[a-z][a-z0-9-]*$';
 export const TOPIC_PATTERN = '^[a-zA-Z0-9._-]{1,249}$';
@@ -245,6 +247,7 @@ export const descriptorSchema: SchemaObject = {
       required: ['topic'],
       properties: { topic },
     },
+    delivery: { enum: [...DELIVERIES] },
     quality: {
       type: 'array',
       items: {

@@ -13,6 +13,7 @@ import { DescriptorError, type ConfigIssue } from '../errors.js';
 import type { Transform } from '../transform.js';
 import {
   DEFAULT_COMPATIBILITY,
+  DEFAULT_DELIVERY,
   DEFAULT_ON_INVALID,
   DEFAULT_ON_RULE_FAILURE,
   DEFAULT_TRANSFORM,
@@ -25,6 +26,7 @@ import type {
   AvroSchema,
   Compatibility,
   ContractConstraint,
+  Delivery,
   InputPort,
   OnInvalid,
   OnRuleFailure,
@@ -812,6 +814,7 @@ interface RawDescriptor {
     classification?: Record<string, string>;
   }[];
   deadLetter?: { topic: string };
+  delivery?: Delivery;
   quality?: RawRule[];
   slaProperties?: { property: SlaProperty['property']; value: number; unit?: string; objective?: number }[];
 }
@@ -904,6 +907,7 @@ function compile(raw: RawDescriptor, dir: string, file: string, loaded: Loaded):
     transformFile: resolve(dir, raw.transform ?? DEFAULT_TRANSFORM),
     outputPorts,
     deadLetter: { topic: raw.deadLetter?.topic ?? `${raw.domain}.${raw.name}.dlq` },
+    delivery: raw.delivery ?? DEFAULT_DELIVERY,
     quality,
     slaProperties: (raw.slaProperties ?? []).map((s) => ({ property: s.property, value: s.value, ...pick(s, ['unit', 'objective']) })),
     consumerGroup: `dataprod.${raw.id}.v${major}`,

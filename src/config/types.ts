@@ -3,6 +3,8 @@
 export type ProductStatus = 'draft' | 'active' | 'deprecated' | 'retired';
 export type OnInvalid = 'dlq' | 'drop' | 'fail';
 export type OnRuleFailure = 'dlq' | 'drop' | 'warn';
+/** How outputs, dead letters and input offsets reach Kafka (docs/runtime.md "Delivery guarantees"). */
+export type Delivery = 'at-least-once' | 'exactly-once';
 export type Compatibility =
   | 'BACKWARD'
   | 'BACKWARD_TRANSITIVE'
@@ -108,6 +110,12 @@ export interface ProductDescriptor {
   readonly transformFile: string;
   readonly outputPorts: readonly OutputPort[];
   readonly deadLetter: { readonly topic: string };
+  /**
+   * `exactly-once`: a batch's outputs, dead letters and input offsets are written in one Kafka
+   * transaction per input partition, inputs read read_committed. `at-least-once` (default):
+   * after a crash or a failed commit, outputs may be written again, never lost.
+   */
+  readonly delivery: Delivery;
   readonly quality: readonly QualityRule[];
   readonly slaProperties: readonly SlaProperty[];
   /** Consumer group of this product's workers: `dataprod.<id>.v<major>`. */

@@ -82,6 +82,7 @@ describe('loadProduct: a valid product', () => {
     assert.deepEqual(d.support, [{ channel: '#sales-data', url: 'https://chat.example.com/sales-data' }]);
     assert.equal(d.transformFile, join(resolve(dir), 'transform.ts'));
     assert.deepEqual(d.deadLetter, { topic: 'sales.orders-enriched.dlq' });
+    assert.equal(d.delivery, 'at-least-once');
 
     assert.equal(d.inputPorts.length, 1);
     const input = d.inputPorts[0]!;
@@ -143,6 +144,7 @@ describe('loadProduct: a valid product', () => {
     assert.ok(!('key' in d.outputPorts[0]!));
     assert.deepEqual(d.outputPorts[0]!.classification, {});
     assert.deepEqual(d.deadLetter, { topic: 'shop.minimal.dlq' });
+    assert.equal(d.delivery, 'at-least-once');
     assert.ok(isTransform(transform));
     assert.deepEqual(transform.fn({ order_id: 'o1', amount: 3 }, {} as never), {
       order_id: 'o1',
@@ -169,6 +171,41 @@ describe('loadProduct: a valid product', () => {
     assert.equal(d.outputPorts[0]!.compatibility, 'FULL');
     assert.equal(d.outputPorts[0]!.subject, 'sales.orders-enriched.v1-value');
     assert.equal(d.deadLetter.topic, 'sales.dead');
+  });
+});
+
+describe('delivery', () => {
+  it('defaults to at-least-once', async () => {
+    const { descriptor: d } = await loadProduct(tempProduct(MINIMAL), { loadTransform: false });
+    assert.equal(d.delivery, 'at-least-once');
+  });
+
+  it('accepts at-least-once and exactly-once', async () => {
+    for (const delivery of ['at-least-once', 'exactly-once'] as const) {
+      const { descriptor: d } = await loadProduct(tempProduct(`${MINIMAL}delivery: ${delivery}\n`), { loadTransform: false });
+      assert.equal(d.delivery, delivery);
+      assert.ok(Object.isFrozen(d));
+    }
+  });
+
+  it('reports a wrong value with its path and the allowed values, together with the other problems', async () => {
+    const yaml = MINIMAL.replace('status: active', 'status: live').concat('delivery: exactly_once\n');
+    const { descriptor, issues } = await validateProduct(tempProduct(yaml), { loadTransform: false });
+    assert.equal(descriptor, undefined);
+    assertIssue(issues, 'delivery', 'must be one of: at-least-once, exactly-once', '"exactly_once"', 'did you mean exactly-once?');
+    assertIssue(issues, 'status', 'must be one of: draft, active, deprecated, retired');
+    assert.equal(issues.length, 2, issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
+    assert.deepEqual(issues.map((i) => i.path), ['status', 'delivery']);
+
+    const other = await validateProduct(tempProduct(`${MINIMAL}delivery: twice\n`), { loadTransform: false });
+    assert.deepEqual(other.issues, [{ path: 'delivery', message: 'must be one of: at-least-once, exactly-once (got "twice")' }]);
+    const notString = await validateProduct(tempProduct(`${MINIMAL}delivery: [exactly-once]\n`), { loadTransform: false });
+    assertIssue(notString.issues, 'delivery', 'must be one of: at-least-once, exactly-once');
+  });
+
+  it('suggests delivery for a misspelt key', async () => {
+    const { issues } = await validateProduct(tempProduct(`${MINIMAL}delivry: exactly-once\n`), { loadTransform: false });
+    assert.deepEqual(issues, [{ path: 'delivry', message: 'unknown field (did you mean delivery?)' }]);
   });
 });
 
