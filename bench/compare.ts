@@ -568,7 +568,7 @@ systems: ${SYSTEMS.map((s) => SYSTEM_LABELS[s]).join(', ')}`);
   if (b && a) console.log(`(b)/(a) = ${f(b.m.rate / a.m.rate, 3)} (medians; per round ${perRound('b', 'a')}); CPU per event (b)/(a) = ${f(b.m.drainCpuPerMillion / a.m.drainCpuPerMillion, 2)}`);
   if (b && c) console.log(`(b)/(c) = ${f(b.m.rate / c.m.rate, 2)} (medians; per round ${perRound('b', 'c')}); CPU per event (c)/(b) = ${f(c.m.drainCpuPerMillion / b.m.drainCpuPerMillion, 2)}`);
   // The variants, each against what it varies, and the previous shape's own ratio.
-  for (const [x, y] of [['b1', 'a1'], ['b', 'b1'], ['bt', 'b'], ['b', 'b0'], ['b1', 'b0'], ['a', 'a1']] as [SystemId, SystemId][]) {
+  for (const [x, y] of [['b1', 'a1'], ['b', 'b1'], ['b', 'b0'], ['b1', 'b0'], ['a', 'a1']] as [SystemId, SystemId][]) {
     const mx = medians.get(x);
     const my = medians.get(y);
     if (mx && my) console.log(`(${x})/(${y}) = ${f(mx.m.rate / my.m.rate, 3)} (medians; per round ${perRound(x, y)}); CPU per event (${x})/(${y}) = ${f(mx.m.drainCpuPerMillion / my.m.drainCpuPerMillion, 2)}`);

@@ -30,15 +30,14 @@ import {
  * a, b, c are the issue's systems with the defaults; the others are variants of a or b with one
  * setting changed, to see what each part of the worker's shape is worth in the same run.
  */
-export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'bt' | 'b0';
-export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'bt', 'b0'];
+export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0';
+export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0'];
 export const SYSTEM_LABELS: Record<SystemId, string> = {
   a: '(a) kafkajs passthrough',
   b: '(b) dataprod run',
   c: '(c) hand-written baseline',
   a1: '(a1) kafkajs passthrough, one partition at a time',
   b1: '(b1) dataprod run, one partition at a time (the shape before this change)',
-  bt: '(bt) dataprod run with its processing thread (--processing-thread)',
   b0: '(b0) dataprod run of another build (BENCH_B0_DIR: a checkout with its own dist/)',
 };
 /** The system a variant is a variant of. */
@@ -48,7 +47,6 @@ export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
 /** What the variants change: dataprod's settings (env) and the passthrough's concurrency. */
 const VARIANT_ENV: Partial<Record<SystemId, Record<string, string>>> = {
   b1: { DATAPROD_PARTITIONS_CONCURRENTLY: '1' },
-  bt: { DATAPROD_PROCESSING_THREAD: 'true' },
 };
 /** (a) handles as many partitions at once as dataprod does by default (--partitions-concurrently). */
 const PASSTHROUGH_CONCURRENCY: Partial<Record<SystemId, string>> = { a: '3', a1: '1' };

@@ -9,7 +9,7 @@ import { registerOutputSchema } from '../contracts/register.js';
 import { DescriptorError, formatIssues } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { runCases } from '../pipeline/cases.js';
-import { selectRunnable, Worker, type RunnableProduct } from '../runtime/worker.js';
+import { selectRunnable, Worker } from '../runtime/worker.js';
 import { demoProduce } from './demo-command.js';
 import { rules } from './rules-command.js';
 
@@ -35,19 +35,13 @@ const optionsOf = (...groups: OptionSpec['group'][]): CliOption[] =>
 
 const display = (dir: string) => relative(process.cwd(), dir) || '.';
 
-/**
- * Loads every product. `loadTransforms: false` leaves the transform modules to the processing
- * threads (each imports its own, and fails the start when it cannot): importing them here too would
- * cost this thread the TypeScript loader's memory for nothing.
- */
-async function loadAll(positionals: string[]): Promise<LoadedProduct[]>;
-async function loadAll(positionals: string[], loadTransforms: boolean): Promise<RunnableProduct[]>;
-async function loadAll(positionals: string[], loadTransforms = true): Promise<RunnableProduct[]> {
-  const loaded: RunnableProduct[] = [];
+/** Loads every product with its transform; every descriptor problem at once. */
+async function loadAll(positionals: string[]): Promise<LoadedProduct[]> {
+  const loaded: LoadedProduct[] = [];
   const errors: DescriptorError[] = [];
   for (const dir of findProductDirs(positionals)) {
     try {
-      loaded.push(await loadProduct(dir, { loadTransform: loadTransforms }));
+      loaded.push(await loadProduct(dir));
     } catch (err) {
       if (err instanceof DescriptorError) errors.push(err);
       else throw err;
@@ -135,7 +129,7 @@ const run: Command = {
   async run(positionals, flags) {
     const config = loadRuntimeConfig(flags, process.env, { need: { kafka: true, registry: true } });
     const logger = createLogger(config.logLevel);
-    const { run: runnable, skipped } = selectRunnable(await loadAll(positionals, !config.processingThread), config.includeDraft);
+    const { run: runnable, skipped } = selectRunnable(await loadAll(positionals), config.includeDraft);
     for (const line of skipped) logger.warn({ skipped: line }, 'product not started');
     if (runnable.length === 0) {
       logger.error('no product to run');

@@ -44,7 +44,6 @@ export const OPTIONS = [
   { flag: 'max-output-bytes', env: 'DATAPROD_MAX_OUTPUT_BYTES', kind: 'int', default: '1000000', group: 'worker', description: 'Larger outputs are dead-lettered as too-large' },
   { flag: 'create-topics', env: 'DATAPROD_CREATE_TOPICS', kind: 'bool', default: 'true', group: 'worker', description: 'Create missing output and dead-letter topics at start' },
   { flag: 'auto-register', env: 'DATAPROD_AUTO_REGISTER', kind: 'bool', default: 'true', group: 'worker', description: 'Register a missing output schema at start (as `dataprod register` does)' },
-  { flag: 'processing-thread', env: 'DATAPROD_PROCESSING_THREAD', kind: 'bool', default: 'false', group: 'worker', description: 'Decode, check, transform and encode on a thread of each product\'s own, beside the Kafka client\'s (more throughput for more CPU and memory)' },
   { flag: 'partitions-concurrently', env: 'DATAPROD_PARTITIONS_CONCURRENTLY', kind: 'int', default: '3', group: 'worker', description: 'Batches of different partitions a product handles at once (order within a partition is kept)' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -77,7 +76,6 @@ export interface RuntimeConfig {
   maxOutputBytes: number;
   createTopics: boolean;
   autoRegister: boolean;
-  processingThread: boolean;
   partitionsConcurrently: number;
 }
 
@@ -211,7 +209,6 @@ export function loadRuntimeConfig(
     maxOutputBytes: int('max-output-bytes', 1),
     createTopics: bool('create-topics'),
     autoRegister: bool('auto-register'),
-    processingThread: bool('processing-thread'),
     partitionsConcurrently: int('partitions-concurrently', 1),
   };
   if (issues.length) throw new ConfigError(issues);

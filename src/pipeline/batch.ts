@@ -9,8 +9,7 @@ export const DEAD_LETTERED = 2;
 
 /**
  * The decisions for a batch of one partition, in record order, before any I/O: what to publish,
- * what to dead-letter, what was filtered. Plain data (typed arrays, strings, small objects), so
- * it crosses to and from a processing thread as it is.
+ * what to dead-letter, what was filtered. Plain data (typed arrays, strings, small objects).
  */
 export interface BatchDecision {
   /** Records decided, from the first; the rest of the batch is left for the next fetch. */

@@ -39,7 +39,7 @@ export function sourceRecord(topic: string, partition: number, message: KafkaMes
   };
 }
 
-/** The product's processor and schema cache, built the same way in every thread that decides. */
+/** The product's processor and schema cache. */
 export function buildProcessor(product: ProductDescriptor, transform: Transform, source: SchemaSource, options: DeciderOptions) {
   const schemas = new SchemaCache(source, new Map(product.inputPorts.map((p) => [p.name, p.contract.schema])));
   const processor = new ProductProcessor(product, transform, schemas, options);
@@ -47,7 +47,7 @@ export function buildProcessor(product: ProductDescriptor, transform: Transform,
   return { schemas, processor, eventTime: eventTimeReader(output.schema, output.eventTime) };
 }
 
-/** Decides on the calling thread (the kafkajs thread): simplest, and the reference for the threaded one. */
+/** Decides on the calling thread (the kafkajs thread). */
 export class InlineDecider implements BatchDecider {
   private readonly built: ReturnType<typeof buildProcessor>;
 

@@ -11,7 +11,6 @@ import { deadLetterMessage } from '../pipeline/dead-letter.js';
 import { DEAD_LETTERED, FILTERED, PUBLISHED, type BatchDecision } from '../pipeline/batch.js';
 import type { DlqReason } from '../pipeline/processor.js';
 import { InlineDecider, SchemaFetchError, sourceRecord, type BatchDecider } from './batch-decider.js';
-import { ThreadDecider } from './processing-thread.js';
 import type { Transform } from '../transform.js';
 import { DlqBreaker } from './dlq-breaker.js';
 import type { HistogramSeries } from '../observability/histogram.js';
@@ -75,8 +74,7 @@ export class ProductWorker {
 
   constructor(
     readonly product: ProductDescriptor,
-    /** Needed with --no-processing-thread only: the processing thread loads its own. */
-    private readonly transform: Transform | undefined,
+    private readonly transform: Transform,
     private readonly deps: ProductWorkerDeps,
   ) {
     this.log = deps.logger.child({ product: product.id });
@@ -107,14 +105,6 @@ export class ProductWorker {
     if (product.status === 'deprecated') {
       this.log.warn({ status: product.status }, 'product is deprecated: consumers should move to its successor');
     }
-    // First, so that a transform that cannot be loaded fails before anything touches Kafka.
-    const thread = deps.config.processingThread
-      ? (this.decider = await ThreadDecider.start({ product }, deps.registry, (error) => {
-          this.setState('failed', error.message);
-          this.log.error({ err: { message: error.message } }, 'the processing thread died; stopping');
-          deps.onFatal(error);
-        }))
-      : undefined;
     await this.checkInputTopics();
     await this.ensureTopics(deps.config.createTopics);
 
@@ -123,13 +113,7 @@ export class ProductWorker {
     await this.checkContracts();
 
     const options = { outputSchemaId: this.outputSchemaId, maxOutputBytes: deps.config.maxOutputBytes };
-    if (thread) {
-      thread.configure(options);
-    } else {
-      // loadAll in `dataprod run` loads transforms on this thread only when they run here.
-      if (!this.transform) throw new Error(`${product.id}: no transform loaded to run on this thread`);
-      this.decider = new InlineDecider(product, this.transform, deps.registry, options);
-    }
+    this.decider = new InlineDecider(product, this.transform, deps.registry, options);
 
     const consumer = deps.kafka.consumer({
       groupId: product.consumerGroup,

@@ -15,8 +15,7 @@ export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped' | 'fai
 
 export interface RunnableProduct {
   descriptor: ProductDescriptor;
-  /** Loaded on this thread: needed only with --no-processing-thread (the processing thread loads its own). */
-  transform?: Transform;
+  transform: Transform;
 }
 
 /**

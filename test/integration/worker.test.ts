@@ -60,11 +60,7 @@ describe('worker: orders-enriched against real Kafka and registry', () => {
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: 2 }] });
     rawId = await registry.register(product.inputSubject, rawSchema);
 
-    // With the processing thread: every poison class and the wire format go through it end to end.
-    const config = workerConfig(stack, {
-      DATAPROD_LOG_LEVEL: 'info',
-      DATAPROD_PROCESSING_THREAD: 'true',
-    });
+    const config = workerConfig(stack, { DATAPROD_LOG_LEVEL: 'info' });
     const capture = new Writable({
       write(chunk: Buffer, _enc, cb) {
         logLines.push(...chunk.toString().split('\n').filter(Boolean));
@@ -73,7 +69,7 @@ describe('worker: orders-enriched against real Kafka and registry', () => {
     });
     worker = new Worker({
       config,
-      products: [{ descriptor: (await loadProduct(product.dir, { loadTransform: false })).descriptor }],
+      products: [await loadProduct(product.dir)],
       logger: createLogger('info', capture),
       metricsRegistry: new Registry(),
     });
