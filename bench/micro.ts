@@ -73,7 +73,7 @@ const checks = [...port.contract.constraints.map(compileRule), ...descriptor.qua
 
 for (let i = 0; i < N; i++) {
   const outcome = processor.process(records[i]!);
-  if (outcome.kind !== 'publish') throw new Error(`record ${i}: ${outcome.kind}, expected publish`);
+  if (outcome.kind !== 'published') throw new Error(`record ${i}: ${outcome.kind}, expected publish`);
 }
 
 let sink = 0;
@@ -114,23 +114,23 @@ const quality = descriptor.quality.map((q) => ({ check: compileRule(q), onFailur
 const keyField = descriptor.outputPorts[0]!.key!;
 function previousProcess(record: SourceRecord): { kind: string; outputs?: { key: string | null; value: Buffer }[] } {
   const parsed = parseFrame(record.value);
-  if (!parsed.ok) return { kind: 'dead-letter' };
+  if (!parsed.ok) return { kind: 'dead-lettered' };
   const r = schemas.resolve(port.name, parsed.schemaId);
-  if (r?.kind !== 'ready') return { kind: 'dead-letter' };
+  if (r?.kind !== 'ready') return { kind: 'dead-lettered' };
   const event: unknown = reader.fromBuffer(parsed.body, resolver, false);
-  for (const c of contract) if (!c.passes(event)) return { kind: 'dead-letter' };
-  for (const { check, onFailure } of quality) if (!check.passes(event) && onFailure !== 'warn') return { kind: onFailure === 'dlq' ? 'dead-letter' : 'filtered' };
+  for (const c of contract) if (!c.passes(event)) return { kind: 'dead-lettered' };
+  for (const { check, onFailure } of quality) if (!check.passes(event) && onFailure !== 'warn') return { kind: onFailure === 'dlq' ? 'dead-lettered' : 'filtered' };
   const out = transform.fn(event, ctx(record));
   if (out === null) return { kind: 'filtered' };
-  if (!outputType.isValid(out, { errorHook: () => undefined })) return { kind: 'dead-letter' };
+  if (!outputType.isValid(out, { errorHook: () => undefined })) return { kind: 'dead-lettered' };
   const value = frame(OUT_ID, outputType.toBuffer(out));
   const key = (out as Record<string, unknown>)[keyField];
-  return { kind: 'publish', outputs: [{ key: key === null || key === undefined ? null : String(key), value }] };
+  return { kind: 'published', outputs: [{ key: key === null || key === undefined ? null : String(key), value }] };
 }
 for (let i = 0; i < N; i++) {
   const a = processor.process(records[i]!);
   const b = previousProcess(records[i]!);
-  if (a.kind !== 'publish' || b.kind !== 'publish' || !a.outputs[0]!.value.equals(b.outputs![0]!.value) || a.outputs[0]!.key !== b.outputs![0]!.key) {
+  if (a.kind !== 'published' || b.kind !== 'published' || !a.outputs[0]!.value.equals(b.outputs![0]!.value) || a.outputs[0]!.key !== b.outputs![0]!.key) {
     throw new Error(`record ${i}: the previous path disagrees with ProductProcessor.process`);
   }
 }

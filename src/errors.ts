@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'REGISTRY_REJECTED'
   | 'SCHEMA_INCOMPATIBLE'
   | 'BROKER_UNAVAILABLE'
-  | 'PRODUCT_HALTED';
+  | 'PRODUCT_HALTED'
+  | 'TOPIC_WRITE_REFUSED';
 
 export class DataprodError extends Error {
   readonly code: ErrorCode;

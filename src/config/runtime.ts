@@ -44,6 +44,7 @@ export const OPTIONS = [
   { flag: 'max-output-bytes', env: 'DATAPROD_MAX_OUTPUT_BYTES', kind: 'int', default: '1000000', group: 'worker', description: 'Larger outputs are dead-lettered as too-large' },
   { flag: 'create-topics', env: 'DATAPROD_CREATE_TOPICS', kind: 'bool', default: 'true', group: 'worker', description: 'Create missing output and dead-letter topics at start' },
   { flag: 'auto-register', env: 'DATAPROD_AUTO_REGISTER', kind: 'bool', default: 'true', group: 'worker', description: 'Register a missing output schema at start (as `dataprod register` does)' },
+  { flag: 'stall-after-ms', env: 'DATAPROD_STALL_AFTER_MS', kind: 'int', default: '30000', group: 'worker', description: 'A product with lag > 0 and no commit for this long is stalled: /healthz and /readyz answer 503' },
   { flag: 'partitions-concurrently', env: 'DATAPROD_PARTITIONS_CONCURRENTLY', kind: 'int', default: '3', group: 'worker', description: 'Batches of different partitions a product handles at once (order within a partition is kept)' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -77,6 +78,7 @@ export interface RuntimeConfig {
   createTopics: boolean;
   autoRegister: boolean;
   partitionsConcurrently: number;
+  stallAfterMs: number;
 }
 
 export interface LoadOptions {
@@ -210,6 +212,7 @@ export function loadRuntimeConfig(
     createTopics: bool('create-topics'),
     autoRegister: bool('auto-register'),
     partitionsConcurrently: int('partitions-concurrently', 1),
+    stallAfterMs: int('stall-after-ms', 1000),
   };
   if (issues.length) throw new ConfigError(issues);
   return Object.freeze(config);

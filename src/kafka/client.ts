@@ -1,3 +1,4 @@
+import kafkajs from 'kafkajs';
 import { Kafka, Partitioners, logLevel, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConnection } from '../config/runtime.js';
@@ -12,7 +13,11 @@ export {
   type KafkaMessage,
   type IHeaders,
   type ITopicConfig,
+  type Sender,
+  type Transaction,
 } from 'kafkajs';
+// Not among the names Node finds in kafkajs's CommonJS exports: read it off the default export.
+export const ConfigResourceTypes = kafkajs.ConfigResourceTypes;
 
 const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -58,18 +63,29 @@ export function createKafka(connection: KafkaConnection, logger: Logger): Kafka 
 }
 
 /**
- * The worker's producer: idempotent, acks=all (set per send), Java-compatible murmur2 partitioning
+ * The worker's producers: idempotent, acks=all (set per send), Java-compatible murmur2 partitioning
  * so keys land where Java clients put them, and no topic auto-creation (a missing output topic is
  * an error, not a 1-partition surprise).
  */
+const PRODUCER_OPTIONS = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  createPartitioner: Partitioners.DefaultPartitioner,
+  // Bounded, unlike kafkajs' default for idempotent producers: a broker that stays down must
+  // surface as a failed write (the product backs off and shows it), not as a batch that hangs.
+  retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+} as const;
+
+/** The process's shared producer, for at-least-once products. */
 export function createProducer(kafka: Kafka): Producer {
-  return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    // Bounded, unlike kafkajs' default for idempotent producers: a broker that stays down must
-    // surface as a failure (and a restart), not as a worker that hangs forever.
-    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
-  });
+  return kafka.producer(PRODUCER_OPTIONS);
+}
+
+/**
+ * An exactly-once product's producer for one input partition: the same settings plus a
+ * transactional id, whose epoch fences any earlier producer of the same id.
+ */
+export function createTransactionalProducer(kafka: Kafka, transactionalId: string): Producer {
+  return kafka.producer({ ...PRODUCER_OPTIONS, transactionalId });
 }

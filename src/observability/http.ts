@@ -29,7 +29,7 @@ export interface ProductStatusSnapshot {
   outputTopic: string;
   deadLetterTopic: string;
   /** Monotonic counters since the worker started. */
-  counters: { consumed: number; published: number; filtered: number; deadLettered: number };
+  counters: { consumed: number; published: number; filtered: number; deadLettered: number; rewritten: number };
   /** Sum over the product's input partitions: end offset minus committed offset. */
   lagRecords: number;
   /** Max over partitions: 0 when caught up, else now minus the broker timestamp of the oldest unprocessed record. */

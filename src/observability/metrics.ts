@@ -14,7 +14,7 @@ export interface ProductSignals {
   lastEventTs?: number;
   inFlight: number;
   /** The record counters of this process, kept here too so the status page reads them synchronously. */
-  totals: { consumed: number; published: number; filtered: number; deadLettered: number };
+  totals: { consumed: number; published: number; filtered: number; deadLettered: number; rewritten: number };
 }
 
 /**
@@ -35,6 +35,9 @@ export class Metrics {
   readonly productUp: Gauge<'product' | 'state'>;
   readonly productStatus: Gauge<'product' | 'status'>;
   readonly outputRecords: Counter<'product' | 'topic'>;
+  readonly rewritten: Counter<'product' | 'topic'>;
+  readonly truncatedDeadLetters: Counter<'product'>;
+  readonly commitErrors: Counter<'product'>;
   readonly appendToPublish: ProductHistogram;
   readonly eventToPublish: ProductHistogram;
   readonly batchDuration: ProductHistogram;
@@ -62,6 +65,9 @@ export class Metrics {
     this.qualityWarnings = new Counter({ name: 'dataprod_quality_warnings_total', help: 'Quality rules with onFailure: warn that failed (the record was published)', labelNames: ['product', 'rule'], registers });
     this.buildInfo = new Gauge({ name: 'dataprod_build_info', help: 'Always 1: the dataprod version and each product version', labelNames: ['version', 'product', 'product_version'], registers });
     this.outputRecords = new Counter({ name: 'dataprod_output_records_total', help: 'Output records acknowledged on the product topic (a transform may emit several per input record)', labelNames: ['product', 'topic'], registers });
+    this.rewritten = new Counter({ name: 'dataprod_records_rewritten_total', help: 'Output and dead-letter records written again for input offsets whose writes this process had already acknowledged (replay after a failed commit or a rebalance)', labelNames: ['product', 'topic'], registers });
+    this.truncatedDeadLetters = new Counter({ name: 'dataprod_dlq_records_truncated_total', help: 'Dead letters written with a value prefix only, because the whole record exceeded the dead-letter topic\'s max.message.bytes', labelNames: ['product'], registers });
+    this.commitErrors = new Counter({ name: 'dataprod_commit_errors_total', help: 'Offset commits that failed after their batch\'s writes were acknowledged (the writes stay counted)', labelNames: ['product'], registers });
     this.appendToPublish = new ProductHistogram('dataprod_append_to_publish_seconds', 'Publish acknowledgement minus the source record\'s broker timestamp', LATENCY_BUCKETS, registers);
     this.eventToPublish = new ProductHistogram('dataprod_event_to_publish_seconds', 'Publish acknowledgement minus the output\'s event-time field (products that declare outputPorts[].eventTime)', LATENCY_BUCKETS, registers);
     this.batchDuration = new ProductHistogram('dataprod_batch_duration_seconds', 'One batch: decode, check, transform, produce with acks=all, commit', LATENCY_BUCKETS, registers);

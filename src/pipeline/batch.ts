@@ -2,24 +2,32 @@ import type { SchemaCache } from '../contracts/schema-cache.js';
 import { frameSchemaId } from '../contracts/wire.js';
 import type { DataError, ProductProcessor, SourceRecord } from './processor.js';
 
-/** What became of one record of a batch. */
-export const PUBLISHED = 0;
-export const FILTERED = 1;
-export const DEAD_LETTERED = 2;
+/**
+ * What became of one decided record: the processor's outcome names, used unchanged by the plan,
+ * the counters and the docs.
+ */
+export type RecordOutcome = 'published' | 'filtered' | 'dead-lettered';
+
+/** One encoded output, with the index of the input record it came from. */
+export interface DecidedOutput {
+  key: Buffer | string | null;
+  value: Buffer;
+  source: number;
+  /** Event time (ms) of the output, when the output port declares eventTime and the field is set. */
+  eventTime?: number;
+}
 
 /**
- * The decisions for a batch of one partition, in record order, before any I/O: what to publish,
- * what to dead-letter, what was filtered. Plain data (typed arrays, strings, small objects).
+ * Step 1 of the batch path (decide, pure): the decisions for a batch of one partition, in record
+ * order, before any I/O: what to publish, what to dead-letter, what was filtered.
  */
 export interface BatchDecision {
   /** Records decided, from the first; the rest of the batch is left for the next fetch. */
   decided: number;
-  /** One of PUBLISHED, FILTERED, DEAD_LETTERED per decided record. */
-  outcomes: Uint8Array;
+  /** The outcome of each decided record. */
+  outcomes: RecordOutcome[];
   /** Outputs of the published records, in order (a record may have several). */
-  outputs: { key: Buffer | string | null; value: Buffer }[];
-  /** Event times (ms) of the outputs, when the output port declares eventTime and the field is set. */
-  eventTimes: number[];
+  outputs: DecidedOutput[];
   /** The error of each dead-lettered record, and of each record filtered as invalid, by index. */
   errors: [number, DataError][];
   /** Quality rules with onFailure: warn that failed, by record index. */
@@ -51,8 +59,7 @@ export async function warmSchemas(schemas: SchemaCache, records: readonly { valu
 
 /** Runs every record of the batch through the processor, in order, synchronously. */
 export function decideBatch(processor: ProductProcessor, records: readonly SourceRecord[], eventTime: EventTimeReader | undefined): BatchDecision {
-  const outcomes = new Uint8Array(records.length);
-  const decision: BatchDecision = { decided: 0, outcomes, outputs: [], eventTimes: [], errors: [], warnings: [] };
+  const decision: BatchDecision = { decided: 0, outcomes: [], outputs: [], errors: [], warnings: [] };
   for (let i = 0; i < records.length; i++) {
     const outcome = processor.process(records[i]!);
     if (outcome.kind === 'needs-schema') {
@@ -64,29 +71,23 @@ export function decideBatch(processor: ProductProcessor, records: readonly Sourc
       break;
     }
     decision.decided = i + 1;
+    decision.outcomes.push(outcome.kind);
     switch (outcome.kind) {
-      case 'publish':
-        outcomes[i] = PUBLISHED;
+      case 'published':
         for (const out of outcome.outputs) {
-          decision.outputs.push({ key: out.key, value: out.value });
-          if (eventTime) {
-            const t = eventTime(out.event);
-            if (t !== undefined) decision.eventTimes.push(t);
-          }
+          const t = eventTime?.(out.event);
+          decision.outputs.push(t === undefined ? { key: out.key, value: out.value, source: i } : { key: out.key, value: out.value, source: i, eventTime: t });
         }
         for (const rule of outcome.warnings) decision.warnings.push([i, rule]);
         break;
       case 'filtered':
-        outcomes[i] = FILTERED;
         if (outcome.error) decision.errors.push([i, outcome.error]);
         break;
-      case 'dead-letter':
-        outcomes[i] = DEAD_LETTERED;
+      case 'dead-lettered':
         decision.errors.push([i, outcome.error]);
         break;
     }
   }
-  decision.outcomes = outcomes.subarray(0, decision.decided);
   return decision;
 }
 

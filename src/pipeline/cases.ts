@@ -193,11 +193,11 @@ function hexBytes(hex: string, path: string, problems: string[]): Buffer {
 
 function describe(outcome: Outcome): string {
   switch (outcome.kind) {
-    case 'publish':
+    case 'published':
       return `published ${outcome.outputs.length} output(s)`;
     case 'filtered':
       return `filtered (${outcome.by}${outcome.error ? `, ${outcome.error.reason}` : ''})`;
-    case 'dead-letter':
+    case 'dead-lettered':
     case 'fail': {
       const e = outcome.error;
       const where = [e.rule && `rule ${e.rule}`, e.field && `field ${e.field}`].filter(Boolean).join(', ');
@@ -216,7 +216,7 @@ function checkExpectation(spec: CaseSpec, outcome: Outcome, outputType: avsc.Typ
     return;
   }
   if (expect.outputs !== undefined) {
-    if (outcome.kind !== 'publish') return void problems.push(`expected outputs, but the event was ${describe(outcome)}`);
+    if (outcome.kind !== 'published') return void problems.push(`expected outputs, but the event was ${describe(outcome)}`);
     const expected = Array.isArray(expect.outputs) ? expect.outputs : [expect.outputs];
     if (expected.length !== outcome.outputs.length) {
       problems.push(`expected ${expected.length} output(s), got ${outcome.outputs.length}`);
@@ -249,7 +249,7 @@ function checkExpectation(spec: CaseSpec, outcome: Outcome, outputType: avsc.Typ
   if (typeof want.reason !== 'string' || !(DLQ_REASONS as readonly string[]).includes(want.reason)) {
     return void problems.push(`expect.deadLetter.reason: must be one of ${DLQ_REASONS.join(', ')}`);
   }
-  if (outcome.kind !== 'dead-letter') return void problems.push(`expected dead-letter ${want.reason}, but the event was ${describe(outcome)}`);
+  if (outcome.kind !== 'dead-lettered') return void problems.push(`expected dead-letter ${want.reason}, but the event was ${describe(outcome)}`);
   const got = outcome.error;
   if (got.reason !== want.reason) problems.push(`expected reason ${want.reason}, but the event was ${describe(outcome)}`);
   if (want.rule !== undefined && got.rule !== want.rule) problems.push(`expected rule ${String(want.rule)}, got ${got.rule ?? 'none'}`);

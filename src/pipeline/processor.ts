@@ -54,10 +54,10 @@ export interface OutputRecord {
 }
 
 export type Outcome =
-  | { kind: 'publish'; outputs: OutputRecord[]; warnings: string[] }
+  | { kind: 'published'; outputs: OutputRecord[]; warnings: string[] }
   /** Filtered by the transform (null or []), by a rule with onFailure drop, or invalid input with onInvalid drop. */
   | { kind: 'filtered'; by: 'transform' | 'rule' | 'invalid'; error?: DataError }
-  | { kind: 'dead-letter'; error: DataError }
+  | { kind: 'dead-lettered'; error: DataError }
   /** Invalid input on a port with onInvalid: fail. */
   | { kind: 'fail'; error: DataError }
   /** The writer schema is not cached yet: fetch it (SchemaCache.fetch) and process again. */
@@ -146,7 +146,7 @@ export class ProductProcessor {
     for (const { check, onFailure } of runtime.quality) {
       if (check.passes(event)) continue;
       const error: DataError = { reason: 'quality', stage: 'quality', rule: check.name, field: check.property, schemaId };
-      if (onFailure === 'dlq') return { kind: 'dead-letter', error };
+      if (onFailure === 'dlq') return { kind: 'dead-lettered', error };
       if (onFailure === 'drop') return { kind: 'filtered', by: 'rule', error };
       warnings.push(check.name);
     }
@@ -156,7 +156,7 @@ export class ProductProcessor {
       result = this.transform.fn(event, new RecordContext(port.name, record));
     } catch (err) {
       return {
-        kind: 'dead-letter',
+        kind: 'dead-lettered',
         error: { reason: 'transform', stage: 'transform', schemaId, detail: errorText(err) },
       };
     }
@@ -164,7 +164,7 @@ export class ProductProcessor {
       // A bug in the product, not bad data, but the event must not vanish: dead-letter it loudly.
       result.catch(() => undefined);
       return {
-        kind: 'dead-letter',
+        kind: 'dead-lettered',
         error: { reason: 'transform', stage: 'transform', schemaId, detail: 'the transform returned a Promise; it must be synchronous' },
       };
     }
@@ -181,20 +181,20 @@ export class ProductProcessor {
         value = this.frames.frame(this.options.outputSchemaId, (buf, pos) => this.outputType.encode(out, buf, pos));
       } catch {
         return {
-          kind: 'dead-letter',
+          kind: 'dead-lettered',
           error: { reason: 'output-schema', stage: 'encode', field: this.invalidPath(out), detail: `output does not match ${this.output.schemaFile}` },
         };
       }
       if (value.length > this.options.maxOutputBytes) {
         return {
-          kind: 'dead-letter',
+          kind: 'dead-lettered',
           error: { reason: 'too-large', stage: 'encode', detail: `${value.length} bytes > ${this.options.maxOutputBytes}` },
         };
       }
       const key = this.outputKey ? this.outputKey(out) : record.key;
       outputs.push({ key: key === null || key === undefined ? null : Buffer.isBuffer(key) ? key : String(key), value, event: out });
     }
-    return { kind: 'publish', outputs, warnings };
+    return { kind: 'published', outputs, warnings };
   }
 
   /** The first field of an output that does not match the output schema ('(root)' for the whole value). */
@@ -211,7 +211,7 @@ export class ProductProcessor {
   private invalid(port: InputPort, error: DataError): Outcome {
     if (port.onInvalid === 'drop') return { kind: 'filtered', by: 'invalid', error };
     if (port.onInvalid === 'fail') return { kind: 'fail', error };
-    return { kind: 'dead-letter', error };
+    return { kind: 'dead-lettered', error };
   }
 }
 

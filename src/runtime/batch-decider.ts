@@ -13,13 +13,6 @@ export class SchemaFetchError extends Error {
   }
 }
 
-/** Decides a batch of one partition: schema warm-up, then every record through the processor. */
-export interface BatchDecider {
-  /** Throws SchemaFetchError when the writer schemas cannot be fetched; anything else is a bug. */
-  decide(topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<BatchDecision>;
-  close(): Promise<void>;
-}
-
 export interface DeciderOptions {
   /** Registered id of the output schema, written into every output frame. */
   outputSchemaId: number;
@@ -47,23 +40,25 @@ export function buildProcessor(product: ProductDescriptor, transform: Transform,
   return { schemas, processor, eventTime: eventTimeReader(output.schema, output.eventTime) };
 }
 
-/** Decides on the calling thread (the kafkajs thread). */
-export class InlineDecider implements BatchDecider {
+/**
+ * Step 1 of the batch path (decide): schema warm-up, the batch's one possible await, then every
+ * record through the processor. Throws SchemaFetchError when the writer schemas cannot be fetched
+ * (back off, never dead-letter); anything else it throws is a bug.
+ */
+export class BatchDecider {
   private readonly built: ReturnType<typeof buildProcessor>;
 
   constructor(product: ProductDescriptor, transform: Transform, source: SchemaSource, options: DeciderOptions) {
     this.built = buildProcessor(product, transform, source, options);
   }
 
-  async decide(topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<BatchDecision> {
+  async decide(records: readonly SourceRecord[]): Promise<BatchDecision> {
     const { schemas, processor, eventTime } = this.built;
     try {
-      await warmSchemas(schemas, messages);
+      await warmSchemas(schemas, records);
     } catch (err) {
       throw new SchemaFetchError(err);
     }
-    return decideBatch(processor, messages.map((m) => sourceRecord(topic, partition, m)), eventTime);
+    return decideBatch(processor, records, eventTime);
   }
-
-  async close(): Promise<void> {}
 }

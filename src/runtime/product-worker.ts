@@ -4,21 +4,29 @@ import type { ProductDescriptor } from '../config/types.js';
 import { registerOutputSchema } from '../contracts/register.js';
 import type { RegistryClient } from '../contracts/registry-client.js';
 import { SchemaCache } from '../contracts/schema-cache.js';
-import { DataprodError } from '../errors.js';
-import type { Admin, Consumer, EachBatchPayload, KafkaClient as Kafka, KafkaMessage, Message, Producer } from '../kafka/client.js';
+import { DataprodError, type ErrorCode } from '../errors.js';
+import type { Admin, Consumer, EachBatchPayload, KafkaClient as Kafka, KafkaMessage, Producer } from '../kafka/client.js';
 import type { Metrics, ProductSignals } from '../observability/metrics.js';
-import { deadLetterMessage } from '../pipeline/dead-letter.js';
-import { DEAD_LETTERED, FILTERED, PUBLISHED, type BatchDecision } from '../pipeline/batch.js';
+import { planBatch, tallyPlan } from '../pipeline/batch-plan.js';
+import { BATCH_OVERHEAD_BYTES } from '../pipeline/dead-letter.js';
 import type { DlqReason } from '../pipeline/processor.js';
-import { InlineDecider, SchemaFetchError, sourceRecord, type BatchDecider } from './batch-decider.js';
+import { BatchAccounting } from './batch-accounting.js';
+import { BatchDecider, SchemaFetchError, sourceRecord } from './batch-decider.js';
+import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery, type WriteFailure } from './delivery.js';
 import type { Transform } from '../transform.js';
 import { DlqBreaker } from './dlq-breaker.js';
+import { TopicLimits } from './topic-limits.js';
 import type { HistogramSeries } from '../observability/histogram.js';
 import { WindowCompleteness } from '../observability/completeness.js';
 import { ProductProgress } from '../observability/progress.js';
 import { DATAPROD_VERSION } from '../version.js';
 
-export type ProductState = 'starting' | 'running' | 'backing-off' | 'halted' | 'draining' | 'stopped' | 'failed';
+/**
+ * A product worker's state. backing-off: an infrastructure fault (registry, broker), retried by
+ * itself; blocked: a topic refuses our writes or is gone (TOPIC_WRITE_REFUSED), retried with
+ * back-off until someone fixes it; halted: the dead-letter breaker tripped; failed: it cannot go on.
+ */
+export type ProductState = 'starting' | 'running' | 'backing-off' | 'blocked' | 'halted' | 'draining' | 'stopped' | 'failed';
 
 export interface ProductWorkerDeps {
   kafka: Kafka;
@@ -38,14 +46,25 @@ const COMPLETENESS_WINDOW_MS = 60_000;
 const DEAD_LETTER_REPORT_MS = 10_000;
 
 /**
- * One product: its own consumer group, the processor, and the I/O around it. Per batch (one
- * partition): at most one await to warm the schema cache, one produce of every output and
- * dead-letter record, then one commit, so offsets never run ahead of acknowledged writes.
+ * One product's lifecycle: its own consumer group, topics, limits and health. Each batch (one
+ * partition) goes through the batch path's steps, each with its own failure semantics: decide
+ * (BatchDecider) -> summarize (planBatch) -> write and commit (Delivery) -> account
+ * (BatchAccounting); offsets never run ahead of acknowledged writes.
  */
 export class ProductWorker {
   private stateValue: ProductState = 'starting';
   private consumer: Consumer | undefined;
   private decider: BatchDecider | undefined;
+  private delivery: Delivery | undefined;
+  private accounting: BatchAccounting | undefined;
+  private readonly limits: TopicLimits;
+  /** Per input partition: the offset below which this process's writes were acknowledged. */
+  private readonly writtenThrough = new Map<string, bigint>();
+  private blockAttempts = 0;
+  private unblockTimer: NodeJS.Timeout | undefined;
+  /** Last time the product committed, or had nothing to do: the stall clock. */
+  private lastProgressAt = Date.now();
+  private stateCode: ErrorCode | undefined;
   private outputSchemaId = 0;
   private readonly backoffAttempts = new Map<string, number>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
@@ -59,16 +78,12 @@ export class ProductWorker {
     progress: new ProductProgress(),
     completeness: new WindowCompleteness(COMPLETENESS_WINDOW_MS, Date.now()),
     inFlight: 0,
-    totals: { consumed: 0, published: 0, filtered: 0, deadLettered: 0 },
+    totals: { consumed: 0, published: 0, filtered: 0, deadLettered: 0, rewritten: 0 },
   };
   private assigned = new Set<string>();
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing = false;
-  private readonly appendToPublish: HistogramSeries;
-  private readonly eventToPublish: HistogramSeries;
   private readonly batchDuration: HistogramSeries;
-  /** Whether the output port declares eventTime (and so event-to-publish latency is observed). */
-  private readonly eventTimed: boolean;
   private lastDeadLetterReport = 0;
   private stateReason = '';
 
@@ -79,21 +94,30 @@ export class ProductWorker {
   ) {
     this.log = deps.logger.child({ product: product.id });
     this.breaker = new DlqBreaker(deps.config.dlqHalt);
-    // Series resolved once: observing on them is a bucket search, no label handling per record.
-    this.appendToPublish = deps.metrics.appendToPublish.labels({ product: product.id });
-    this.eventToPublish = deps.metrics.eventToPublish.labels({ product: product.id });
     this.batchDuration = deps.metrics.batchDuration.labels({ product: product.id });
     deps.metrics.track(product.id, this.signals);
-    this.eventTimed = product.outputPorts[0]!.eventTime !== undefined;
+    this.limits = new TopicLimits(deps.admin, [product.outputPorts[0]!.topic, product.deadLetter.topic]);
   }
 
   get state(): ProductState {
     return this.stateValue;
   }
 
-  /** Why the product is halted, failed or backing off; empty otherwise. */
+  /** Why the product is halted, blocked, failed or backing off; empty otherwise. */
   get reason(): string {
     return this.stateReason;
+  }
+
+  /** The error code of a blocked or failed product. */
+  get code(): ErrorCode | undefined {
+    return this.stateCode;
+  }
+
+  /** Lag > 0 and no commit for --stall-after-ms: whatever the state says, nothing moves. */
+  stalled(now: number): boolean {
+    const behind = this.signals.progress.lags(now).some((l) => l.records > 0);
+    if (!behind) this.lastProgressAt = now;
+    return behind && now - this.lastProgressAt > this.deps.config.stallAfterMs;
   }
 
   get schemaIds(): { output: number } {
@@ -112,8 +136,18 @@ export class ProductWorker {
     this.outputSchemaId = registered;
     await this.checkContracts();
 
-    const options = { outputSchemaId: this.outputSchemaId, maxOutputBytes: deps.config.maxOutputBytes };
-    this.decider = new InlineDecider(product, this.transform, deps.registry, options);
+    await this.limits.refresh();
+    const outputTopic = product.outputPorts[0]!.topic;
+    // An output the product topic would refuse is dead-lettered as too-large instead.
+    const maxOutputBytes = Math.min(deps.config.maxOutputBytes, this.limits.batchBytes(outputTopic) - BATCH_OVERHEAD_BYTES - 1024);
+    this.decider = new BatchDecider(product, this.transform, deps.registry, { outputSchemaId: this.outputSchemaId, maxOutputBytes });
+    const sendBytes = () => this.limits.sendBytes();
+    this.delivery =
+      product.delivery === 'exactly-once'
+        ? new ExactlyOnceDelivery(deps.kafka, deps.admin, product.consumerGroup, sendBytes, this.log)
+        : new AtLeastOnceDelivery(deps.producer, sendBytes);
+    const inputTopic = new Map(product.inputPorts.map((p) => [p.topic, p.topic]));
+    this.accounting = new BatchAccounting(product.id, (t) => inputTopic.get(t) ?? t, outputTopic, deps.metrics, this.signals);
 
     const consumer = deps.kafka.consumer({
       groupId: product.consumerGroup,
@@ -138,13 +172,14 @@ export class ProductWorker {
       deps.metrics.rebalances.inc({ product: product.id });
       this.assigned = new Set(Object.entries(event.payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => `${t}:${p}`)));
       this.signals.progress.retain(this.assigned);
+      this.delivery?.reassigned();
       this.signals.completeness.reset(Date.now());
       void this.refreshProgress(true);
       this.log.info({ memberId: event.payload.memberId, assignment: event.payload.memberAssignment }, 'joined the consumer group');
     });
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) {
-        this.setState('failed', `consumer crashed: ${event.payload.error.message}`);
+        this.setState('failed', `consumer crashed: ${event.payload.error.message}`, 'BROKER_UNAVAILABLE');
         deps.onFatal(new DataprodError('BROKER_UNAVAILABLE', `${product.id}: ${this.stateReason}`, { cause: event.payload.error }));
       }
     });
@@ -170,11 +205,12 @@ export class ProductWorker {
     clearInterval(this.refreshTimer);
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
+    clearTimeout(this.unblockTimer);
     if (this.stateValue !== 'failed') this.setState('draining');
     try {
       await this.consumer?.disconnect();
     } finally {
-      await this.decider?.close();
+      await this.delivery?.close();
       if (this.stateValue !== 'failed') this.setState('stopped');
     }
   }
@@ -184,134 +220,91 @@ export class ProductWorker {
     const records = payload.batch.messages.length;
     this.signals.inFlight += records;
     try {
-      await this.decideAndPublish(payload);
+      await this.runBatch(payload);
     } finally {
       this.signals.inFlight -= records;
     }
   }
 
-  private async decideAndPublish({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  private async runBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = batch;
     if (messages.length === 0 || !isRunning() || isStale()) return;
     const first = messages[0]!;
     this.signals.progress.onBatch(topic, partition, Number(first.offset), Number(first.timestamp), Number(messages[messages.length - 1]!.timestamp), Number(batch.highWatermark));
-    if (this.stateValue === 'halted' || this.stateValue === 'failed') {
+    if (this.stateValue === 'halted' || this.stateValue === 'failed' || this.stateValue === 'blocked') {
       this.rewind(topic, partition, first);
       return;
     }
     const startedAt = performance.now();
-    const product = this.product;
+    const key = `${topic}:${partition}`;
 
-    let decision: BatchDecision;
+    // Exactly-once: fence the partition's previous owner before deciding anything.
+    let claimed: string | undefined;
     try {
-      decision = await this.decider!.decide(topic, partition, messages);
+      claimed = await this.delivery!.claim(topic, partition);
+    } catch (err) {
+      this.backOff(topic, partition, first, new DataprodError('BROKER_UNAVAILABLE', `${this.product.id}: cannot open the transactional producer of ${key}`, { cause: err }));
+      return;
+    }
+    if (claimed !== undefined && BigInt(claimed) > BigInt(first.offset)) {
+      this.log.info({ topic, partition, from: first.offset, committed: claimed }, 'skipping records the previous owner of the partition committed');
+      this.consumer?.seek({ topic, partition, offset: claimed });
+      return;
+    }
+
+    const sources = messages.map((m) => sourceRecord(topic, partition, m));
+    let decision;
+    try {
+      decision = await this.decider!.decide(sources);
     } catch (err) {
       if (!(err instanceof SchemaFetchError)) throw err;
       this.backOff(topic, partition, first, err.cause as Error);
       return;
     }
 
-    const { decided: processed, outcomes, outputs } = decision;
-    const deadLetters: Message[] = [];
-    const dlqReasons = new Map<DlqReason, number>();
-    const invalidReasons = new Map<DlqReason, number>();
-    const errorStages = new Map<string, number>();
-    const warnings = new Map<string, number>();
-    for (const [i, error] of decision.errors) {
-      if (outcomes[i] === DEAD_LETTERED) {
-        deadLetters.push(deadLetterMessage(sourceRecord(topic, partition, messages[i]!), error, product) as Message);
-        bump(dlqReasons, error.reason);
-        if (isInputError(error.reason)) bump(invalidReasons, error.reason);
-        else bump(errorStages, error.stage);
-      } else {
-        bump(invalidReasons, error.reason);
-      }
-    }
-    for (const [, rule] of decision.warnings) bump(warnings, rule);
-    let filtered = 0;
-    let publishedInputs = 0;
-    // Source broker times of published records, for the append-to-publish latency.
-    const publishedAt: number[] = [];
-    for (let i = 0; i < processed; i++) {
-      if (outcomes[i] === PUBLISHED) {
-        publishedInputs += 1;
-        publishedAt.push(Number(messages[i]!.timestamp));
-      } else if (outcomes[i] === FILTERED) {
-        filtered += 1;
-      }
-    }
-    const stop = decision.stop;
-
-    if (processed > 0 && this.breaker.record(processed, deadLetters.length)) {
+    const dlqLimit = this.limits.batchBytes(this.product.deadLetter.topic);
+    const plan = planBatch(this.product, sources, decision, { deadLetterBatchBytes: dlqLimit }, this.writtenThrough.get(key));
+    const planned = tallyPlan(plan);
+    if (plan.records > 0 && this.breaker.record(planned.consumed, planned.deadLettered)) {
       this.halt(topic, partition, first);
       return;
     }
 
-    if (outputs.length > 0 || deadLetters.length > 0) {
-      const topicMessages = [];
-      if (outputs.length > 0) topicMessages.push({ topic: product.outputPorts[0]!.topic, messages: outputs });
-      if (deadLetters.length > 0) topicMessages.push({ topic: product.deadLetter.topic, messages: deadLetters });
-      try {
-        await this.deps.producer.sendBatch({ topicMessages, acks: -1 });
-      } catch (err) {
-        this.deps.metrics.processingErrors.inc({ product: product.id, stage: 'produce' });
-        if (deadLetters.length > 0) this.deps.metrics.dlqPublishErrors.inc({ product: product.id });
-        // Nothing committed: the restarted consumer reads this batch again from the last commit.
-          throw err;
+    const result = await this.delivery!.deliver(plan, commitOffsetsIfNecessary);
+    if (result.acknowledged > 0) {
+      this.writtenThrough.set(key, BigInt(plan.offsets[result.acknowledged - 1]!) + 1n);
+      this.accounting!.account(topic, result.acknowledged === plan.records ? planned : tallyPlan(plan, result.acknowledged), Date.now());
+      if (planned.dlqReasons.size > 0) this.reportDeadLetters(planned.dlqReasons);
+    }
+    if (result.failure) {
+      await this.onWriteFailure(topic, partition, messages[result.acknowledged]!, result.failure, plan.writes.some((w) => w.topic === plan.deadLetterTopic));
+      return;
+    }
+    if (result.commitError !== undefined) {
+      // The writes stay counted; kafkajs rejoins if the member was fenced, and the next commit covers these offsets.
+      this.deps.metrics.commitErrors.inc({ product: this.product.id });
+      this.log.warn({ topic, partition, err: result.commitError }, 'offset commit failed after the writes were acknowledged; they are counted, and the next commit covers them');
+    }
+    if (plan.records > 0) {
+      const last = messages[plan.records - 1]!;
+      resolveOffset(last.offset);
+      if (result.committed) {
+        const next = messages[plan.records];
+        this.signals.progress.onCommit(topic, partition, Number(last.offset) + 1, Number(last.timestamp), next ? Number(next.timestamp) : undefined);
+        for (let i = 0; i < plan.records; i++) this.signals.completeness.handledAt(Number(messages[i]!.timestamp));
+        this.lastProgressAt = Date.now();
       }
     }
-    const ackedAt = Date.now();
-
-    if (processed > 0) {
-      const last = messages[processed - 1]!.offset;
-      // The payload's commit, not consumer.commitOffsets(): kafkajs silently skips the latter once
-      // stop() has begun, which would leave the batch a drain just finished uncommitted.
-      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
-      resolveOffset(last);
-      const next = messages[processed];
-      this.signals.progress.onCommit(topic, partition, Number(last) + 1, Number(messages[processed - 1]!.timestamp), next ? Number(next.timestamp) : undefined);
-      for (let i = 0; i < processed; i++) this.signals.completeness.handledAt(Number(messages[i]!.timestamp));
-    }
-    this.backoffAttempts.delete(`${topic}:${partition}`);
+    this.backoffAttempts.delete(key);
     // --max-restarts bounds consecutive failures: a batch that went through resets the count.
     this.restarts = 0;
-
-    const metrics = this.deps.metrics;
-    const id = product.id;
-    metrics.consumed.inc({ product: id, topic }, processed);
-    const totals = this.signals.totals;
-    totals.consumed += processed;
-    totals.published += publishedInputs;
-    totals.filtered += filtered;
-    totals.deadLettered += deadLetters.length;
-    if (publishedInputs > 0) {
-      const outputTopic = product.outputPorts[0]!.topic;
-      metrics.published.inc({ product: id, topic: outputTopic }, publishedInputs);
-      metrics.outputRecords.inc({ product: id, topic: outputTopic }, outputs.length);
-      let newest = 0;
-      for (const ts of publishedAt) {
-        this.appendToPublish.observe((ackedAt - ts) / 1000);
-        if (ts > newest) newest = ts;
-      }
-      if (this.eventTimed) {
-        newest = 0;
-        for (const ts of decision.eventTimes) {
-          this.eventToPublish.observe((ackedAt - ts) / 1000);
-          if (ts > newest) newest = ts;
-        }
-      }
-      this.signals.lastPublishTs = ackedAt / 1000;
-      if (newest > 0) this.signals.lastEventTs = Math.max(this.signals.lastEventTs ?? 0, newest / 1000);
-    }
-    if (filtered > 0) metrics.filtered.inc({ product: id }, filtered);
-    for (const [reason, n] of dlqReasons) metrics.deadLettered.inc({ product: id, reason }, n);
-    for (const [reason, n] of invalidReasons) metrics.invalid.inc({ product: id, reason }, n);
-    for (const [stage, n] of errorStages) metrics.processingErrors.inc({ product: id, stage }, n);
-    for (const [rule, n] of warnings) metrics.qualityWarnings.inc({ product: id, rule }, n);
-    if (dlqReasons.size > 0) this.reportDeadLetters(dlqReasons);
-
     this.batchDuration.observe((performance.now() - startedAt) / 1000);
-    if (stop?.kind === 'needs-schema') {
+
+    const stop = decision.stop;
+    if (plan.blocked) {
+      const { topic: dlq, bytes, limitBytes } = plan.blocked;
+      this.block(topic, partition, messages[plan.blocked.index]!, `the dead letter of ${key}@${messages[plan.blocked.index]!.offset} needs ${bytes} bytes without its value and ${dlq} accepts at most ${limitBytes} (max.message.bytes); raise it`);
+    } else if (stop?.kind === 'needs-schema') {
       // An id expired from the unknown-id cache mid-batch: pick the rest up on the next fetch.
       this.rewind(topic, partition, messages[stop.index]!);
     } else if (stop?.kind === 'fail') {
@@ -320,11 +313,88 @@ export class ProductWorker {
       this.rewind(topic, partition, at);
       this.pauseAll();
       const { error } = stop;
-      this.setState('failed', `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${offset}`);
+      this.setState('failed', `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${offset}`, 'PRODUCT_HALTED');
       this.log.error({ topic, partition, offset, reason: error.reason, rule: error.rule, field: error.field }, this.stateReason);
-      this.deps.onFatal(new DataprodError('PRODUCT_HALTED', `${product.id}: ${this.stateReason}`));
+      this.deps.onFatal(new DataprodError('PRODUCT_HALTED', `${this.product.id}: ${this.stateReason}`));
+    } else if (this.stateValue === 'backing-off' && this.pausedForRegistry.size === 0) {
+      this.setState('running');
     }
+    if (this.stateValue === 'running') this.blockAttempts = 0;
     await heartbeat();
+  }
+
+  /**
+   * A write that did not go through. Nothing past the first unacknowledged record is committed; the
+   * partition reads again from there, so what was acknowledged is not written twice.
+   */
+  private async onWriteFailure(topic: string, partition: number, at: KafkaMessage, failure: WriteFailure, hadDeadLetters: boolean): Promise<void> {
+    const { metrics } = this.deps;
+    const id = this.product.id;
+    metrics.processingErrors.inc({ product: id, stage: 'produce' });
+    if (hadDeadLetters && (failure.topic === undefined || failure.topic === this.product.deadLetter.topic)) metrics.dlqPublishErrors.inc({ product: id });
+    const topicName = failure.topic ?? `${this.product.outputPorts[0]!.topic} or ${this.product.deadLetter.topic}`;
+    switch (failure.kind) {
+      case 'fenced':
+        this.log.warn({ topic, partition, type: failure.type }, 'fenced by a newer owner of the partition; waiting for the group to reassign it');
+        this.rewind(topic, partition, at);
+        return;
+      case 'too-large': {
+        // A limit lowered while running: read it again and plan the batch anew, unless it did not change.
+        const before = failure.topic ? this.limits.batchBytes(failure.topic) : undefined;
+        await this.limits.refresh().catch(() => undefined);
+        if (failure.topic === this.product.deadLetter.topic && this.limits.batchBytes(failure.topic) !== before) {
+          this.log.warn({ topic: failure.topic, maxMessageBytes: this.limits.batchBytes(failure.topic) }, 'the dead-letter topic\'s max.message.bytes changed; planning the batch again');
+          this.rewind(topic, partition, at);
+          return;
+        }
+        this.block(topic, partition, at, `${topicName} refuses the write: ${failure.type} (max.message.bytes ${failure.topic ? this.limits.batchBytes(failure.topic) : '?'})`);
+        return;
+      }
+      case 'refused':
+        this.block(topic, partition, at, `${topicName} refuses the write: ${failure.type}`);
+        return;
+      case 'unavailable':
+        this.backOff(topic, partition, at, new DataprodError('BROKER_UNAVAILABLE', `${id}: writing to ${topicName} failed: ${failure.type}`, { cause: failure.cause }));
+        return;
+    }
+  }
+
+  /**
+   * A topic refuses our writes or is gone: stop consuming, commit nothing past `at`, and try again
+   * with back-off; the product resumes by itself once the topics exist and the limits were re-read.
+   * The other products of the process are not touched.
+   */
+  private block(topic: string, partition: number, at: KafkaMessage | undefined, reason: string): void {
+    if (this.stateValue !== 'blocked') this.log.error({ topic, partition, offset: at?.offset, code: 'TOPIC_WRITE_REFUSED' }, `blocked: ${reason}`);
+    this.setState('blocked', reason, 'TOPIC_WRITE_REFUSED');
+    this.pauseAll();
+    if (at) this.rewind(topic, partition, at);
+    if (this.unblockTimer) return;
+    this.blockAttempts += 1;
+    const delay = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** (this.blockAttempts - 1));
+    this.unblockTimer = setTimeout(() => void this.tryUnblock(), delay);
+  }
+
+  private async tryUnblock(): Promise<void> {
+    this.unblockTimer = undefined;
+    if (this.stateValue !== 'blocked') return;
+    const missing = await this.missingTopics().catch(() => []);
+    if (missing.length > 0) {
+      this.block('', -1, undefined, `${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist; create ${missing.length > 1 ? 'them' : 'it'} again`);
+      return;
+    }
+    await this.limits.refresh().catch(() => undefined);
+    // The next batch tells whether the write goes through now; if not, it blocks again.
+    this.log.info({ attempt: this.blockAttempts }, 'retrying the blocked write');
+    this.setState('running');
+    this.consumer?.resume(this.product.inputPorts.map((p) => ({ topic: p.topic })));
+  }
+
+  /** The product's input, output and dead-letter topics that do not exist on the cluster. */
+  private async missingTopics(): Promise<string[]> {
+    const existing = new Set(await this.deps.admin.listTopics());
+    const topics = [...this.product.inputPorts.map((p) => p.topic), this.product.outputPorts[0]!.topic, this.product.deadLetter.topic];
+    return topics.filter((t) => !existing.has(t));
   }
 
   /**
@@ -348,6 +418,10 @@ export class ProductWorker {
         for (const p of await admin.fetchTopicOffsets(topic)) if (held(topic, p.partition)) progress.setEnd(topic, p.partition, Number(p.offset));
       }
       await this.judgeWindows(topics, held);
+      if (this.stateValue === 'running' || this.stateValue === 'backing-off') {
+        const missing = await this.missingTopics();
+        if (missing.length > 0) this.block('', -1, undefined, `${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist any more; create ${missing.length > 1 ? 'them' : 'it'} again`);
+      }
     } catch (err) {
       this.log.debug({ err: { message: (err as Error).message } }, 'progress refresh failed; lag gauges keep their last values');
     } finally {
@@ -441,11 +515,13 @@ export class ProductWorker {
     this.signals.progress.onRewind(topic, partition, Number(at.offset), Number(at.timestamp));
   }
 
-  private setState(state: ProductState, reason = ''): void {
+  private setState(state: ProductState, reason = '', code?: ErrorCode): void {
     const metrics = this.deps.metrics;
     metrics.productUp.set({ product: this.product.id, state: this.stateValue }, 0);
+    if (state !== this.stateValue) this.log.info({ from: this.stateValue, to: state, reason: reason || undefined, code }, 'product state');
     this.stateValue = state;
     this.stateReason = reason;
+    this.stateCode = code;
     metrics.productUp.set({ product: this.product.id, state }, 1);
   }
 
@@ -515,12 +591,6 @@ export class ProductWorker {
       }
     }
   }
-}
-
-const INPUT_REASONS = new Set<DlqReason>(['not-avro', 'truncated-frame', 'tombstone', 'unknown-schema-id', 'incompatible-writer-schema', 'avro-decode', 'contract', 'quality']);
-
-function isInputError(reason: DlqReason): boolean {
-  return INPUT_REASONS.has(reason);
 }
 
 function bump<K>(map: Map<K, number>, key: K, n = 1): void {

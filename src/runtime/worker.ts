@@ -173,14 +173,21 @@ export class Worker {
     this.resolveDone(this.fatalError ? 1 : 0);
   }
 
+  /**
+   * Each product's state as health sees it ('stalled' when a running product has lag and no commit
+   * for --stall-after-ms). Unhealthy, so 503 on /healthz and /readyz: any product blocked, halted,
+   * stalled or failed, or the worker failed.
+   */
   private health() {
-    const unhealthy = this.workers.filter((w) => w.state === 'halted' || w.state === 'failed');
+    const now = Date.now();
+    const products = this.workers.map((w) => ({ w, state: w.state === 'running' && w.stalled(now) ? 'stalled' : w.state }));
+    const unhealthy = products.filter((p) => UNHEALTHY.has(p.state));
     return {
       alive: unhealthy.length === 0 && this.stateValue !== 'failed',
       ready: this.stateValue === 'running',
       details: {
         worker: this.stateValue,
-        products: Object.fromEntries(this.workers.map((w) => [w.product.id, { state: w.state, reason: w.reason || undefined }])),
+        products: Object.fromEntries(products.map(({ w, state }) => [w.product.id, { state, reason: w.reason || undefined, code: w.code }])),
       },
     };
   }
@@ -191,7 +198,7 @@ export class Worker {
     const productsRunning = this.workers.length > 0 && this.workers.every((w) => w.state === 'running');
     return {
       alive: report.alive,
-      ready: report.ready && registryReachable && productsRunning,
+      ready: report.alive && report.ready && registryReachable && productsRunning,
       details: { ...(report.details as object), registryReachable },
     };
   }
@@ -254,6 +261,8 @@ export class Worker {
     };
   }
 }
+
+const UNHEALTHY = new Set(['blocked', 'halted', 'stalled', 'failed']);
 
 /** What both the catalogue and the status snapshot say about a product. */
 function identity(w: ProductWorker) {

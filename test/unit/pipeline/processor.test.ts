@@ -75,6 +75,7 @@ function product(overrides: { onInvalid?: InputPort['onInvalid']; quality?: Qual
     ],
     slaProperties: [],
     consumerGroup: 'dataprod.fin.payments.v2',
+    delivery: 'at-least-once',
   };
 }
 
@@ -102,15 +103,15 @@ const encode = (schema: object, value: object, id: number) => frame(id, avsc.Typ
 const payment = (id: string, amount: number, currency: string | null = 'EUR') => encode(readerSchema, { id, amount, currency }, 1);
 
 function reasonOf(outcome: Outcome): string {
-  assert.equal(outcome.kind, 'dead-letter', `expected a dead-letter, got ${JSON.stringify(outcome)}`);
-  return (outcome as Extract<Outcome, { kind: 'dead-letter' }>).error.reason;
+  assert.equal(outcome.kind, 'dead-lettered', `expected a dead-letter, got ${JSON.stringify(outcome)}`);
+  return (outcome as Extract<Outcome, { kind: 'dead-lettered' }>).error.reason;
 }
 
 describe('ProductProcessor', () => {
   it('publishes the transformed event, framed with the output schema id and keyed by the key field', async () => {
     const outcome = (await processorFor()).process(record(payment('p-1', 12.34)));
-    assert.equal(outcome.kind, 'publish');
-    const [out] = (outcome as Extract<Outcome, { kind: 'publish' }>).outputs;
+    assert.equal(outcome.kind, 'published');
+    const [out] = (outcome as Extract<Outcome, { kind: 'published' }>).outputs;
     assert.equal(out!.key, 'p-1');
     assert.equal(out!.value.readUInt32BE(1), 77);
     assert.deepEqual({ ...(avsc.Type.forSchema(outputSchema as avsc.Schema).fromBuffer(out!.value.subarray(5)) as object) }, { payment_id: 'p-1', cents: 1234 });
@@ -118,7 +119,7 @@ describe('ProductProcessor', () => {
 
   it('reads a newer compatible writer schema through the reader schema', async () => {
     const outcome = (await processorFor()).process(record(encode(writerV2, { id: 'p-2', amount: 1, currency: 'USD', channel: 'app' }, 2)));
-    assert.equal(outcome.kind, 'publish');
+    assert.equal(outcome.kind, 'published');
   });
 
   it('dead-letters each kind of bad input with its reason', async () => {
@@ -135,11 +136,11 @@ describe('ProductProcessor', () => {
   it('names the rule and field of a contract or quality failure', async () => {
     const p = await processorFor();
     const contract = p.process(record(payment('p', 1, 'euro')));
-    assert.deepEqual((contract as Extract<Outcome, { kind: 'dead-letter' }>).error, {
+    assert.deepEqual((contract as Extract<Outcome, { kind: 'dead-lettered' }>).error, {
       reason: 'contract', stage: 'contract', rule: 'currency-iso', field: 'currency', schemaId: 1,
     });
     const quality = p.process(record(payment('p', -1)));
-    assert.deepEqual((quality as Extract<Outcome, { kind: 'dead-letter' }>).error, {
+    assert.deepEqual((quality as Extract<Outcome, { kind: 'dead-lettered' }>).error, {
       reason: 'quality', stage: 'quality', rule: 'amount-non-negative', field: 'amount', schemaId: 1,
     });
   });
@@ -150,8 +151,8 @@ describe('ProductProcessor', () => {
     assert.equal(dropped.kind, 'filtered');
     assert.equal((dropped as Extract<Outcome, { kind: 'filtered' }>).by, 'rule');
     const warned = (await processorFor(undefined, product({ quality: [rule('warn')] }))).process(record(payment('p', -1)));
-    assert.equal(warned.kind, 'publish');
-    assert.deepEqual((warned as Extract<Outcome, { kind: 'publish' }>).warnings, ['positive']);
+    assert.equal(warned.kind, 'published');
+    assert.deepEqual((warned as Extract<Outcome, { kind: 'published' }>).warnings, ['positive']);
   });
 
   it('follows onInvalid: drop filters, fail stops', async () => {
@@ -173,13 +174,13 @@ describe('ProductProcessor', () => {
     const bad = await processorFor(() => ({ payment_id: 'p', cents: 'many' }));
     const outcome = bad.process(record(payment('p', 1)));
     assert.equal(reasonOf(outcome), 'output-schema');
-    assert.equal((outcome as Extract<Outcome, { kind: 'dead-letter' }>).error.field, 'cents');
+    assert.equal((outcome as Extract<Outcome, { kind: 'dead-lettered' }>).error.field, 'cents');
   });
 
   it('publishes several outputs from one event, and dead-letters outputs above the size limit', async () => {
     const many = await processorFor(() => [{ payment_id: 'a', cents: 1 }, { payment_id: 'b', cents: 2 }]);
     const outcome = many.process(record(payment('p', 1)));
-    assert.deepEqual((outcome as Extract<Outcome, { kind: 'publish' }>).outputs.map((o) => o.key), ['a', 'b']);
+    assert.deepEqual((outcome as Extract<Outcome, { kind: 'published' }>).outputs.map((o) => o.key), ['a', 'b']);
     const big = await processorFor(() => ({ payment_id: 'x'.repeat(100), cents: 1 }), product(), 50);
     assert.equal(reasonOf(big.process(record(payment('p', 1)))), 'too-large');
   });
@@ -225,8 +226,8 @@ describe('ProductProcessor', () => {
       new ProductProcessor(wideProduct, defineTransform(() => out), cache, { outputSchemaId: 9, maxOutputBytes: 1e6 }).process(record(payment('p', 1)));
     for (const out of [valid, { ...valid, note: 'n', where: { city: 'c', zip: null } }, { ...valid, extra: undefined }]) {
       const outcome = produce(out);
-      assert.equal(outcome.kind, 'publish', JSON.stringify(outcome));
-      const value = (outcome as Extract<Outcome, { kind: 'publish' }>).outputs[0]!.value;
+      assert.equal(outcome.kind, 'published', JSON.stringify(outcome));
+      const value = (outcome as Extract<Outcome, { kind: 'published' }>).outputs[0]!.value;
       assert.deepEqual(value, frame(9, type.toBuffer(out)));
     }
     for (const [field, change] of invalid) {
@@ -234,9 +235,9 @@ describe('ProductProcessor', () => {
       assert.equal(type.isValid(out), false, `${field}: avsc calls it valid`);
       const outcome = produce(out);
       assert.equal(reasonOf(outcome), 'output-schema', field);
-      assert.equal((outcome as Extract<Outcome, { kind: 'dead-letter' }>).error.field, field);
+      assert.equal((outcome as Extract<Outcome, { kind: 'dead-lettered' }>).error.field, field);
     }
-    assert.equal((produce(42) as Extract<Outcome, { kind: 'dead-letter' }>).error.field, '(root)');
+    assert.equal((produce(42) as Extract<Outcome, { kind: 'dead-lettered' }>).error.field, '(root)');
   });
 
   it('gives the transform its context', async () => {

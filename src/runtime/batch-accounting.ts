@@ -1,0 +1,60 @@
+import type { Metrics, ProductSignals } from '../observability/metrics.js';
+import type { HistogramSeries } from '../observability/histogram.js';
+import type { BatchTally } from '../pipeline/batch-plan.js';
+
+/**
+ * Step 5 of the batch path (account): counters, latency histograms and freshness from what was
+ * acknowledged, never from what was attempted. Called with the tally of the records whose writes
+ * were all acknowledged, whether or not their offsets were then committed; replays were already
+ * taken out of the tally (planBatch), so for every scrape consumed = published + dead-lettered +
+ * filtered, and a product topic grows by output_records + records_rewritten{topic=<it>}.
+ */
+export class BatchAccounting {
+  private readonly appendToPublish: HistogramSeries;
+  private readonly eventToPublish: HistogramSeries;
+
+  constructor(
+    private readonly product: string,
+    private readonly inputTopic: (partitionTopic: string) => string,
+    private readonly outputTopic: string,
+    private readonly metrics: Metrics,
+    private readonly signals: ProductSignals,
+  ) {
+    // Series resolved once: observing on them is a bucket search, no label handling per record.
+    this.appendToPublish = metrics.appendToPublish.labels({ product });
+    this.eventToPublish = metrics.eventToPublish.labels({ product });
+  }
+
+  /** `ackedAt`: ms since the epoch when the writes were acknowledged. */
+  account(topic: string, tally: BatchTally, ackedAt: number): void {
+    const { metrics, product: id, signals } = this;
+    if (tally.consumed > 0) metrics.consumed.inc({ product: id, topic: this.inputTopic(topic) }, tally.consumed);
+    const totals = signals.totals;
+    totals.consumed += tally.consumed;
+    totals.published += tally.published;
+    totals.filtered += tally.filtered;
+    totals.deadLettered += tally.deadLettered;
+    if (tally.published > 0) {
+      metrics.published.inc({ product: id, topic: this.outputTopic }, tally.published);
+      metrics.outputRecords.inc({ product: id, topic: this.outputTopic }, tally.outputs);
+      let newest = 0;
+      for (const ts of tally.publishedAt) this.appendToPublish.observe((ackedAt - ts) / 1000);
+      for (const ts of tally.eventTimes) {
+        this.eventToPublish.observe((ackedAt - ts) / 1000);
+        if (ts > newest) newest = ts;
+      }
+      signals.lastPublishTs = ackedAt / 1000;
+      if (newest > 0) signals.lastEventTs = Math.max(signals.lastEventTs ?? 0, newest / 1000);
+    }
+    if (tally.filtered > 0) metrics.filtered.inc({ product: id }, tally.filtered);
+    if (tally.truncated > 0) metrics.truncatedDeadLetters.inc({ product: id }, tally.truncated);
+    for (const [reason, n] of tally.dlqReasons) metrics.deadLettered.inc({ product: id, reason }, n);
+    for (const [reason, n] of tally.invalidReasons) metrics.invalid.inc({ product: id, reason }, n);
+    for (const [stage, n] of tally.errorStages) metrics.processingErrors.inc({ product: id, stage }, n);
+    for (const [rule, n] of tally.warnings) metrics.qualityWarnings.inc({ product: id, rule }, n);
+    for (const [topic, n] of tally.rewritten) {
+      metrics.rewritten.inc({ product: id, topic }, n);
+      totals.rewritten += n;
+    }
+  }
+}
