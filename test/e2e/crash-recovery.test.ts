@@ -23,10 +23,14 @@ import { testStack } from '../support/stack.js';
 const PARTITIONS = 3;
 const TOTAL = 3_000;
 const CHUNK = 100;
+/** Produced before anything else; the worker commits part of it before it is stopped. */
+const FIRST_SHARE = 600;
+/** Produced only once the first worker has exited, so it is stopped mid-stream however fast it is. */
+const HELD_BACK = 900;
 
 interface Scenario {
   product: ProductCopy;
-  /** Committed offset per partition right after the first worker stopped. */
+  /** Committed offset per partition right after the first worker stopped (0 where it committed none). */
   committedAtStop: number[];
   exitCode: number | null;
   outputs: Map<string, number>;
@@ -58,9 +62,9 @@ describe('worker process: crash and drain', { timeout: 300_000 }, () => {
     await admin?.disconnect();
   });
 
-  function startWorker(product: ProductCopy, log: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  function startWorker(product: ProductCopy, log: string[]): ChildProcess {
     // The restarted worker waits the session timeout for the killed one's partitions.
-    const worker = spawnWorker(product.dir, stack, { DATAPROD_SHUTDOWN_GRACE_MS: '20000', DATAPROD_SESSION_TIMEOUT_MS: '8000', ...env });
+    const worker = spawnWorker(product.dir, stack, { DATAPROD_SHUTDOWN_GRACE_MS: '20000', DATAPROD_SESSION_TIMEOUT_MS: '8000' });
     worker.child.stdout!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
     worker.child.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
     return worker.child;
@@ -69,44 +73,68 @@ describe('worker process: crash and drain', { timeout: 300_000 }, () => {
   /** Seq n goes to partition n % 3 at offset floor(n / 3): the oracle knows every record's position. */
   const offsetOf = (seq: number) => Math.floor(seq / PARTITIONS);
 
-  // The SIGTERM drain runs with the processing thread, so its shutdown (the thread ends last) is covered too.
   async function run(stop: 'SIGKILL' | 'SIGTERM'): Promise<Scenario> {
-    const env = { DATAPROD_PROCESSING_THREAD: String(stop === 'SIGTERM') };
     const product = copyProduct('orders-enriched');
     copies.push(product);
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: PARTITIONS }] });
     const rawId = await new RegistryClient({ url: stack.schemaRegistryUrl }).register(product.inputSubject, rawSchema);
     const encode = (seq: number): Buffer =>
       kindOf(seq) === 'not-avro' ? Buffer.from(`{"order_id":"o-${seq}"}`) : frame(rawId, rawType.toBuffer(rawOrder(seq, Date.now())));
+    // Records go out in seq order, one awaited send at a time, so seq n lands at offsetOf(n).
+    let produced = 0;
+    const produceUpTo = async (end: number): Promise<void> => {
+      const messages = [];
+      for (let seq = produced; seq < end; seq++) messages.push({ key: `o-${seq}`, value: encode(seq), partition: seq % PARTITIONS });
+      await producer.send({ topic: product.inputTopic, acks: -1, messages });
+      produced = end;
+    };
 
     const log: string[] = [];
-    let worker = startWorker(product, log, env);
-    // Produce while the worker runs, so it is stopped with work in flight.
-    const producing = (async () => {
-      for (let start = 0; start < TOTAL; start += CHUNK) {
-        const messages = [];
-        for (let seq = start; seq < start + CHUNK; seq++) messages.push({ key: `o-${seq}`, value: encode(seq), partition: seq % PARTITIONS });
-        await producer.send({ topic: product.inputTopic, acks: -1, messages });
-        await new Promise((r) => setTimeout(r, 60));
-      }
-    })();
-
-    await waitUntil(async () => (await groupProgress(admin, product.group, product.inputTopic)).committed >= 400, {
-      what: 'the worker to commit a first share',
+    let worker = startWorker(product, log);
+    // The input comes in three parts, so the oracle does not depend on how fast the worker is:
+    // a first share it commits part of; more, produced while it is being stopped (work in flight);
+    // and the rest only after it has exited, so it stops mid-stream on an idle broker or a busy one.
+    while (produced < FIRST_SHARE) await produceUpTo(Math.min(produced + CHUNK, FIRST_SHARE));
+    await waitUntil(async () => (await groupProgress(admin, product.group, product.inputTopic)).committed >= FIRST_SHARE / 2, {
+      what: 'the worker to commit part of the first share',
       timeoutMs: 60_000,
+      intervalMs: 50,
       abortReason: () => (worker.exitCode !== null ? `worker exited early:\n${log.join('')}` : undefined),
     });
+    let stopped = false;
+    let sendFailed: Error | undefined;
+    const producing = (async () => {
+      while (!stopped && produced < TOTAL - HELD_BACK) {
+        await produceUpTo(Math.min(produced + CHUNK, TOTAL - HELD_BACK));
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    })();
+    // Awaited below; until then a failed send is only noted, not left unhandled.
+    producing.catch((err: Error) => (sendFailed = err));
+    // A couple of chunks past the first share, so the stop lands while the worker has records to process.
+    await waitUntil(async () => produced >= FIRST_SHARE + 2 * CHUNK, {
+      what: 'the producer to get going',
+      timeoutMs: 30_000,
+      intervalMs: 10,
+      abortReason: () => sendFailed?.message ?? (worker.exitCode !== null ? `worker exited early:\n${log.join('')}` : undefined),
+    });
+
     const exited = once(worker, 'exit');
     worker.kill(stop);
     const [exitCode, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+    stopped = true;
+    await producing;
+    const producedAtStop = produced;
     const [committed] = await admin.fetchOffsets({ groupId: product.group, topics: [product.inputTopic] });
-    const committedAtStop = Array.from({ length: PARTITIONS }, (_, p) => Number(committed!.partitions.find((x) => x.partition === p)?.offset ?? 0));
-    assert.ok(committedAtStop.reduce((a, b) => a + b, 0) < TOTAL, 'stopped mid-stream');
-    console.error(`[${stop}] committed at stop: ${JSON.stringify(committedAtStop)}`);
+    const committedAtStop = Array.from({ length: PARTITIONS }, (_, p) =>
+      Math.max(0, Number(committed!.partitions.find((x) => x.partition === p)?.offset ?? 0)),
+    );
+    console.error(`[${stop}] committed at stop: ${JSON.stringify(committedAtStop)} of ${producedAtStop} produced then, ${TOTAL} in all`);
+    assert.ok(committedAtStop.reduce((a, b) => a + b, 0) <= producedAtStop && producedAtStop <= TOTAL - HELD_BACK, 'stopped mid-stream');
     if (stop === 'SIGKILL') assert.equal(signal, 'SIGKILL');
 
-    await producing;
-    worker = startWorker(product, log, env);
+    while (produced < TOTAL) await produceUpTo(Math.min(produced + CHUNK, TOTAL));
+    worker = startWorker(product, log);
     try {
       await waitUntil(async () => {
         const { committed: c, end } = await groupProgress(admin, product.group, product.inputTopic);
