@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Admin, Kafka } from 'kafkajs';
@@ -30,8 +31,8 @@ import {
  * a, b, c are the issue's systems with the defaults; the others are variants of a or b with one
  * setting changed, to see what each part of the worker's shape is worth in the same run.
  */
-export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0';
-export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0'];
+export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0' | 'bx';
+export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0', 'bx'];
 export const SYSTEM_LABELS: Record<SystemId, string> = {
   a: '(a) kafkajs passthrough',
   b: '(b) dataprod run',
@@ -39,6 +40,7 @@ export const SYSTEM_LABELS: Record<SystemId, string> = {
   a1: '(a1) kafkajs passthrough, one partition at a time',
   b1: '(b1) dataprod run, one partition at a time (the shape before this change)',
   b0: '(b0) dataprod run of another build (BENCH_B0_DIR: a checkout with its own dist/)',
+  bx: '(bx) dataprod run, the product with delivery: exactly-once',
 };
 /** The system a variant is a variant of. */
 export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
@@ -79,6 +81,8 @@ export async function deploy(system: SystemId, ctx: BenchContext, inputTopic: st
   let d: Deployment;
   if (kindOf(system) === 'b') {
     const product = copyBenchProduct('orders-wide', inputTopic);
+    // A descriptor setting, not a worker option: the copy's product.yaml says it.
+    if (system === 'bx') appendFileSync(join(product.dir, 'product.yaml'), '\ndelivery: exactly-once\n');
     d = {
       system,
       inputTopic,
