@@ -116,6 +116,10 @@ export class ExactlyOnceDelivery implements Delivery {
     const creating = (async () => {
       const producer = createTransactionalProducer(this.kafka, `${this.groupId}.${topic}.${partition}`);
       await producer.connect();
+      // kafkajs sends the transactional InitProducerId (the fence) at the first transaction(), not
+      // at connect(); an empty transaction aborted at once sends nothing else.
+      const tx = await producer.transaction();
+      await tx.abort();
       return producer;
     })();
     this.producers.set(key, creating);
