@@ -115,11 +115,16 @@ export class ExactlyOnceDelivery implements Delivery {
     if (this.fenced.has(key) || this.producers.has(key)) return undefined;
     const creating = (async () => {
       const producer = createTransactionalProducer(this.kafka, `${this.groupId}.${topic}.${partition}`);
-      await producer.connect();
-      // kafkajs sends the transactional InitProducerId (the fence) at the first transaction(), not
-      // at connect(); an empty transaction aborted at once sends nothing else.
-      const tx = await producer.transaction();
-      await tx.abort();
+      try {
+        await producer.connect();
+        // kafkajs sends the transactional InitProducerId (the fence) at the first transaction(), not
+        // at connect(); an empty transaction aborted at once sends nothing else.
+        const tx = await producer.transaction();
+        await tx.abort();
+      } catch (err) {
+        await producer.disconnect().catch(() => undefined);
+        throw err;
+      }
       return producer;
     })();
     this.producers.set(key, creating);
@@ -237,8 +242,9 @@ export function classifyWriteError(err: unknown, topic: string | undefined): Wri
     if (!e || typeof e !== 'object' || seen.has(e)) return;
     seen.add(e);
     const ce = e as ClientError;
-    if (ce.type !== undefined && (found === undefined || found.type === 'UNKNOWN')) found = ce;
-    if (ce.code === 90) found = { ...ce, type: 'PRODUCER_FENCED' };
+    if (ce.type !== undefined && (found === undefined || found.type === 'UNKNOWN') && found?.type !== 'PRODUCER_FENCED') found = ce;
+    // kafkajs's table lacks PRODUCER_FENCED (90): it reports 'Unknown error code 90'.
+    if (ce.code === 90 || (ce.type === 'KAFKAJS_UNKNOWN_ERROR_CODE' && /\berror code 90\b/.test(String((e as Error).message)))) found = { ...ce, type: 'PRODUCER_FENCED' };
     visit(ce.cause);
     for (const inner of ce.errors ?? []) visit(inner);
   };

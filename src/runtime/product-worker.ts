@@ -69,6 +69,8 @@ export class ProductWorker {
   private readonly backoffAttempts = new Map<string, number>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private readonly pausedForRegistry = new Set<string>();
+  /** Exactly-once partitions this member was fenced from, paused until the next group join. */
+  private readonly pausedForFence = new Set<string>();
   private readonly breaker: DlqBreaker;
   private readonly log: Logger;
   private restarts = 0;
@@ -173,6 +175,11 @@ export class ProductWorker {
       this.assigned = new Set(Object.entries(event.payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => `${t}:${p}`)));
       this.signals.progress.retain(this.assigned);
       this.delivery?.reassigned();
+      for (const key of this.pausedForFence) {
+        const [t, p] = splitKey(key);
+        consumer.resume([{ topic: t, partitions: [p] }]);
+      }
+      this.pausedForFence.clear();
       this.signals.completeness.reset(Date.now());
       void this.refreshProgress(true);
       this.log.info({ memberId: event.payload.memberId, assignment: event.payload.memberAssignment }, 'joined the consumer group');
@@ -335,7 +342,10 @@ export class ProductWorker {
     const topicName = failure.topic ?? `${this.product.outputPorts[0]!.topic} or ${this.product.deadLetter.topic}`;
     switch (failure.kind) {
       case 'fenced':
-        this.log.warn({ topic, partition, type: failure.type }, 'fenced by a newer owner of the partition; waiting for the group to reassign it');
+        // Paused until the next group join, or a zombie would fetch and decide the same batch in a loop.
+        this.log.warn({ topic, partition, type: failure.type }, 'fenced by a newer owner of the partition; paused until the group reassigns it');
+        this.consumer?.pause([{ topic, partitions: [partition] }]);
+        this.pausedForFence.add(`${topic}:${partition}`);
         this.rewind(topic, partition, at);
         return;
       case 'too-large': {
@@ -591,6 +601,11 @@ export class ProductWorker {
       }
     }
   }
+}
+
+function splitKey(key: string): [string, number] {
+  const at = key.lastIndexOf(':');
+  return [key.slice(0, at), Number(key.slice(at + 1))];
 }
 
 function bump<K>(map: Map<K, number>, key: K, n = 1): void {

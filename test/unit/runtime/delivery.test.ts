@@ -125,7 +125,6 @@ describe('classifyWriteError', () => {
 
   it(
     'code 90 as kafkajs reports it (createErrorFromCode(90)) is fenced',
-    { todo: 'kafkajs 2.2.4 turns unknown code 90 into type KAFKAJS_UNKNOWN_ERROR_CODE, code -99: classifyWriteError says refused' },
     async () => {
       const err = await retrierRejection(createErrorFromCode(90));
       assert.equal(classifyWriteError(err, undefined).kind, 'fenced');
