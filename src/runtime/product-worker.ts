@@ -250,7 +250,7 @@ export class ProductWorker {
     try {
       claimed = await this.delivery!.claim(topic, partition);
     } catch (err) {
-      this.backOff(topic, partition, first, new DataprodError('BROKER_UNAVAILABLE', `${this.product.id}: cannot open the transactional producer of ${key}`, { cause: err }));
+      this.backOff(topic, partition, first, new DataprodError('BROKER_UNAVAILABLE', `${this.product.id}: cannot open the transactional producer of ${key}`, { cause: err }), 'kafka');
       return;
     }
     if (claimed !== undefined && BigInt(claimed) > BigInt(first.offset)) {
@@ -265,7 +265,7 @@ export class ProductWorker {
       decision = await this.decider!.decide(sources);
     } catch (err) {
       if (!(err instanceof SchemaFetchError)) throw err;
-      this.backOff(topic, partition, first, err.cause as Error);
+      this.backOff(topic, partition, first, err.cause as Error, 'registry');
       return;
     }
 
@@ -364,7 +364,7 @@ export class ProductWorker {
         this.block(topic, partition, at, `${topicName} refuses the write: ${failure.type}`);
         return;
       case 'unavailable':
-        this.backOff(topic, partition, at, new DataprodError('BROKER_UNAVAILABLE', `${id}: writing to ${topicName} failed: ${failure.type}`, { cause: failure.cause }));
+        this.backOff(topic, partition, at, new DataprodError('BROKER_UNAVAILABLE', `${id}: writing to ${topicName} failed: ${failure.type}`, { cause: failure.cause }), 'kafka');
         return;
     }
   }
@@ -479,15 +479,17 @@ export class ProductWorker {
   }
 
   /** Registry unreachable: no dead-letter, no commit; pause this partition and retry later. */
-  private backOff(topic: string, partition: number, at: KafkaMessage, err: Error): void {
+  private backOff(topic: string, partition: number, at: KafkaMessage, err: Error, source: 'registry' | 'kafka'): void {
     const offset = at.offset;
     const key = `${topic}:${partition}`;
     const attempt = (this.backoffAttempts.get(key) ?? 0) + 1;
     this.backoffAttempts.set(key, attempt);
     const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** (attempt - 1));
-    this.deps.metrics.processingErrors.inc({ product: this.product.id, stage: 'registry' });
-    this.setState('backing-off', err.message);
-    this.log.warn({ topic, partition, offset, attempt, retryInMs: delay, err: { code: (err as DataprodError).code, message: err.message } }, 'schema registry unavailable; partition paused');
+    // A failed write was counted under stage produce where it failed.
+    if (source === 'registry') this.deps.metrics.processingErrors.inc({ product: this.product.id, stage: 'registry' });
+    const code = err instanceof DataprodError ? err.code : source === 'registry' ? 'REGISTRY_UNAVAILABLE' : 'BROKER_UNAVAILABLE';
+    this.setState('backing-off', err.message, code);
+    this.log.warn({ topic, partition, offset, attempt, retryInMs: delay, err }, `${source === 'registry' ? 'schema registry' : 'Kafka'} unavailable; partition paused`);
     const consumer = this.consumer!;
     consumer.pause([{ topic, partitions: [partition] }]);
     this.rewind(topic, partition, at);
