@@ -1,6 +1,6 @@
 import type { ProductDescriptor } from '../config/types.js';
 import type { BatchDecision } from './batch.js';
-import { deadLetterMessage, fitDeadLetter, recordBytes, type WritableRecord } from './dead-letter.js';
+import { BATCH_OVERHEAD_BYTES, DLQ_HEADER, deadLetterMessage, fitDeadLetter, recordBytes, type WritableRecord } from './dead-letter.js';
 import type { DlqReason, SourceRecord } from './processor.js';
 
 /**
@@ -71,7 +71,10 @@ export interface BatchPlan {
   /** Offset to commit once the writes are acknowledged: the last covered record's + 1. */
   commitOffset: string | undefined;
   writes: PlannedWrite[];
-  /** A dead letter no write can fit: the plan stops before it, and so must the product. */
+  /**
+   * A dead letter no write can fit: the plan stops before it, and so must the product. `bytes`:
+   * the smallest batch it could be written in (key and headers, no value).
+   */
   blocked?: { index: number; topic: string; bytes: number; limitBytes: number };
   outputTopic: string;
   deadLetterTopic: string;
@@ -133,7 +136,9 @@ export function planBatch(
       const full = deadLetterMessage(source, error!, product);
       const letter = fitDeadLetter(full, limits.deadLetterBatchBytes);
       if (!letter) {
-        plan.blocked = { index: i, topic: deadLetterTopic, bytes: recordBytes(full), limitBytes: limits.deadLetterBatchBytes };
+        // What it needs at the least: key and headers (with the truncation header), no value.
+        const bare = { key: full.key, value: null, headers: { ...full.headers, [DLQ_HEADER.valueTruncated]: String(full.value?.length ?? 0) } };
+        plan.blocked = { index: i, topic: deadLetterTopic, bytes: recordBytes(bare) + BATCH_OVERHEAD_BYTES, limitBytes: limits.deadLetterBatchBytes };
         break;
       }
       entry.truncated = letter !== full;

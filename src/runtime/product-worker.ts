@@ -61,6 +61,8 @@ export class ProductWorker {
   /** Per input partition: the offset below which this process's writes were acknowledged. */
   private readonly writtenThrough = new Map<string, bigint>();
   private blockAttempts = 0;
+  /** Blocked, and the paused partitions were resumed to try the write again. */
+  private retryingBlocked = false;
   private unblockTimer: NodeJS.Timeout | undefined;
   /** Last time the product committed, or had nothing to do: the stall clock. */
   private lastProgressAt = Date.now();
@@ -238,7 +240,7 @@ export class ProductWorker {
     if (messages.length === 0 || !isRunning() || isStale()) return;
     const first = messages[0]!;
     this.signals.progress.onBatch(topic, partition, Number(first.offset), Number(first.timestamp), Number(messages[messages.length - 1]!.timestamp), Number(batch.highWatermark));
-    if (this.stateValue === 'halted' || this.stateValue === 'failed' || this.stateValue === 'blocked') {
+    if (this.stateValue === 'halted' || this.stateValue === 'failed' || (this.stateValue === 'blocked' && !this.retryingBlocked)) {
       this.rewind(topic, partition, first);
       return;
     }
@@ -323,7 +325,9 @@ export class ProductWorker {
       this.setState('failed', `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${offset}`, 'PRODUCT_HALTED');
       this.log.error({ topic, partition, offset, reason: error.reason, rule: error.rule, field: error.field }, this.stateReason);
       this.deps.onFatal(new DataprodError('PRODUCT_HALTED', `${this.product.id}: ${this.stateReason}`));
-    } else if (this.stateValue === 'backing-off' && this.pausedForRegistry.size === 0) {
+    } else if ((this.stateValue === 'backing-off' && this.pausedForRegistry.size === 0) || this.stateValue === 'blocked') {
+      // A blocked product is running again only once a write went through.
+      this.retryingBlocked = false;
       this.setState('running');
     }
     if (this.stateValue === 'running') this.blockAttempts = 0;
@@ -377,6 +381,7 @@ export class ProductWorker {
   private block(topic: string, partition: number, at: KafkaMessage | undefined, reason: string): void {
     if (this.stateValue !== 'blocked') this.log.error({ topic, partition, offset: at?.offset, code: 'TOPIC_WRITE_REFUSED' }, `blocked: ${reason}`);
     this.setState('blocked', reason, 'TOPIC_WRITE_REFUSED');
+    this.retryingBlocked = false;
     this.pauseAll();
     if (at) this.rewind(topic, partition, at);
     if (this.unblockTimer) return;
@@ -394,9 +399,9 @@ export class ProductWorker {
       return;
     }
     await this.limits.refresh().catch(() => undefined);
-    // The next batch tells whether the write goes through now; if not, it blocks again.
+    // Still blocked (and 503) while the next batch tries: it unblocks the product if its write goes through, or blocks it again.
     this.log.info({ attempt: this.blockAttempts }, 'retrying the blocked write');
-    this.setState('running');
+    this.retryingBlocked = true;
     this.consumer?.resume(this.product.inputPorts.map((p) => ({ topic: p.topic })));
   }
 

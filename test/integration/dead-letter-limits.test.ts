@@ -279,6 +279,8 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
     });
     assert.equal(blockedWorker!.reason, status.reason);
     console.error(`[dead-letter-limits] while blocked, before the limit was raised: /readyz answered 503 to ${probes.unavailable} probes and 200 to ${probes.ok}`);
+    // A retry does not make the product look healthy before its write went through.
+    assert.equal(probes.ok, 0, `/readyz answered 200 to ${probes.ok} of ${probes.ok + probes.unavailable} probes while the product was blocked`);
     // Nothing past the bad record was committed, and it was not dead-lettered.
     assert.equal((await groupProgress(admin, blocked.group, blocked.inputTopic)).committed, 5);
     assert.equal(await topicSize(admin, blocked.dlqTopic), 0);
