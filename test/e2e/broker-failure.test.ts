@@ -5,6 +5,9 @@
  * - A short outage (SIGKILL, a few seconds, restart on the same ports and data) loses nothing:
  *   every order produced before, during and after it ends up on the output topic and the group
  *   commits to the end.
+ * - Under `delivery: exactly-once` the same outage (input produced before it and after the restart,
+ *   none while the broker is down) leaves every input record exactly once on the output topic in a
+ *   read_committed read: 0 lost, 0 duplicates.
  * - A permanent outage ends the process with a non-zero code after a bounded number of consumer
  *   restarts, so a supervisor restarts it, instead of a worker that hangs forever.
  */
@@ -17,7 +20,7 @@ import { frame } from '../../src/contracts/wire.js';
 import { rawOrder } from '../../src/demo/generators.js';
 import { startLocalStack, type LocalStack } from '../../src/devstack/index.js';
 import { waitUntil } from '../../src/devstack/net.js';
-import { groupProgress, readTopic } from '../support/kafka.js';
+import { groupProgress, readTopic, readTopicSettled } from '../support/kafka.js';
 import { connectClients, spawnWorker, type WorkerProcess } from '../support/worker.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
 
@@ -26,7 +29,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type RunningWorker = WorkerProcess;
 
-describe('worker process: broker failure', { timeout: 420_000 }, () => {
+describe('worker process: broker failure', { timeout: 480_000 }, () => {
   let stack: LocalStack;
   let kafka: Kafka;
   let admin: Admin;
@@ -67,8 +70,8 @@ describe('worker process: broker failure', { timeout: 420_000 }, () => {
   const tail = (w: RunningWorker, n = 60) =>
     w.log.join('').split('\n').filter((l) => !l.includes('"level":30') || !l.includes('"component":"kafkajs"')).slice(-n).join('\n');
 
-  async function setUpProduct(): Promise<{ product: ProductCopy; encode: (seq: number) => Buffer }> {
-    const product = copyProduct('orders-enriched');
+  async function setUpProduct(delivery?: 'exactly-once'): Promise<{ product: ProductCopy; encode: (seq: number) => Buffer }> {
+    const product = copyProduct('orders-enriched', delivery ? (doc) => doc.set('delivery', delivery) : undefined);
     copies.push(product);
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: PARTITIONS }] });
     const rawId = await new RegistryClient({ url: stack.schemaRegistryUrl }).register(product.inputSubject, rawSchema);
@@ -185,6 +188,71 @@ describe('worker process: broker failure', { timeout: 420_000 }, () => {
     drained.child.kill('SIGTERM');
     const { code } = await drained.exit;
     assert.equal(code, 0, `drained and exited 0 after the outage:\n${tail(drained)}`);
+  });
+
+  it('exactly-once: a short broker outage (SIGKILL, restart) writes every order exactly once', async () => {
+    const BEFORE = 3_000;
+    const AFTER = 1_000;
+    const TOTAL = BEFORE + AFTER;
+    const { product, encode } = await setUpProduct('exactly-once');
+    // All of BEFORE is acknowledged before the broker dies and AFTER is sent only once it is back:
+    // no test send is retried, so the input holds each order once and the oracle can be exact.
+    assert.equal(await produce(product, encode, 0, BEFORE, 500), 0);
+    let worker = startWorker(product);
+    await waitUntil(async () => (await groupProgress(admin, product.group, product.inputTopic)).committed >= 300, {
+      what: 'the worker to commit a first share',
+      timeoutMs: 60_000,
+      intervalMs: 20,
+      abortReason: () => (exited(worker) ? `worker exited early:\n${tail(worker)}` : undefined),
+    });
+    const atKill = await groupProgress(admin, product.group, product.inputTopic);
+    await stack.kafka.kill();
+    const killedAt = Date.now();
+    await sleep(5_000);
+    await stack.kafka.start();
+    const outageMs = Date.now() - killedAt;
+    const retried = await produce(product, encode, BEFORE, TOTAL, 500);
+    console.error(
+      `[exactly-once outage] committed ${atKill.committed} of ${atKill.end} at the kill; broker down for ${outageMs} ms; ` +
+        `${retried} test sends retried; worker ${exited(worker) ? `EXITED ${worker.child.exitCode}` : 'alive'}`,
+    );
+    if (exited(worker)) {
+      const { code } = await worker.exit;
+      console.error(`[exactly-once outage] the worker exited with ${code} during the outage; restarting it\n${tail(worker, 30)}`);
+      assert.notEqual(code, 0, 'a worker that gives up exits non-zero');
+      worker = startWorker(product);
+    }
+    const drained = worker;
+    await waitUntil(
+      async () => {
+        const { committed, end } = await groupProgress(admin, product.group, product.inputTopic);
+        return end >= TOTAL && committed === end;
+      },
+      { what: 'the group to commit to the end after the outage', timeoutMs: 120_000, abortReason: () => (exited(drained) ? `worker exited:\n${tail(drained)}` : undefined) },
+    );
+    drained.child.kill('SIGTERM');
+    const { code } = await drained.exit;
+    assert.equal(code, 0, `drained and exited 0 after the outage:\n${tail(drained)}`);
+
+    // A resent test chunk would put orders in the input twice: count them, so the oracle stays exact.
+    const inputs = await readTopic(kafka, product.inputTopic, await topicSize(product.inputTopic), 90_000);
+    const sent = new Map<string, number>();
+    for (const r of inputs) sent.set(r.key!, (sent.get(r.key!) ?? 0) + 1);
+    const outputs = await readTopicSettled(kafka, product.outputTopic, inputs.length, { timeoutMs: 90_000 });
+    const seen = new Map<string, number>();
+    for (const r of outputs) seen.set(r.key!, (seen.get(r.key!) ?? 0) + 1);
+    const keys = Array.from({ length: TOTAL }, (_, seq) => `o-${seq}`);
+    const lost = keys.filter((k) => (seen.get(k) ?? 0) < (sent.get(k) ?? 0));
+    const duplicated = keys.filter((k) => (seen.get(k) ?? 0) > (sent.get(k) ?? 0));
+    const deadLetters = (await readTopicSettled(kafka, product.dlqTopic, 0, { timeoutMs: 30_000 })).length;
+    console.error(
+      `[exactly-once outage] lost ${lost.length}, duplicates ${duplicated.length}; ${outputs.length} outputs (read_committed) for ${inputs.length} input records ` +
+        `(${TOTAL} orders); ${deadLetters} dead letters; ${lines(drained, /consumer failed; restarting/).length} consumer restarts logged`,
+    );
+    assert.equal(inputs.length, TOTAL, 'the test input holds each order once');
+    assert.deepEqual(lost, [], `every order published; worker log:\n${tail(drained)}`);
+    assert.deepEqual(duplicated, [], `no order published twice under exactly-once; worker log:\n${tail(drained)}`);
+    assert.equal(deadLetters, 0, 'a broker outage dead-letters nothing');
   });
 
   it('a permanent broker outage ends the process non-zero within a bounded time', { timeout: 240_000 }, async () => {

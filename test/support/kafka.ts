@@ -58,3 +58,49 @@ export async function groupProgress(admin: Admin, group: string, topic: string):
     end: ends.reduce((sum, p) => sum + Number(p.high), 0),
   };
 }
+
+/**
+ * Reads a topic from the beginning with a fresh group, `read_committed` (records of aborted or
+ * open transactions are never returned) unless `readUncommitted`, until at least `atLeast` records arrived and then none
+ * came for `quietMs` over at least two fetches, so copies beyond the expected count are read too.
+ * Never throws on a short read: at the timeout it returns what it has, and the caller's oracle
+ * counts what is missing.
+ */
+export async function readTopicSettled(
+  kafka: Kafka,
+  topic: string,
+  atLeast: number,
+  { timeoutMs = 60_000, quietMs = 2_000, readUncommitted = false }: { timeoutMs?: number; quietMs?: number; readUncommitted?: boolean } = {},
+): Promise<ReadRecord[]> {
+  const records: ReadRecord[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted, maxWaitTimeInMs: 250 });
+  let lastArrival = Date.now();
+  let fetchesSinceArrival = 0;
+  consumer.on(consumer.events.FETCH, () => (fetchesSinceArrival += 1));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        lastArrival = Date.now();
+        fetchesSinceArrival = 0;
+        records.push({
+          partition,
+          offset: message.offset,
+          timestamp: message.timestamp,
+          key: message.key?.toString() ?? null,
+          value: message.value,
+          headers: headersOf(message.headers),
+        });
+      },
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (records.length >= atLeast && fetchesSinceArrival >= 2 && Date.now() - lastArrival >= quietMs) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
