@@ -12,8 +12,10 @@ ARG NODE_IMAGE=node:22.17.0-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+COPY patches ./patches
 # --ignore-scripts: `prepare` would build before the sources are copied; the build runs below.
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# patch-package applies patches/ (a kafkajs read_committed fix) that postinstall would apply.
+RUN npm ci --ignore-scripts --no-audit --no-fund && npx patch-package
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -28,6 +30,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
 COPY --from=build /src/dist ./dist
+# kafkajs as patched in the build stage (patches/), over the unpatched production install.
+COPY --from=build /src/node_modules/kafkajs ./node_modules/kafkajs
 COPY bin ./bin
 COPY products ./products
 # Everything stays owned by root and read-only for the process; tsx caches in /tmp.

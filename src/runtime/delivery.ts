@@ -136,6 +136,7 @@ export class ExactlyOnceDelivery implements Delivery {
     }
     const [offsets] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
     const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset;
+    this.log.info({ topic, partition, committed }, 'claimed the partition for exactly-once writes');
     return committed !== undefined && Number(committed) >= 0 ? committed : undefined;
   }
 

@@ -341,13 +341,7 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
     );
   }
 
-  // todo until fixed in src: a worker killed while its transaction commits leaves that batch to be
-  // written again by the next owner (duplicates exactly from the committed offset at the kill:
-  // claim() read the offset before the killed owner's commit showed in the group's offsets). It
-  // still runs and prints its numbers; a todo failure does not fail the suite.
-  it('exactly-once: three SIGKILLs mid-stream, every record exactly once and per-key order kept', {
-    todo: 'duplicates after a kill during a transaction commit: ExactlyOnceDelivery.claim reads a stale committed offset',
-  }, async () => {
+  it('exactly-once: three SIGKILLs mid-stream, every record exactly once and per-key order kept', async () => {
     const startedAt = Date.now();
     const { input, total, rate, workers: used } = await killThreeTimes('exactly-once');
     const o = await oracle(input, total, () => 1, false);
