@@ -1,6 +1,12 @@
+import type { Logger } from 'pino';
+import type { ProductDescriptor } from '../config/types.js';
 import type { Metrics, ProductSignals } from '../observability/metrics.js';
 import type { HistogramSeries } from '../observability/histogram.js';
 import type { BatchTally } from '../pipeline/batch-plan.js';
+import type { DlqReason } from '../pipeline/processor.js';
+
+/** Dead letters are expected in a healthy stream: one log summary per interval, not one per batch. */
+const DEAD_LETTER_REPORT_MS = 10_000;
 
 /**
  * Step 5 of the batch path (account): counters, latency histograms and freshness from what was
@@ -12,17 +18,23 @@ import type { BatchTally } from '../pipeline/batch-plan.js';
 export class BatchAccounting {
   private readonly appendToPublish: HistogramSeries;
   private readonly eventToPublish: HistogramSeries;
+  private readonly product: string;
+  private readonly outputTopic: string;
+  private readonly unreported = new Map<DlqReason, number>();
+  private lastReport = 0;
 
   constructor(
-    private readonly product: string,
+    private readonly descriptor: ProductDescriptor,
     private readonly inputTopic: (partitionTopic: string) => string,
-    private readonly outputTopic: string,
     private readonly metrics: Metrics,
     private readonly signals: ProductSignals,
+    private readonly log: Logger,
   ) {
+    this.product = descriptor.id;
+    this.outputTopic = descriptor.outputPorts[0]!.topic;
     // Series resolved once: observing on them is a bucket search, no label handling per record.
-    this.appendToPublish = metrics.appendToPublish.labels({ product });
-    this.eventToPublish = metrics.eventToPublish.labels({ product });
+    this.appendToPublish = metrics.appendToPublish.labels({ product: this.product });
+    this.eventToPublish = metrics.eventToPublish.labels({ product: this.product });
   }
 
   /** `ackedAt`: ms since the epoch when the writes were acknowledged. */
@@ -56,5 +68,20 @@ export class BatchAccounting {
       metrics.rewritten.inc({ product: id, topic }, n);
       totals.rewritten += n;
     }
+    if (tally.dlqReasons.size > 0) this.reportDeadLetters(tally.dlqReasons);
+  }
+
+  /** A summary of dead letters by reason, at most every DEAD_LETTER_REPORT_MS (the metrics have the exact numbers). */
+  private reportDeadLetters(reasons: Map<DlqReason, number>): void {
+    for (const [reason, n] of reasons) this.unreported.set(reason, (this.unreported.get(reason) ?? 0) + n);
+    const now = Date.now();
+    const first = this.lastReport === 0;
+    if (!first && now - this.lastReport < DEAD_LETTER_REPORT_MS) return;
+    this.log.warn(
+      { deadLettered: Object.fromEntries(this.unreported), ...(first ? {} : { sinceMs: now - this.lastReport }), topic: this.descriptor.deadLetter.topic },
+      'records dead-lettered',
+    );
+    this.unreported.clear();
+    this.lastReport = now;
   }
 }

@@ -1,20 +1,19 @@
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime.js';
 import type { ProductDescriptor } from '../config/types.js';
-import { registerOutputSchema } from '../contracts/register.js';
 import type { RegistryClient } from '../contracts/registry-client.js';
-import { SchemaCache } from '../contracts/schema-cache.js';
 import { DataprodError, type ErrorCode } from '../errors.js';
 import type { Admin, Consumer, EachBatchPayload, KafkaClient as Kafka, KafkaMessage, Producer } from '../kafka/client.js';
 import type { Metrics, ProductSignals } from '../observability/metrics.js';
 import { planBatch, tallyPlan } from '../pipeline/batch-plan.js';
 import { BATCH_OVERHEAD_BYTES } from '../pipeline/dead-letter.js';
-import type { DlqReason } from '../pipeline/processor.js';
 import { BatchAccounting } from './batch-accounting.js';
 import { BatchDecider, SchemaFetchError, sourceRecord } from './batch-decider.js';
 import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery, type WriteFailure } from './delivery.js';
 import type { Transform } from '../transform.js';
 import { DlqBreaker } from './dlq-breaker.js';
+import { preflight } from './preflight.js';
+import { refreshProgress } from './progress-refresh.js';
 import { TopicLimits } from './topic-limits.js';
 import type { HistogramSeries } from '../observability/histogram.js';
 import { WindowCompleteness } from '../observability/completeness.js';
@@ -43,7 +42,6 @@ export interface ProductWorkerDeps {
 const MAX_BACKOFF_MS = 30_000;
 const PROGRESS_REFRESH_MS = 5_000;
 const COMPLETENESS_WINDOW_MS = 60_000;
-const DEAD_LETTER_REPORT_MS = 10_000;
 
 /**
  * One product's lifecycle: its own consumer group, topics, limits and health. Each batch (one
@@ -76,7 +74,6 @@ export class ProductWorker {
   private readonly breaker: DlqBreaker;
   private readonly log: Logger;
   private restarts = 0;
-  private readonly unreportedDeadLetters = new Map<DlqReason, number>();
   /** Live state read by the scrape-time gauges and the status page. */
   readonly signals: ProductSignals = {
     progress: new ProductProgress(),
@@ -88,7 +85,6 @@ export class ProductWorker {
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing = false;
   private readonly batchDuration: HistogramSeries;
-  private lastDeadLetterReport = 0;
   private stateReason = '';
 
   constructor(
@@ -133,12 +129,7 @@ export class ProductWorker {
     if (product.status === 'deprecated') {
       this.log.warn({ status: product.status }, 'product is deprecated: consumers should move to its successor');
     }
-    await this.checkInputTopics();
-    await this.ensureTopics(deps.config.createTopics);
-
-    const registered = await this.ensureOutputSchema();
-    this.outputSchemaId = registered;
-    await this.checkContracts();
+    this.outputSchemaId = await preflight(product, { admin: deps.admin, registry: deps.registry, config: deps.config, log: this.log });
 
     await this.limits.refresh();
     const outputTopic = product.outputPorts[0]!.topic;
@@ -151,7 +142,7 @@ export class ProductWorker {
         ? new ExactlyOnceDelivery(deps.kafka, deps.admin, product.consumerGroup, sendBytes, this.log)
         : new AtLeastOnceDelivery(deps.producer, sendBytes);
     const inputTopic = new Map(product.inputPorts.map((p) => [p.topic, p.topic]));
-    this.accounting = new BatchAccounting(product.id, (t) => inputTopic.get(t) ?? t, outputTopic, deps.metrics, this.signals);
+    this.accounting = new BatchAccounting(product, (t) => inputTopic.get(t) ?? t, deps.metrics, this.signals, this.log);
 
     const consumer = deps.kafka.consumer({
       groupId: product.consumerGroup,
@@ -183,7 +174,7 @@ export class ProductWorker {
       }
       this.pausedForFence.clear();
       this.signals.completeness.reset(Date.now());
-      void this.refreshProgress(true);
+      void this.refresh(true);
       this.log.info({ memberId: event.payload.memberId, assignment: event.payload.memberAssignment }, 'joined the consumer group');
     });
     consumer.on(consumer.events.CRASH, (event) => {
@@ -203,7 +194,7 @@ export class ProductWorker {
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.setState('running');
-    this.refreshTimer = setInterval(() => void this.refreshProgress(false), PROGRESS_REFRESH_MS);
+    this.refreshTimer = setInterval(() => void this.refresh(false), PROGRESS_REFRESH_MS);
     this.refreshTimer.unref();
     deps.metrics.buildInfo.set({ version: DATAPROD_VERSION, product: product.id, product_version: product.version }, 1);
     deps.metrics.productStatus.set({ product: product.id, status: product.status }, 1);
@@ -283,7 +274,6 @@ export class ProductWorker {
     if (result.acknowledged > 0) {
       this.writtenThrough.set(key, BigInt(plan.offsets[result.acknowledged - 1]!) + 1n);
       this.accounting!.account(topic, result.acknowledged === plan.records ? planned : tallyPlan(plan, result.acknowledged), Date.now());
-      if (planned.dlqReasons.size > 0) this.reportDeadLetters(planned.dlqReasons);
     }
     if (result.failure) {
       await this.onWriteFailure(topic, partition, messages[result.acknowledged]!, result.failure, plan.writes.some((w) => w.topic === plan.deadLetterTopic));
@@ -312,7 +302,7 @@ export class ProductWorker {
     const stop = decision.stop;
     if (plan.blocked) {
       const { topic: dlq, bytes, limitBytes } = plan.blocked;
-      this.block(topic, partition, messages[plan.blocked.index]!, `the dead letter of ${key}@${messages[plan.blocked.index]!.offset} needs ${bytes} bytes without its value and ${dlq} accepts at most ${limitBytes} (max.message.bytes); raise it`);
+      this.block({ topic, partition, message: messages[plan.blocked.index]! }, `the dead letter of ${key}@${messages[plan.blocked.index]!.offset} needs ${bytes} bytes without its value and ${dlq} accepts at most ${limitBytes} (max.message.bytes); raise it`);
     } else if (stop?.kind === 'needs-schema') {
       // An id expired from the unknown-id cache mid-batch: pick the rest up on the next fetch.
       this.rewind(topic, partition, messages[stop.index]!);
@@ -361,11 +351,11 @@ export class ProductWorker {
           this.rewind(topic, partition, at);
           return;
         }
-        this.block(topic, partition, at, `${topicName} refuses the write: ${failure.type} (max.message.bytes ${failure.topic ? this.limits.batchBytes(failure.topic) : '?'})`);
+        this.block({ topic, partition, message: at }, `${topicName} refuses the write: ${failure.type} (max.message.bytes ${failure.topic ? this.limits.batchBytes(failure.topic) : '?'})`);
         return;
       }
       case 'refused':
-        this.block(topic, partition, at, `${topicName} refuses the write: ${failure.type}`);
+        this.block({ topic, partition, message: at }, `${topicName} refuses the write: ${failure.type}`);
         return;
       case 'unavailable':
         this.backOff(topic, partition, at, new DataprodError('BROKER_UNAVAILABLE', `${id}: writing to ${topicName} failed: ${failure.type}`, { cause: failure.cause }), 'kafka');
@@ -378,12 +368,12 @@ export class ProductWorker {
    * with back-off; the product resumes by itself once the topics exist and the limits were re-read.
    * The other products of the process are not touched.
    */
-  private block(topic: string, partition: number, at: KafkaMessage | undefined, reason: string): void {
-    if (this.stateValue !== 'blocked') this.log.error({ topic, partition, offset: at?.offset, code: 'TOPIC_WRITE_REFUSED' }, `blocked: ${reason}`);
+  private block(at: { topic: string; partition: number; message: KafkaMessage } | undefined, reason: string): void {
+    if (this.stateValue !== 'blocked') this.log.error({ topic: at?.topic, partition: at?.partition, offset: at?.message.offset, code: 'TOPIC_WRITE_REFUSED' }, `blocked: ${reason}`);
     this.setState('blocked', reason, 'TOPIC_WRITE_REFUSED');
     this.retryingBlocked = false;
     this.pauseAll();
-    if (at) this.rewind(topic, partition, at);
+    if (at) this.rewind(at.topic, at.partition, at.message);
     if (this.unblockTimer) return;
     this.blockAttempts += 1;
     const delay = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** (this.blockAttempts - 1));
@@ -395,7 +385,7 @@ export class ProductWorker {
     if (this.stateValue !== 'blocked') return;
     const missing = await this.missingTopics().catch(() => []);
     if (missing.length > 0) {
-      this.block('', -1, undefined, `${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist; create ${missing.length > 1 ? 'them' : 'it'} again`);
+      this.block(undefined, `${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist; create ${missing.length > 1 ? 'them' : 'it'} again`);
       return;
     }
     await this.limits.refresh().catch(() => undefined);
@@ -412,75 +402,19 @@ export class ProductWorker {
     return topics.filter((t) => !existing.has(t));
   }
 
-  /**
-   * End offsets of the held partitions (idle or paused ones get no batches to tell them), the
-   * group's committed offsets once after a join, and the judgement of closed completeness windows.
-   */
-  private async refreshProgress(afterJoin: boolean): Promise<void> {
+  /** Every PROGRESS_REFRESH_MS and after a join: missing topics, then lag and window completeness. */
+  private async refresh(afterJoin: boolean): Promise<void> {
     if (this.refreshing || this.assigned.size === 0) return;
     this.refreshing = true;
-    const { admin } = this.deps;
-    const progress = this.signals.progress;
-    const topics = this.product.inputPorts.map((p) => p.topic);
-    const held = (topic: string, partition: number) => this.assigned.has(`${topic}:${partition}`);
     try {
-      if (afterJoin) {
-        for (const { topic, partitions } of await admin.fetchOffsets({ groupId: this.product.consumerGroup, topics })) {
-          for (const p of partitions) if (held(topic, p.partition) && Number(p.offset) >= 0) progress.setCommitted(topic, p.partition, Number(p.offset));
-        }
-      }
-      for (const topic of topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) if (held(topic, p.partition)) progress.setEnd(topic, p.partition, Number(p.offset));
-      }
-      await this.judgeWindows(topics, held);
       if (this.stateValue === 'running' || this.stateValue === 'backing-off') {
-        const missing = await this.missingTopics();
-        if (missing.length > 0) this.block('', -1, undefined, `${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist any more; create ${missing.length > 1 ? 'them' : 'it'} again`);
+        const missing = await this.missingTopics().catch(() => []);
+        if (missing.length > 0) this.block(undefined, `${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist any more; create ${missing.length > 1 ? 'them' : 'it'} again`);
       }
-    } catch (err) {
-      this.log.debug({ err: { message: (err as Error).message } }, 'progress refresh failed; lag gauges keep their last values');
+      await refreshProgress({ admin: this.deps.admin, product: this.product, signals: this.signals, log: this.log }, this.assigned, afterJoin);
     } finally {
       this.refreshing = false;
     }
-  }
-
-  private async judgeWindows(topics: string[], held: (topic: string, partition: number) => boolean): Promise<void> {
-    const { completeness, progress } = this.signals;
-    for (const [start, end] of completeness.closable(progress.watermark(Date.now()))) {
-      let appended = 0;
-      for (const topic of topics) {
-        const from = await this.deps.admin.fetchTopicOffsetsByTimestamp(topic, start);
-        const to = await this.deps.admin.fetchTopicOffsetsByTimestamp(topic, end);
-        for (const f of from) {
-          if (!held(topic, f.partition)) continue;
-          const t = to.find((x) => x.partition === f.partition);
-          if (t) appended += Math.max(0, Number(t.offset) - Number(f.offset));
-        }
-      }
-      const ratio = completeness.judge(start, appended);
-      if (ratio < 1) this.log.warn({ windowStart: new Date(start).toISOString(), appended, ratio }, 'window incomplete: fewer outcomes than records appended');
-    }
-  }
-
-  /**
-   * Dead letters are expected in a healthy stream; a warning per batch would drown the log. One
-   * summary per interval, with counts by reason (the metrics have the exact numbers).
-   */
-  private reportDeadLetters(reasons: Map<DlqReason, number>): void {
-    for (const [reason, n] of reasons) bump(this.unreportedDeadLetters, reason, n);
-    const now = Date.now();
-    const first = this.lastDeadLetterReport === 0;
-    if (!first && now - this.lastDeadLetterReport < DEAD_LETTER_REPORT_MS) return;
-    this.log.warn(
-      {
-        deadLettered: Object.fromEntries(this.unreportedDeadLetters),
-        ...(first ? {} : { sinceMs: now - this.lastDeadLetterReport }),
-        topic: this.product.deadLetter.topic,
-      },
-      'records dead-lettered',
-    );
-    this.unreportedDeadLetters.clear();
-    this.lastDeadLetterReport = now;
   }
 
   /** Registry unreachable: no dead-letter, no commit; pause this partition and retry later. */
@@ -541,80 +475,9 @@ export class ProductWorker {
     this.stateCode = code;
     metrics.productUp.set({ product: this.product.id, state }, 1);
   }
-
-  private async checkInputTopics(): Promise<void> {
-    const existing = new Set(await this.deps.admin.listTopics());
-    const missing = this.product.inputPorts.filter((p) => !existing.has(p.topic));
-    if (missing.length > 0) {
-      throw new DataprodError(
-        'CONFIG_INVALID',
-        `${this.product.id}: input topic${missing.length > 1 ? 's' : ''} ${missing.map((p) => p.topic).join(', ')} ` +
-          `do${missing.length > 1 ? '' : 'es'} not exist on the cluster (inputPorts ${missing.map((p) => p.name).join(', ')}); create ${missing.length > 1 ? 'them' : 'it'} or fix the topic name`,
-      );
-    }
-  }
-
-  /** Output and dead-letter topics, created with as many partitions as the widest input topic. */
-  private async ensureTopics(create: boolean): Promise<void> {
-    const { admin } = this.deps;
-    const existing = new Set(await admin.listTopics());
-    const wanted = [this.product.outputPorts[0]!.topic, this.product.deadLetter.topic].filter((t) => !existing.has(t));
-    if (wanted.length === 0) return;
-    if (!create) {
-      throw new DataprodError(
-        'CONFIG_INVALID',
-        `${this.product.id}: ${wanted.join(' and ')} do${wanted.length > 1 ? '' : 'es'} not exist and --no-create-topics is set; create ${wanted.length > 1 ? 'them' : 'it'} or drop the flag`,
-      );
-    }
-    const metadata = await admin.fetchTopicMetadata({ topics: this.product.inputPorts.map((p) => p.topic) });
-    const partitions = Math.max(1, ...metadata.topics.map((t) => t.partitions.length));
-    await admin.createTopics({ waitForLeaders: true, topics: wanted.map((topic) => ({ topic, numPartitions: partitions })) });
-    this.log.info({ topics: wanted, partitions }, 'created topics');
-  }
-
-  private async ensureOutputSchema(): Promise<number> {
-    const port = this.product.outputPorts[0]!;
-    const { registry, config } = this.deps;
-    if (!config.autoRegister) {
-      const found = await registry.lookup(port.subject, port.schema);
-      if (!found) {
-        throw new DataprodError(
-          'CONFIG_INVALID',
-          `${this.product.id}: ${port.schemaFile} is not registered under ${port.subject}; run \`dataprod register\` or allow --auto-register`,
-        );
-      }
-      return found.id;
-    }
-    const registration = await registerOutputSchema(registry, this.product, port);
-    if (registration.created) this.log.info({ subject: registration.subject, id: registration.id }, 'registered the output schema');
-    return registration.id;
-  }
-
-  /** Warns when an input port's reader schema cannot read what upstream registered last. */
-  private async checkContracts(): Promise<void> {
-    for (const port of this.product.inputPorts) {
-      const latest = await this.deps.registry.latest(port.contract.subject);
-      if (!latest) {
-        this.log.warn({ port: port.name, subject: port.contract.subject }, 'the input contract subject is not registered yet');
-        continue;
-      }
-      const probe = new SchemaCache({ schemaById: async () => latest.schema }, new Map([[port.name, port.contract.schema]]));
-      await probe.fetch([latest.id]);
-      if (probe.resolve(port.name, latest.id)?.kind !== 'ready') {
-        this.log.error(
-          { port: port.name, subject: port.contract.subject, version: latest.version, id: latest.id },
-          'the reader schema cannot read the latest registered writer schema: its records will be dead-lettered as incompatible-writer-schema',
-        );
-      }
-    }
-  }
 }
 
 function splitKey(key: string): [string, number] {
   const at = key.lastIndexOf(':');
   return [key.slice(0, at), Number(key.slice(at + 1))];
-}
-
-function bump<K>(map: Map<K, number>, key: K, n = 1): void {
-  map.set(key, (map.get(key) ?? 0) + n);
 }

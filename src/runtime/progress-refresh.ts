@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import type { ProductDescriptor } from '../config/types.js';
+import type { Admin } from '../kafka/client.js';
+import type { ProductSignals } from '../observability/metrics.js';
+
+interface RefreshDeps {
+  admin: Admin;
+  product: ProductDescriptor;
+  signals: ProductSignals;
+  log: Logger;
+}
+
+/**
+ * What batches cannot tell the lag and completeness signals: the end offsets of the held
+ * partitions (idle or paused ones get no batches), the group's committed offsets once after a
+ * join, and the judgement of closed completeness windows. A failed read is logged at debug and
+ * leaves the gauges at their last values; the next refresh tries again.
+ */
+export async function refreshProgress({ admin, product, signals, log }: RefreshDeps, assigned: ReadonlySet<string>, afterJoin: boolean): Promise<void> {
+  const progress = signals.progress;
+  const topics = product.inputPorts.map((p) => p.topic);
+  const held = (topic: string, partition: number) => assigned.has(`${topic}:${partition}`);
+  try {
+    if (afterJoin) {
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: product.consumerGroup, topics })) {
+        for (const p of partitions) if (held(topic, p.partition) && Number(p.offset) >= 0) progress.setCommitted(topic, p.partition, Number(p.offset));
+      }
+    }
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) if (held(topic, p.partition)) progress.setEnd(topic, p.partition, Number(p.offset));
+    }
+    await judgeWindows(admin, signals, topics, held, log);
+  } catch (err) {
+    log.debug({ err }, 'progress refresh failed; lag gauges keep their last values');
+  }
+}
+
+/** Closed windows: records appended to the held partitions in the window against outcomes counted. */
+async function judgeWindows(admin: Admin, signals: ProductSignals, topics: string[], held: (topic: string, partition: number) => boolean, log: Logger): Promise<void> {
+  const { completeness, progress } = signals;
+  for (const [start, end] of completeness.closable(progress.watermark(Date.now()))) {
+    let appended = 0;
+    for (const topic of topics) {
+      const from = await admin.fetchTopicOffsetsByTimestamp(topic, start);
+      const to = await admin.fetchTopicOffsetsByTimestamp(topic, end);
+      for (const f of from) {
+        if (!held(topic, f.partition)) continue;
+        const t = to.find((x) => x.partition === f.partition);
+        if (t) appended += Math.max(0, Number(t.offset) - Number(f.offset));
+      }
+    }
+    const ratio = completeness.judge(start, appended);
+    if (ratio < 1) log.warn({ windowStart: new Date(start).toISOString(), appended, ratio }, 'window incomplete: fewer outcomes than records appended');
+  }
+}
