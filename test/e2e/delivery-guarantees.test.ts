@@ -17,7 +17,9 @@
  *    at all if filtered): 0 lost, 0 duplicates, per-key order kept.
  * 2. zombie: two exactly-once replicas of one group; one is SIGSTOPped past the session timeout
  *    while records keep coming, the group gives its partitions to the other, which fences it; then
- *    it is SIGCONTed. Drained: 0 lost, 0 duplicates.
+ *    it is SIGCONTed. It is stopped inside a batch by construction (its transform holds on an order
+ *    marked for it and says so first), so it wakes up to write that batch and must log that it was
+ *    fenced (a cycle without a fence is run again, up to 4). Drained: 0 lost, 0 duplicates.
  * 3. at-least-once, the same three kills: 0 lost; a record may come again only once per kill that
  *    found it produced but not committed (committed offset at the kill <= its offset < end offset).
  */
@@ -33,7 +35,7 @@ import type { Stack } from '../../src/devstack/index.js';
 import { DLQ_HEADER } from '../../src/pipeline/dead-letter.js';
 import { groupProgress, readTopicSettled, type ReadRecord } from '../support/kafka.js';
 import { connectClients, spawnWorker, type WorkerProcess } from '../support/worker.js';
-import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
+import { copyProduct, editTransform, readSchema, type ProductCopy } from '../support/products.js';
 import { testStack } from '../support/stack.js';
 
 /** A multiple of every partition count used here, so one key stays in one input partition. */
@@ -117,22 +119,32 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
         }
       });
 
-  function startWorker(product: ProductCopy): WorkerProcess {
+  function startWorker(product: ProductCopy, extra: NodeJS.ProcessEnv = {}): WorkerProcess {
     // A restarted worker waits the session timeout for the killed one's partitions.
-    const w = spawnWorker(product.dir, stack, { DATAPROD_SHUTDOWN_GRACE_MS: '20000', DATAPROD_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) });
+    const w = spawnWorker(product.dir, stack, { DATAPROD_SHUTDOWN_GRACE_MS: '20000', DATAPROD_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS), ...extra });
     workers.push(w);
     return w;
   }
 
-  async function setUp(delivery: Delivery, partitions: number): Promise<Input> {
+  /**
+   * `transform` rewrites the copy's transform source; `order` may change a raw order before it is
+   * encoded (not its order_id or created_at, which the oracle reads back).
+   */
+  async function setUp(
+    delivery: Delivery,
+    partitions: number,
+    options: { transform?: (source: string) => string; order?: (seq: number, order: Record<string, unknown>) => Record<string, unknown> } = {},
+  ): Promise<Input> {
     const product = copyProduct('orders-enriched', delivery === 'exactly-once' ? (doc) => doc.set('delivery', 'exactly-once') : undefined);
     copies.push(product);
+    if (options.transform) editTransform(product, options.transform);
+    const edit = options.order ?? ((_seq: number, order: Record<string, unknown>) => order);
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: partitions }] });
     const rawId = await new RegistryClient({ url: stack.schemaRegistryUrl }).register(product.inputSubject, rawSchema);
     const base = Date.now();
     const encode = (seq: number): Buffer => {
       if (kindOf(seq) === 'not-avro') return Buffer.from(`{"order_id":"k-${seq % KEYS}"}`);
-      return frame(rawId, rawType.toBuffer({ ...rawOrder(seq, base + seq), order_id: `k-${seq % KEYS}` }));
+      return frame(rawId, rawType.toBuffer(edit(seq, { ...rawOrder(seq, base + seq), order_id: `k-${seq % KEYS}` })));
     };
     return { product, partitions, base, encode };
   }
@@ -363,75 +375,134 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
     assert.equal(o.misplaced, 0, `misplaced records: ${context()}`);
   });
 
+  /** Orders with this coupon code hold the transform of a replica started with DATAPROD_TEST_HOLD_MS. */
+  const HOLD_COUPON = 'ZOMBIE-HOLD';
+  const HOLD_MS = 3_000;
+  const HOLDING = 'test transform: holding a record';
+  const FENCED = 'fenced by a newer owner of the partition; paused until the group reassigns it';
+  const MAX_CYCLES = 4;
+  /**
+   * The zombie's transform: on a held order, in a replica started with DATAPROD_TEST_HOLD_MS only,
+   * it writes a line to stderr and then busy-waits (the event loop blocked, as in a long GC pause),
+   * so the test stops the replica while it is deciding a batch, by construction and not by luck
+   * of timing. It wakes up with that batch still to write, after the new owner fenced it.
+   */
+  const holdingTransform = (source: string): string => {
+    const anchor = '  if (order.is_test) return null;';
+    if (!source.includes(anchor)) throw new Error(`the orders-enriched transform lost its line "${anchor.trim()}"; adapt holdingTransform`);
+    const hold = [
+      "  const holdMs = Number(process.env.DATAPROD_TEST_HOLD_MS ?? 0);",
+      `  if (holdMs > 0 && order.coupon_code === '${HOLD_COUPON}') {`,
+      `    writeSync(2, JSON.stringify({ msg: '${HOLDING}', created_at: order.created_at, holdMs }) + '\\n');`,
+      '    const until = Date.now() + holdMs;',
+      '    while (Date.now() < until) {',
+      '      // busy',
+      '    }',
+      '  }',
+    ].join('\n');
+    return `import { writeSync } from 'node:fs';\n${source.replace(anchor, `${hold}\n${anchor}`)}`;
+  };
+
   it('exactly-once: a replica stopped past the session timeout is fenced, nothing written twice', async () => {
     const startedAt = Date.now();
     const ZP = 4;
-    const input = await setUp('exactly-once', ZP);
+    const held = new Set<number>();
+    const input = await setUp('exactly-once', ZP, {
+      transform: holdingTransform,
+      order: (seq, order) => (held.has(seq) ? { ...order, coupon_code: HOLD_COUPON } : order),
+    });
+    const topic = input.product.inputTopic;
     let produced = 0;
     let producing = true;
     let sendFailed: Error | undefined;
+    /** Once set, the stream makes one valid order in one of these partitions a held one. */
+    let holdIn: number[] | undefined;
     // A steady stream (about 2,000 records/s) for as long as the scenario needs.
     const stream = (async () => {
       while (producing) {
+        const want = holdIn;
+        if (want) {
+          held.add(Array.from({ length: 200 }, (_, i) => produced + i).find((s) => want.includes(s % ZP) && kindOf(s) === 'valid')!);
+          holdIn = undefined;
+        }
         await produce(input, produced, produced + 200);
         produced += 200;
         await sleep(100);
       }
     })();
     stream.catch((err: Error) => (sendFailed = err));
-    const a = startWorker(input.product);
-    await waitUntil(async () => logLines(a).some((l) => l.msg === 'joined the consumer group'), { what: 'replica A to join', timeoutMs: 60_000, abortReason: () => (exited(a) ? tail(a) : undefined) });
+    // A holds on held orders; B (the new owner) does not.
+    const a = startWorker(input.product, { DATAPROD_TEST_HOLD_MS: String(HOLD_MS) });
+    const joins = (w: WorkerProcess) => logLines(w).filter((l) => l.msg === 'joined the consumer group');
+    const count = (w: WorkerProcess, msg: string) => logLines(w).filter((l) => l.msg === msg).length;
+    await waitUntil(async () => joins(a).length > 0, { what: 'replica A to join', timeoutMs: 60_000, abortReason: () => (exited(a) ? tail(a) : undefined) });
     const b = startWorker(input.product);
-    const owned = (w: WorkerProcess) => {
-      const joins = logLines(w).filter((l) => l.msg === 'joined the consumer group');
-      return (joins.at(-1)?.assignment?.[input.product.inputTopic] ?? []).slice().sort();
-    };
+    const owned = (w: WorkerProcess) => (joins(w).at(-1)?.assignment?.[topic] ?? []).slice().sort();
     const abort = () => sendFailed?.message ?? [a, b].filter(exited).map((w) => `a replica exited:\n${tail(w)}`)[0];
-    // Both hold partitions and both commit: records flow through each replica.
-    await waitUntil(
-      async () => {
-        if (owned(a).length === 0 || owned(b).length === 0 || owned(a).length + owned(b).length !== ZP) return false;
-        const at = await offsetsNow(input);
-        return at.committed.every((c) => c > 0) && owned(b).every((p) => at.committed[p]! > 0);
-      },
-      { what: 'both replicas to own and commit partitions', timeoutMs: 90_000, abortReason: abort },
-    );
-    const aPartitions = owned(a);
-    const atStop = await offsetsNow(input);
-    a.child.kill('SIGSTOP');
-    const stoppedAt = Date.now();
-    // The group gives A's partitions to B, and B commits on them: it claimed them, fencing A.
-    await waitUntil(
-      async () => {
-        if (owned(b).length !== ZP) return false;
-        const now = await offsetsNow(input);
-        return aPartitions.every((p) => now.committed[p]! > atStop.end[p]!);
-      },
-      { what: 'B to take over and commit A\'s partitions', timeoutMs: 90_000, abortReason: abort },
-    );
-    // Under the session timeout is possible: kafkajs heartbeats between batches, so the last one
-    // may have gone out well before the stop.
-    const stoppedMs = Date.now() - stoppedAt;
-    a.child.kill('SIGCONT');
-    // A wakes up with its old assignment and whatever batch it was in; it must write nothing of it.
-    await sleep(SESSION_TIMEOUT_MS);
+
+    // Stop A inside a batch, let B take its partitions over (claiming them fences A), wake A up.
+    // A cycle that ends without a fence (A's held batch gone by another way) is run again, bounded.
+    const cycles: { partitions: number[]; stoppedMs: number; fenced: number }[] = [];
+    while (cycles.length < MAX_CYCLES && !cycles.some((c) => c.fenced > 0)) {
+      // Both hold partitions and both commit: records flow through each replica.
+      await waitUntil(
+        async () => {
+          if (owned(a).length === 0 || owned(b).length === 0 || owned(a).length + owned(b).length !== ZP) return false;
+          const at = await offsetsNow(input);
+          return at.committed.every((c) => c > 0) && owned(b).every((p) => at.committed[p]! > 0);
+        },
+        { what: 'both replicas to own and commit partitions', timeoutMs: 60_000, abortReason: abort },
+      );
+      const aPartitions = owned(a);
+      const holdsBefore = count(a, HOLDING);
+      holdIn = aPartitions;
+      await waitUntil(async () => count(a, HOLDING) > holdsBefore, { what: 'replica A to reach a held order', timeoutMs: 30_000, intervalMs: 10, abortReason: abort });
+      a.child.kill('SIGSTOP');
+      const stoppedAt = Date.now();
+      const atStop = await offsetsNow(input);
+      // The group gives A's partitions to B, and B commits on them: it claimed them, fencing A.
+      await waitUntil(
+        async () => {
+          if (owned(b).length !== ZP) return false;
+          const now = await offsetsNow(input);
+          return aPartitions.every((p) => now.committed[p]! > atStop.end[p]!);
+        },
+        { what: "B to take over and commit A's partitions", timeoutMs: 60_000, abortReason: abort },
+      );
+      const stoppedMs = Date.now() - stoppedAt;
+      const fencedBefore = count(a, FENCED);
+      const joinsBefore = joins(a).length;
+      a.child.kill('SIGCONT');
+      // A wakes up inside the held batch, with its old assignment, and goes on to write it; it
+      // learns it left the group at its next heartbeat and joins again.
+      await waitUntil(async () => joins(a).length > joinsBefore, { what: 'replica A to join the group again', timeoutMs: 60_000, abortReason: abort });
+      await sleep(1_000);
+      cycles.push({ partitions: aPartitions, stoppedMs, fenced: count(a, FENCED) - fencedBefore });
+      console.error(`[zombie] cycle ${cycles.length}: A owned ${JSON.stringify(aPartitions)}, stopped ${stoppedMs} ms while holding a batch, logged ${cycles.at(-1)!.fenced} fenced warnings`);
+    }
+    // Records keep coming for a while with A back in the group.
+    await sleep(2_000);
     producing = false;
     await stream;
     const total = produced;
     await drain(input, total, [a, b]);
     const o = await oracle(input, total, () => 1, false);
     const aborted = await writtenIncludingAborted(input, o.outputs + o.deadLetters);
-    const fenced = logLines(a).filter((l) => /fenced/.test(l.msg ?? '')).length;
+    const fences = logLines(a).filter((l) => l.msg === FENCED) as { type?: string; partition?: number }[];
     report(
       'zombie',
       o,
-      `A owned ${JSON.stringify(aPartitions)}, stopped ${stoppedMs} ms; A logged ${fenced} fenced warnings; ${aborted} records of aborted transactions seen read_uncommitted; ${total} records; ${Date.now() - startedAt} ms`,
+      `${cycles.length} stop cycles (${cycles.map((c) => `A owned ${JSON.stringify(c.partitions)}, stopped ${c.stoppedMs} ms, ${c.fenced} fenced`).join('; ')}); ` +
+        `A's fenced warnings (partition, error): ${fences.map((f) => `${f.partition} ${f.type}`).join(', ') || 'none'}; B's: ${count(b, FENCED)}; ${aborted} records of aborted transactions seen read_uncommitted; ` +
+        `${total} records; ${Date.now() - startedAt} ms`,
     );
     const context = () => `${o.problems.slice(0, 30).join('\n')}\nreplica A:\n${tail(a)}\nreplica B:\n${tail(b, 30)}`;
     assert.equal(o.lost, 0, `lost records: ${context()}`);
     assert.equal(o.duplicates, 0, `duplicates from the zombie: ${context()}`);
     assert.equal(o.orderViolations, 0, `per-key order: ${context()}`);
     assert.equal(o.misplaced, 0, `misplaced records: ${context()}`);
+    // The fencing path ran: the zombie tried to write a batch after the new owner's claim.
+    assert.ok(fences.length > 0, `replica A was stopped inside a batch ${cycles.length} times and never logged "${FENCED}":\nreplica A:\n${tail(a)}`);
   });
 
   it('at-least-once: three SIGKILLs mid-stream, nothing lost, duplicates only from uncommitted windows', async () => {
