@@ -146,7 +146,7 @@ const run: Command = {
     try {
       await worker.start();
     } catch (err) {
-      logger.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'worker failed to start');
+      logger.error({ err }, 'worker failed to start');
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
       process.exit(1);
     }

@@ -62,7 +62,7 @@ export const demoProduce: Command = {
       logger.info({ produced: counts }, 'demo producer stopped');
     } catch (err) {
       code = 1;
-      logger.error({ err: { message: (err as Error).message } }, 'stopping the demo producer failed');
+      logger.error({ err }, 'stopping the demo producer failed');
     }
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
     process.exit(code);

@@ -17,7 +17,7 @@ export interface RegisteredSchema {
 
 /**
  * The few Confluent Schema Registry endpoints dataprod uses, over fetch. Failures are classified:
- * unreachable or 5xx → REGISTRY_UNAVAILABLE (retriable: pause and try again, never dead-letter);
+ * unreachable or 5xx → REGISTRY_UNAVAILABLE (the worker pauses and tries again, never dead-letters);
  * 409 → SCHEMA_INCOMPATIBLE with the registry's reason; other 4xx → REGISTRY_REJECTED.
  */
 export class RegistryClient {
@@ -121,10 +121,7 @@ export class RegistryClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new DataprodError('REGISTRY_UNAVAILABLE', `${what}: registry unreachable at ${this.base} (${cause})`, {
-        retriable: true,
-        cause: err,
-      });
+      throw new DataprodError('REGISTRY_UNAVAILABLE', `${what}: registry unreachable at ${this.base} (${cause})`, { cause: err });
     }
     const text = await res.text();
     let parsed: unknown = text;
@@ -136,7 +133,7 @@ export class RegistryClient {
     if (res.ok || allowed.includes(res.status)) return { status: res.status, body: parsed };
     const message = (parsed as { message?: string } | undefined)?.message ?? String(text).slice(0, 300);
     if (res.status >= 500 || res.status === 408 || res.status === 429) {
-      throw new DataprodError('REGISTRY_UNAVAILABLE', `${what}: HTTP ${res.status} ${message}`, { retriable: true });
+      throw new DataprodError('REGISTRY_UNAVAILABLE', `${what}: HTTP ${res.status} ${message}`);
     }
     if (res.status === 409) throw new DataprodError('SCHEMA_INCOMPATIBLE', `${what}: ${message}`);
     if (res.status === 401 || res.status === 403) {

@@ -263,7 +263,7 @@ export class DemoProducer {
         })
         .catch((err: Error) => {
           source.failed += count;
-          this.options.logger.error({ topic: source.topic, records: count, err: { message: err.message } }, 'demo send failed');
+          this.options.logger.error({ topic: source.topic, records: count, err }, 'demo send failed');
         })
         .finally(() => {
           source.inFlight = undefined;
@@ -294,5 +294,5 @@ async function createMissingTopics(admin: Admin, sources: readonly DemoSource[],
 
 function brokerError(err: unknown): unknown {
   if (err instanceof DataprodError) return err;
-  return new DataprodError('BROKER_UNAVAILABLE', `Kafka: ${(err as Error).message}`, { retriable: true, cause: err });
+  return new DataprodError('BROKER_UNAVAILABLE', `Kafka: ${(err as Error).message}`, { cause: err });
 }

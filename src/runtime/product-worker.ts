@@ -155,7 +155,7 @@ export class ProductWorker {
           this.restarts += 1;
           const again = this.restarts <= deps.config.maxRestarts;
           this.log.error(
-            { err: { name: error.name, message: error.message }, restart: this.restarts, maxRestarts: deps.config.maxRestarts },
+            { err: error, restart: this.restarts, maxRestarts: deps.config.maxRestarts },
             again ? 'consumer failed; restarting from the last committed offsets' : 'consumer failed too often; giving up',
           );
           return again;
@@ -312,11 +312,12 @@ export class ProductWorker {
       this.rewind(topic, partition, at);
       this.pauseAll();
       const { error } = stop;
-      this.setState('failed', `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${offset}`, 'PRODUCT_HALTED');
+      this.setState('failed', `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${offset}`, 'STOPPED_ON_INVALID_RECORD');
       this.log.error({ topic, partition, offset, reason: error.reason, rule: error.rule, field: error.field }, this.stateReason);
-      this.deps.onFatal(new DataprodError('PRODUCT_HALTED', `${this.product.id}: ${this.stateReason}`));
-    } else if ((this.stateValue === 'backing-off' && this.pausedForRegistry.size === 0) || this.stateValue === 'blocked') {
-      // A blocked product is running again only once a write went through.
+      this.deps.onFatal(new DataprodError('STOPPED_ON_INVALID_RECORD', `${this.product.id}: ${this.stateReason}`));
+    } else if ((this.stateValue === 'backing-off' && this.pausedForRegistry.size === 0) || (this.stateValue === 'blocked' && this.retryingBlocked)) {
+      // A blocked product runs again once a retry's write went through. A batch that was already in
+      // flight when the product blocked does not count: its inputs stay paused until tryUnblock.
       this.retryingBlocked = false;
       this.setState('running');
     }

@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime.js';
 import type { ProductDescriptor } from '../config/types.js';
 import { RegistryClient } from '../contracts/registry-client.js';
-import { DataprodError } from '../errors.js';
 import { createKafka, createProducer, type Admin, type Producer } from '../kafka/client.js';
 import { ControlServer, type StatusSnapshot } from '../observability/http.js';
 import { Metrics } from '../observability/metrics.js';
@@ -134,7 +133,7 @@ export class Worker {
   private fail(err: Error): void {
     if (this.fatalError) return;
     this.fatalError = err;
-    this.options.logger.error({ err: { code: (err as DataprodError).code, message: err.message } }, 'worker failing');
+    this.options.logger.error({ err }, 'worker failing');
     void this.close();
   }
 
@@ -157,7 +156,7 @@ export class Worker {
         try {
           await step();
         } catch (err) {
-          logger.error({ step: name, err: { message: (err as Error).message } }, 'cleanup step failed');
+          logger.error({ step: name, err }, 'cleanup step failed');
           this.fatalError ??= err as Error;
         }
       }

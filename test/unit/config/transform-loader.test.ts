@@ -23,7 +23,6 @@ async function loadFailure(file: string): Promise<DataprodError> {
   );
   assert.ok(err instanceof DataprodError, `expected a DataprodError, got ${String(err)}`);
   assert.equal(err.code, 'TRANSFORM_LOAD_FAILED');
-  assert.equal(err.retriable, false);
   return err;
 }
 
