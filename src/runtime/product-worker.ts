@@ -413,6 +413,8 @@ export class ProductWorker {
         if (missing.length > 0) this.block(undefined, `${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist any more; create ${missing.length > 1 ? 'them' : 'it'} again`);
       }
       await refreshProgress({ admin: this.deps.admin, product: this.product, signals: this.signals, log: this.log }, this.assigned, afterJoin);
+      // Keeps the stall clock moving when nobody asks for health: an idle product is not stalled.
+      this.stalled(Date.now());
     } finally {
       this.refreshing = false;
     }
