@@ -11,6 +11,9 @@ export interface OptionSpec {
   flag: string;
   env: string;
   kind: Kind;
+  /** Bounds of an int option, checked when it is parsed and shown in --help and the docs. */
+  min?: number;
+  max?: number;
   default?: string;
   description: string;
   /** Which commands read it. */
@@ -32,20 +35,20 @@ export const OPTIONS = [
   { flag: 'registry-user', env: 'SCHEMA_REGISTRY_USER', kind: 'string', group: 'registry', description: 'Registry basic-auth user' },
   { flag: 'registry-password', env: 'SCHEMA_REGISTRY_PASSWORD', kind: 'secret', group: 'registry', description: 'Registry basic-auth password' },
   { flag: 'http-host', env: 'DATAPROD_HTTP_HOST', kind: 'string', default: '0.0.0.0', group: 'worker', description: 'Control port address (/metrics, /healthz, /readyz)' },
-  { flag: 'http-port', env: 'DATAPROD_HTTP_PORT', kind: 'int', default: '9464', group: 'worker', description: 'Control port; 0 picks a free port' },
+  { flag: 'http-port', env: 'DATAPROD_HTTP_PORT', kind: 'int', min: 0, max: 65535, default: '9464', group: 'worker', description: 'Control port; 0 picks a free port' },
   { flag: 'log-level', env: 'DATAPROD_LOG_LEVEL', kind: { oneOf: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] }, default: 'info', group: 'worker', description: 'Log level' },
   { flag: 'include-draft', env: 'DATAPROD_INCLUDE_DRAFT', kind: 'bool', default: 'false', group: 'worker', description: 'Also run products with status: draft' },
-  { flag: 'shutdown-grace-ms', env: 'DATAPROD_SHUTDOWN_GRACE_MS', kind: 'int', default: '30000', group: 'worker', description: 'On SIGTERM/SIGINT: time to finish in-flight work, commit and disconnect' },
+  { flag: 'shutdown-grace-ms', env: 'DATAPROD_SHUTDOWN_GRACE_MS', kind: 'int', min: 0, default: '30000', group: 'worker', description: 'On SIGTERM/SIGINT: time to finish in-flight work, commit and disconnect' },
   { flag: 'dlq-halt-ratio', env: 'DATAPROD_DLQ_HALT_RATIO', kind: 'ratio', default: '0.5', group: 'worker', description: 'Halt a product when this share of its records is dead-lettered within the window (1 disables)' },
-  { flag: 'dlq-halt-min-records', env: 'DATAPROD_DLQ_HALT_MIN_RECORDS', kind: 'int', default: '100', group: 'worker', description: 'Records the window must hold before the halt ratio applies' },
-  { flag: 'dlq-halt-window-ms', env: 'DATAPROD_DLQ_HALT_WINDOW_MS', kind: 'int', default: '60000', group: 'worker', description: 'Window of the dead-letter share' },
-  { flag: 'session-timeout-ms', env: 'DATAPROD_SESSION_TIMEOUT_MS', kind: 'int', default: '30000', group: 'worker', description: 'Consumer group session timeout: how long a dead worker keeps its partitions' },
-  { flag: 'max-restarts', env: 'DATAPROD_MAX_RESTARTS', kind: 'int', default: '5', group: 'worker', description: 'Consumer restarts after broker failures before the process exits non-zero' },
-  { flag: 'max-output-bytes', env: 'DATAPROD_MAX_OUTPUT_BYTES', kind: 'int', default: '1000000', group: 'worker', description: 'Larger outputs are dead-lettered as too-large' },
+  { flag: 'dlq-halt-min-records', env: 'DATAPROD_DLQ_HALT_MIN_RECORDS', kind: 'int', min: 1, default: '100', group: 'worker', description: 'Records the window must hold before the halt ratio applies' },
+  { flag: 'dlq-halt-window-ms', env: 'DATAPROD_DLQ_HALT_WINDOW_MS', kind: 'int', min: 1000, default: '60000', group: 'worker', description: 'Window of the dead-letter share' },
+  { flag: 'session-timeout-ms', env: 'DATAPROD_SESSION_TIMEOUT_MS', kind: 'int', min: 6000, default: '30000', group: 'worker', description: 'Consumer group session timeout: how long a dead worker keeps its partitions' },
+  { flag: 'max-restarts', env: 'DATAPROD_MAX_RESTARTS', kind: 'int', min: 0, default: '5', group: 'worker', description: 'Consumer restarts after broker failures before the process exits non-zero' },
+  { flag: 'max-output-bytes', env: 'DATAPROD_MAX_OUTPUT_BYTES', kind: 'int', min: 1, default: '1000000', group: 'worker', description: 'Larger outputs are dead-lettered as too-large' },
   { flag: 'create-topics', env: 'DATAPROD_CREATE_TOPICS', kind: 'bool', default: 'true', group: 'worker', description: 'Create missing output and dead-letter topics at start' },
   { flag: 'auto-register', env: 'DATAPROD_AUTO_REGISTER', kind: 'bool', default: 'true', group: 'worker', description: 'Register a missing output schema at start (as `dataprod register` does)' },
-  { flag: 'stall-after-ms', env: 'DATAPROD_STALL_AFTER_MS', kind: 'int', default: '30000', group: 'worker', description: 'A product with lag > 0 and no commit for this long is stalled: /healthz and /readyz answer 503' },
-  { flag: 'partitions-concurrently', env: 'DATAPROD_PARTITIONS_CONCURRENTLY', kind: 'int', default: '3', group: 'worker', description: 'Batches of different partitions a product handles at once (order within a partition is kept)' },
+  { flag: 'stall-after-ms', env: 'DATAPROD_STALL_AFTER_MS', kind: 'int', min: 1000, default: '30000', group: 'worker', description: 'A product with lag > 0 and no commit for this long is stalled: /healthz and /readyz answer 503' },
+  { flag: 'partitions-concurrently', env: 'DATAPROD_PARTITIONS_CONCURRENTLY', kind: 'int', min: 1, default: '3', group: 'worker', description: 'Batches of different partitions a product handles at once (order within a partition is kept)' },
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionFlag = (typeof OPTIONS)[number]['flag'];
@@ -102,13 +105,16 @@ export function loadRuntimeConfig(
   }
   const where = (flag: OptionFlag) => `--${flag} (${OPTIONS.find((o) => o.flag === flag)!.env})`;
   const str = (flag: OptionFlag) => raw.get(flag);
-  const int = (flag: OptionFlag, min: number): number => {
+  /** An int option within the bounds its OPTIONS entry gives. */
+  const int = (flag: OptionFlag): number => {
+    const { min = 0, max } = OPTIONS.find((o) => o.flag === flag) as OptionSpec;
     const text = raw.get(flag)!;
     const n = Number(text);
     if (!Number.isInteger(n) || n < min) {
       issues.push({ path: where(flag), message: `must be a whole number >= ${min}, got "${text}"` });
       return min;
     }
+    if (max !== undefined && n > max) issues.push({ path: where(flag), message: `must be <= ${max}, got ${n}` });
     return n;
   };
   const bool = (flag: OptionFlag): boolean => {
@@ -189,8 +195,7 @@ export function loadRuntimeConfig(
   const ratio = Number(ratioText);
   if (!(ratio > 0 && ratio <= 1)) issues.push({ path: where('dlq-halt-ratio'), message: `must be a number in (0, 1], got "${ratioText}"` });
 
-  const httpPort = int('http-port', 0);
-  if (httpPort > 65535) issues.push({ path: where('http-port'), message: `must be <= 65535, got ${httpPort}` });
+  const httpPort = int('http-port');
 
   const config: RuntimeConfig = {
     kafka: {
@@ -204,15 +209,15 @@ export function loadRuntimeConfig(
     httpPort,
     logLevel: oneOf('log-level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const) ?? 'info',
     includeDraft: bool('include-draft'),
-    shutdownGraceMs: int('shutdown-grace-ms', 0),
-    dlqHalt: { ratio, minRecords: int('dlq-halt-min-records', 1), windowMs: int('dlq-halt-window-ms', 1000) },
-    maxRestarts: int('max-restarts', 0),
-    sessionTimeoutMs: int('session-timeout-ms', 6000),
-    maxOutputBytes: int('max-output-bytes', 1),
+    shutdownGraceMs: int('shutdown-grace-ms'),
+    dlqHalt: { ratio, minRecords: int('dlq-halt-min-records'), windowMs: int('dlq-halt-window-ms') },
+    maxRestarts: int('max-restarts'),
+    sessionTimeoutMs: int('session-timeout-ms'),
+    maxOutputBytes: int('max-output-bytes'),
     createTopics: bool('create-topics'),
     autoRegister: bool('auto-register'),
-    partitionsConcurrently: int('partitions-concurrently', 1),
-    stallAfterMs: int('stall-after-ms', 1000),
+    partitionsConcurrently: int('partitions-concurrently'),
+    stallAfterMs: int('stall-after-ms'),
   };
   if (issues.length) throw new ConfigError(issues);
   return Object.freeze(config);
