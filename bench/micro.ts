@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import avsc from 'avsc';
 import { Partitioners, type Message } from 'kafkajs';
 import { Histogram, Registry } from 'prom-client';
-import { loadProduct } from '../src/config/descriptor.js';
+import { loadProduct } from '../src/product/descriptor.js';
 import { SchemaCache, StaticSchemaSource } from '../src/contracts/schema-cache.js';
 import { FRAME_HEADER_BYTES, FrameArena, frame, parseFrame } from '../src/contracts/wire.js';
 import { ProductHistogram } from '../src/observability/histogram.js';

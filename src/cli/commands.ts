@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { generateProductTypes, PRODUCT_TYPES_FILE } from '../codegen/index.js';
-import { loadProduct, validateProduct, type LoadedProduct } from '../config/descriptor.js';
-import { findProductDirs } from '../config/discover.js';
+import { loadProduct, validateProduct, type LoadedProduct } from '../product/descriptor.js';
+import { findProductDirs } from '../product/discover.js';
 import { loadRuntimeConfig, OPTIONS, type OptionFlag, type OptionSpec } from '../config/runtime.js';
 import { RegistryClient } from '../contracts/registry-client.js';
 import { registerOutputSchema } from '../contracts/register.js';

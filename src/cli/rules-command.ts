@@ -1,8 +1,8 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { loadProduct } from '../config/descriptor.js';
-import { findProductDirs } from '../config/discover.js';
-import type { ProductDescriptor } from '../config/types.js';
+import { loadProduct } from '../product/descriptor.js';
+import { findProductDirs } from '../product/discover.js';
+import type { ProductDescriptor } from '../product/types.js';
 import { ConfigError, DescriptorError } from '../errors.js';
 import { buildRuleGroups, compileSlos, generateRules } from '../observability/rules.js';
 import type { Command } from './commands.js';

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import type { Compatibility, OutputPort, ProductDescriptor } from '../config/types.js';
+import type { Compatibility, OutputPort, ProductDescriptor } from '../product/types.js';
 import { DataprodError } from '../errors.js';
 import type { RegistryClient } from './registry-client.js';
 

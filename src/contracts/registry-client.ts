@@ -1,5 +1,5 @@
 import { DataprodError } from '../errors.js';
-import type { AvroSchema, Compatibility } from '../config/types.js';
+import type { AvroSchema, Compatibility } from '../product/types.js';
 
 export interface RegistryClientOptions {
   url: string;

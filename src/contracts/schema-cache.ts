@@ -1,5 +1,5 @@
 import avsc from 'avsc';
-import type { AvroSchema } from '../config/types.js';
+import type { AvroSchema } from '../product/types.js';
 
 /** Where writer schemas come from: the registry, or an in-memory table for offline cases. */
 export interface SchemaSource {

@@ -17,7 +17,7 @@
  * SLOs in descriptor order, fixed rule order.
  */
 import { Document, type YAMLMap } from 'yaml';
-import type { ProductDescriptor, SlaProperty } from '../config/types.js';
+import type { ProductDescriptor, SlaProperty } from '../product/types.js';
 import { DescriptorError, type ConfigIssue } from '../errors.js';
 import { DATAPROD_VERSION } from '../version.js';
 import { LATENCY_BUCKETS } from './metrics.js';

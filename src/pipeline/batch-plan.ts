@@ -1,4 +1,4 @@
-import type { ProductDescriptor } from '../config/types.js';
+import type { ProductDescriptor } from '../product/types.js';
 import type { BatchDecision } from './batch.js';
 import { BATCH_OVERHEAD_BYTES, DLQ_HEADER, deadLetterMessage, fitDeadLetter, recordBytes, type WritableRecord } from './dead-letter.js';
 import type { DlqReason, SourceRecord } from './processor.js';

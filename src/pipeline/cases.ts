@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import avsc from 'avsc';
 import { parse as parseYaml } from 'yaml';
-import type { AvroSchema, ProductDescriptor } from '../config/types.js';
+import type { AvroSchema, ProductDescriptor } from '../product/types.js';
 import { SchemaCache, StaticSchemaSource } from '../contracts/schema-cache.js';
 import { frame } from '../contracts/wire.js';
 import type { Transform } from '../transform.js';

@@ -1,4 +1,4 @@
-import type { ProductDescriptor } from '../config/types.js';
+import type { ProductDescriptor } from '../product/types.js';
 import type { DataError, SourceRecord } from './processor.js';
 
 export const DLQ_HEADER = {

@@ -1,5 +1,5 @@
 import avsc from 'avsc';
-import type { InputPort, OutputPort, ProductDescriptor } from '../config/types.js';
+import type { InputPort, OutputPort, ProductDescriptor } from '../product/types.js';
 import type { SchemaCache } from '../contracts/schema-cache.js';
 import { FRAME_HEADER_BYTES, FrameArena, frameProblem } from '../contracts/wire.js';
 import type { Transform, TransformContext } from '../transform.js';

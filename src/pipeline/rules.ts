@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { RuleCheck } from '../config/types.js';
+import type { RuleCheck } from '../product/types.js';
 
 /** Reads a dotted path through nested records (avsc gives plain objects, unions unwrapped). */
 export function propertyGetter(path: string): (record: unknown) => unknown {

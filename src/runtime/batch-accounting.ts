@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ProductDescriptor } from '../config/types.js';
+import type { ProductDescriptor } from '../product/types.js';
 import type { Metrics, ProductSignals } from '../observability/metrics.js';
 import type { HistogramSeries } from '../observability/histogram.js';
 import type { BatchTally } from '../pipeline/batch-plan.js';

@@ -1,4 +1,4 @@
-import type { ProductDescriptor } from '../config/types.js';
+import type { ProductDescriptor } from '../product/types.js';
 import { SchemaCache, type SchemaSource } from '../contracts/schema-cache.js';
 import type { KafkaMessage } from '../kafka/client.js';
 import { decideBatch, eventTimeReader, warmSchemas, type BatchDecision } from '../pipeline/batch.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime.js';
-import type { ProductDescriptor } from '../config/types.js';
+import type { ProductDescriptor } from '../product/types.js';
 import type { RegistryClient } from '../contracts/registry-client.js';
 import { DataprodError, type ErrorCode } from '../errors.js';
 import type { Admin, Consumer, EachBatchPayload, KafkaClient as Kafka, KafkaMessage, Producer } from '../kafka/client.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ProductDescriptor } from '../config/types.js';
+import type { ProductDescriptor } from '../product/types.js';
 import type { Admin } from '../kafka/client.js';
 import type { ProductSignals } from '../observability/metrics.js';
 

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime.js';
-import type { ProductDescriptor } from '../config/types.js';
+import type { ProductDescriptor } from '../product/types.js';
 import { RegistryClient } from '../contracts/registry-client.js';
 import { createKafka, createProducer, type Admin, type Producer } from '../kafka/client.js';
 import { ControlServer, type StatusSnapshot } from '../observability/http.js';

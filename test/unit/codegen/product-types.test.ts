@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { generateProductTypes, PRODUCT_TYPES_FILE, PRODUCT_TYPES_HEADER } from '../../../src/codegen/index.js';
-import type { InputPort, OutputPort, ProductDescriptor } from '../../../src/config/types.js';
+import type { InputPort, OutputPort, ProductDescriptor } from '../../../src/product/types.js';
 import { typecheck } from './typecheck.js';
 
 type Ports = Pick<ProductDescriptor, 'id' | 'inputPorts' | 'outputPorts'>;

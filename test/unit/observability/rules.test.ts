@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { loadProduct } from '../../../src/config/descriptor.js';
-import type { SlaProperty } from '../../../src/config/types.js';
+import { loadProduct } from '../../../src/product/descriptor.js';
+import type { SlaProperty } from '../../../src/product/types.js';
 import { DescriptorError } from '../../../src/errors.js';
 import { LATENCY_BUCKETS } from '../../../src/observability/metrics.js';
 import {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ProductDescriptor } from '../../../src/config/types.js';
+import type { ProductDescriptor } from '../../../src/product/types.js';
 import type { BatchDecision } from '../../../src/pipeline/batch.js';
 import { chunkWrites, planBatch, tallyPlan, type PlannedWrite } from '../../../src/pipeline/batch-plan.js';
 import { BATCH_OVERHEAD_BYTES, DLQ_HEADER, recordBytes } from '../../../src/pipeline/dead-letter.js';

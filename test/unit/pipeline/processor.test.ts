@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import avsc from 'avsc';
-import type { InputPort, ProductDescriptor, QualityRule } from '../../../src/config/types.js';
+import type { InputPort, ProductDescriptor, QualityRule } from '../../../src/product/types.js';
 import { SchemaCache, StaticSchemaSource } from '../../../src/contracts/schema-cache.js';
 import { frame } from '../../../src/contracts/wire.js';
 import { deadLetterMessage, DLQ_HEADER } from '../../../src/pipeline/dead-letter.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ProductDescriptor, ProductStatus } from '../../../src/config/types.js';
+import type { ProductDescriptor, ProductStatus } from '../../../src/product/types.js';
 import { defineTransform } from '../../../src/transform.js';
 import { selectRunnable } from '../../../src/runtime/worker.js';
 

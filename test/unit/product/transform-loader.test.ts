@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadTransform } from '../../../src/config/transform-loader.js';
+import { loadTransform } from '../../../src/product/transform-loader.js';
 import { DataprodError } from '../../../src/errors.js';
 import { isTransform, type TransformContext } from '../../../src/transform.js';
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { findProductDirs } from '../../../src/config/discover.js';
+import { findProductDirs } from '../../../src/product/discover.js';
 import { DataprodError } from '../../../src/errors.js';
 
 describe('findProductDirs', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadProduct, validateProduct } from '../../../src/config/descriptor.js';
+import { loadProduct, validateProduct } from '../../../src/product/descriptor.js';
 import { DataprodError, DescriptorError, type ConfigIssue } from '../../../src/errors.js';
 import { isTransform } from '../../../src/transform.js';
 
