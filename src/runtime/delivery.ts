@@ -142,18 +142,19 @@ export class ExactlyOnceDelivery implements Delivery {
 
   async deliver(plan: BatchPlan): Promise<DeliveryResult> {
     const key = `${plan.topic}:${plan.partition}`;
-    const producer = this.fenced.has(key) ? undefined : await this.producers.get(key);
-    if (!producer) {
+    const entry = this.fenced.has(key) ? undefined : this.producers.get(key);
+    const producer = await entry;
+    if (!entry || !producer) {
       return { acknowledged: 0, committed: false, failure: { kind: 'fenced', topic: undefined, type: 'NOT_CLAIMED', cause: undefined } };
     }
     if (plan.commitOffset === undefined) return { acknowledged: 0, committed: false };
     const tx = await producer.transaction().catch((err: unknown) => err as Error);
-    if (tx instanceof Error) return this.failed(key, producer, classifyWriteError(tx, undefined));
+    if (tx instanceof Error) return this.failed(key, entry, producer, classifyWriteError(tx, undefined));
     for (const chunk of chunkWrites(plan.writes, this.sendBudget())) {
       const failure = await sendChunk(tx, chunk, plan.deadLetterTopic);
       if (failure) {
         await tx.abort().catch(() => undefined);
-        return this.failed(key, producer, failure);
+        return this.failed(key, entry, producer, failure);
       }
     }
     try {
@@ -161,7 +162,7 @@ export class ExactlyOnceDelivery implements Delivery {
       await tx.commit();
     } catch (err) {
       await tx.abort().catch(() => undefined);
-      return this.failed(key, producer, classifyWriteError(err, undefined));
+      return this.failed(key, entry, producer, classifyWriteError(err, undefined));
     }
     return { acknowledged: plan.records, committed: true };
   }
@@ -179,10 +180,14 @@ export class ExactlyOnceDelivery implements Delivery {
     await Promise.all(old.map((p) => p.then((producer) => producer.disconnect()).catch(() => undefined)));
   }
 
-  /** After a failed transaction the producer is dropped: the next batch claims the partition anew. */
-  private failed(key: string, producer: Producer, failure: WriteFailure): DeliveryResult {
-    this.producers.delete(key);
+  /**
+   * After a failed transaction the producer is dropped: the next batch claims the partition anew.
+   * A group join may have replaced the entry meanwhile: then the new one and its state stay.
+   */
+  private failed(key: string, entry: Promise<Producer>, producer: Producer, failure: WriteFailure): DeliveryResult {
     void producer.disconnect().catch(() => undefined);
+    if (this.producers.get(key) !== entry) return { acknowledged: 0, committed: false, failure };
+    this.producers.delete(key);
     if (failure.kind === 'fenced') {
       this.fenced.add(key);
       this.log.warn({ partition: key }, 'fenced: another member owns this input partition now; writing nothing for it until the group assigns it again');
