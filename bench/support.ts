@@ -1,6 +1,6 @@
 /**
- * Helpers for the benchmarks (bench/pipeline.ts, bench/compare.ts, bench/profile.ts): private
- * copies of a product, the machine description, and what /proc says about a process (CPU time,
+ * Helpers for the benchmarks (bench/compare.ts, bench/profile.ts, bench/micro.ts): private
+ * copies of the bench product, the machine description, and what /proc says about a process (CPU time,
  * peak RSS) or the whole machine (busy time). Linux only (/proc).
  */
 import { execFileSync } from 'node:child_process';
@@ -9,16 +9,11 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { copyExampleProduct, copyProductFolder, type ProductCopy } from '../src/devstack/product-copy.js';
+import { copyProductFolder, type ProductCopy } from '../src/devstack/product-copy.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export type BenchProduct = ProductCopy;
-
-/** A copy of products/<example> under .cache/bench-products/ with its own topics and group. */
-export function copyProduct(example: string): BenchProduct {
-  return copyExampleProduct(example, 'bench-products');
-}
 
 /**
  * A copy of the benchmark product bench/products/<name> under .cache/bench-products/ with its own
@@ -27,10 +22,6 @@ export function copyProduct(example: string): BenchProduct {
  */
 export function copyBenchProduct(name: string, inputTopic: string): BenchProduct {
   return copyProductFolder(join(repoRoot, 'bench', 'products', name), 'bench-products', { inputTopic });
-}
-
-export function readJson(path: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 }
 
 let clockTicks: number | undefined;
