@@ -19,7 +19,7 @@ export interface ProductSignals {
 
 /**
  * dataprod's metrics, created on the Registry passed in (never the global one) so several
- * workers or tests can live in one process. docs/runtime.md lists them.
+ * workers or tests can live in one process. docs/metrics.md lists them (tested).
  */
 export class Metrics {
   readonly consumed: Counter<'product' | 'topic'>;
