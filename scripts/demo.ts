@@ -8,8 +8,7 @@ import { parseArgs } from 'node:util';
 import avsc from 'avsc';
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { loadProduct } from '../src/product/descriptor.js';
-import { findProductDirs } from '../src/product/discover.js';
+import { loadProducts } from '../src/product/index.js';
 import { loadRuntimeConfig } from '../src/config/runtime.js';
 import { RegistryClient } from '../src/contracts/registry-client.js';
 import { frame } from '../src/contracts/wire.js';
@@ -33,7 +32,7 @@ const kafka = new Kafka({ clientId: 'dataprod-demo-producer', brokers: stack.bro
 const admin = kafka.admin();
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 const registry = new RegistryClient({ url: stack.schemaRegistryUrl });
-const products = await Promise.all(findProductDirs(['products']).map((dir) => loadProduct(dir)));
+const products = await loadProducts(['products']);
 
 // Raw topics and contracts: what upstream teams would own.
 await admin.connect();

@@ -1,15 +1,14 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { generateProductTypes, PRODUCT_TYPES_FILE } from '../codegen/index.js';
-import { loadProduct, validateProduct, type LoadedProduct } from '../product/descriptor.js';
-import { findProductDirs } from '../product/discover.js';
+import { findProductDirs, loadProducts, selectRunnable, validateProduct } from '../product/index.js';
 import { loadRuntimeConfig, OPTIONS, type OptionFlag, type OptionSpec } from '../config/runtime.js';
 import { RegistryClient } from '../contracts/registry-client.js';
 import { registerOutputSchema } from '../contracts/register.js';
 import { DescriptorError, formatIssues } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { runCases } from '../pipeline/cases.js';
-import { selectRunnable, Worker } from '../runtime/worker.js';
+import { Worker } from '../runtime/worker.js';
 import { demoProduce } from './demo-command.js';
 import { rules } from './rules-command.js';
 
@@ -34,24 +33,6 @@ const optionsOf = (...groups: OptionSpec['group'][]): CliOption[] =>
   (OPTIONS as readonly OptionSpec[]).filter((o) => groups.includes(o.group));
 
 const display = (dir: string) => relative(process.cwd(), dir) || '.';
-
-/** Loads every product with its transform; every descriptor problem at once. */
-async function loadAll(positionals: string[]): Promise<LoadedProduct[]> {
-  const loaded: LoadedProduct[] = [];
-  const errors: DescriptorError[] = [];
-  for (const dir of findProductDirs(positionals)) {
-    try {
-      loaded.push(await loadProduct(dir));
-    } catch (err) {
-      if (err instanceof DescriptorError) errors.push(err);
-      else throw err;
-    }
-  }
-  if (errors.length > 0) {
-    throw new DescriptorError(errors.map((e) => display(e.file)).join(', '), errors.flatMap((e) => e.issues.map((i) => ({ ...i, path: `${display(e.file)}: ${i.path}` }))));
-  }
-  return loaded;
-}
 
 const validate: Command = {
   name: 'validate',
@@ -79,7 +60,7 @@ const test: Command = {
   async run(positionals) {
     let passed = 0;
     let failed = 0;
-    for (const { descriptor, transform } of await loadAll(positionals)) {
+    for (const { descriptor, transform } of await loadProducts(positionals)) {
       const results = await runCases(descriptor, transform);
       console.log(`${descriptor.id} (${display(descriptor.dir)})`);
       if (results.length === 0) console.log('  (no cases: add cases/*.yaml)');
@@ -103,7 +84,7 @@ const register: Command = {
     const config = loadRuntimeConfig(flags, process.env, { need: { kafka: false, registry: true } });
     const client = new RegistryClient(config.registry);
     let failed = 0;
-    for (const { descriptor } of await loadAll(positionals)) {
+    for (const { descriptor } of await loadProducts(positionals)) {
       for (const port of descriptor.outputPorts) {
         try {
           const r = await registerOutputSchema(client, descriptor, port);
@@ -129,7 +110,7 @@ const run: Command = {
   async run(positionals, flags) {
     const config = loadRuntimeConfig(flags, process.env, { need: { kafka: true, registry: true } });
     const logger = createLogger(config.logLevel);
-    const { run: runnable, skipped } = selectRunnable(await loadAll(positionals), config.includeDraft);
+    const { run: runnable, skipped } = selectRunnable(await loadProducts(positionals), config.includeDraft);
     for (const line of skipped) logger.warn({ skipped: line }, 'product not started');
     if (runnable.length === 0) {
       logger.error('no product to run');

@@ -1,44 +1,14 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { loadProduct } from '../product/descriptor.js';
-import { findProductDirs } from '../product/discover.js';
-import type { ProductDescriptor } from '../product/types.js';
-import { ConfigError, DescriptorError } from '../errors.js';
-import { buildRuleGroups, compileSlos, generateRules } from '../observability/rules.js';
+import { dirname, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { buildRuleGroups, generateRules } from '../observability/rules.js';
+import { displayPath, loadProducts, selectRunnable, type ProductDescriptor } from '../product/index.js';
 import type { Command } from './commands.js';
 
 /** `dataprod rules`: argument handling and printing only; src/observability/rules.ts builds the rules. */
 
-const display = (path: string) => {
-  const rel = relative(process.cwd(), path);
-  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
-};
+const display = displayPath;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-/** One DescriptorError for the problems of several product files, each path prefixed with its file. */
-function combined(errors: { file: string; issues: DescriptorError['issues'] }[]): DescriptorError {
-  if (errors.length === 1) return new DescriptorError(display(errors[0]!.file), errors[0]!.issues);
-  return new DescriptorError(
-    errors.map((e) => display(e.file)).join(', '),
-    errors.flatMap((e) => e.issues.map((i) => ({ ...i, path: `${display(e.file)}: ${i.path}` }))),
-  );
-}
-
-async function loadDescriptors(positionals: string[]): Promise<ProductDescriptor[]> {
-  const loaded: ProductDescriptor[] = [];
-  const errors: DescriptorError[] = [];
-  for (const dir of findProductDirs(positionals)) {
-    try {
-      // The rules need the descriptor only: the transform module is checked for existence, not imported.
-      loaded.push((await loadProduct(dir, { loadTransform: false })).descriptor);
-    } catch (err) {
-      if (err instanceof DescriptorError) errors.push(err);
-      else throw err;
-    }
-  }
-  if (errors.length > 0) throw combined(errors);
-  return loaded;
-}
 
 /** `--include-draft`, else DATAPROD_INCLUDE_DRAFT (as `dataprod run` reads it), else false. */
 function includeDraft(flags: Record<string, string | boolean>): boolean {
@@ -74,15 +44,11 @@ export const rules: Command = {
   async run(positionals, flags) {
     const draft = includeDraft(flags);
     const out = typeof flags.out === 'string' && flags.out !== '' ? flags.out : '-';
-    const selected: ProductDescriptor[] = [];
-    for (const descriptor of await loadDescriptors(positionals)) {
-      if (descriptor.status === 'retired') console.error(`skipped ${descriptor.id}: status retired, never runs`);
-      else if (descriptor.status === 'draft' && !draft) console.error(`skipped ${descriptor.id}: status draft, runs only with --include-draft`);
-      else selected.push(descriptor);
-    }
-    // SLA properties the rules cannot measure: every problem of every product, with readable paths.
-    const unsupported = selected.map((d) => ({ file: d.file, issues: compileSlos(d).issues })).filter((e) => e.issues.length > 0);
-    if (unsupported.length > 0) throw combined(unsupported);
+    // The rules need the descriptor only: the transform module is checked for existence, not imported.
+    const loaded = await loadProducts(positionals, { loadTransform: false });
+    const { run, skipped } = selectRunnable(loaded, draft);
+    for (const line of skipped) console.error(`skipped ${line}`);
+    const selected: ProductDescriptor[] = run.map((p) => p.descriptor);
     if (selected.length === 0) console.error('no product to generate rules for: the rule file has no groups');
     const text = generateRules(selected);
     if (out === '-') {

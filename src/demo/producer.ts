@@ -5,17 +5,15 @@
  * docker compose stack it is the `demo-producer` service.
  */
 import { rmSync, writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import avsc from 'avsc';
 import type { Logger } from 'pino';
-import { loadProduct } from '../product/descriptor.js';
-import { findProductDirs } from '../product/discover.js';
+import { loadProducts } from '../product/load.js';
 import type { KafkaConnection, RegistryConnection } from '../config/runtime.js';
 import type { AvroSchema, InputPort, ProductDescriptor } from '../product/types.js';
 import { RegistryClient } from '../contracts/registry-client.js';
 import { frame } from '../contracts/wire.js';
-import { DataprodError, DescriptorError, type ConfigIssue } from '../errors.js';
+import { DataprodError, type ConfigIssue } from '../errors.js';
 import { createKafka, createProducer, type Admin, type Producer } from '../kafka/client.js';
 import { kindOf, rawClick, rawOrder } from './generators.js';
 
@@ -106,22 +104,7 @@ export function planSources(products: readonly ProductDescriptor[]): DemoSource[
 
 /** Loads the descriptors of the product folders (transforms are not imported); every broken descriptor at once. */
 export async function loadDemoProducts(paths: string[]): Promise<ProductDescriptor[]> {
-  const loaded: ProductDescriptor[] = [];
-  const errors: DescriptorError[] = [];
-  for (const dir of findProductDirs(paths)) {
-    try {
-      loaded.push((await loadProduct(dir, { loadTransform: false })).descriptor);
-    } catch (err) {
-      if (err instanceof DescriptorError) errors.push(err);
-      else throw err;
-    }
-  }
-  const display = (file: string) => relative(process.cwd(), file) || file;
-  if (errors.length === 1) throw new DescriptorError(display(errors[0]!.file), errors[0]!.issues);
-  if (errors.length > 1) {
-    throw new DescriptorError(errors.map((e) => display(e.file)).join(', '), errors.flatMap((e) => e.issues.map((i) => ({ ...i, path: `${display(e.file)}: ${i.path}` }))));
-  }
-  return loaded;
+  return (await loadProducts(paths, { loadTransform: false })).map((p) => p.descriptor);
 }
 
 export interface DemoProducerOptions {

@@ -108,7 +108,10 @@ export interface ProductDescriptor {
   readonly inputPorts: readonly InputPort[];
   /** Absolute path of the transform module. */
   readonly transformFile: string;
+  /** The product's outputs as declared: exactly one today (the schema refuses more). */
   readonly outputPorts: readonly OutputPort[];
+  /** The one output port (`outputPorts[0]`): what the runtime writes to. */
+  readonly output: OutputPort;
   readonly deadLetter: { readonly topic: string };
   /**
    * `exactly-once`: a batch's outputs, dead letters and input offsets are written in one Kafka

@@ -17,25 +17,6 @@ export interface RunnableProduct {
   transform: Transform;
 }
 
-/**
- * Which products run: `retired` never, `draft` only when asked, `deprecated` with a warning.
- * Returns the runnable ones and a line per skipped one.
- */
-export function selectRunnable(
-  products: readonly RunnableProduct[],
-  includeDraft: boolean,
-): { run: RunnableProduct[]; skipped: string[] } {
-  const run: RunnableProduct[] = [];
-  const skipped: string[] = [];
-  for (const p of products) {
-    const { status, id } = p.descriptor;
-    if (status === 'retired') skipped.push(`${id}: status retired, never runs`);
-    else if (status === 'draft' && !includeDraft) skipped.push(`${id}: status draft, runs only with --include-draft`);
-    else run.push(p);
-  }
-  return { run, skipped };
-}
-
 export interface WorkerOptions {
   config: Readonly<RuntimeConfig>;
   products: readonly RunnableProduct[];

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import avsc from 'avsc';
 import type { Admin, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { loadProduct } from '../../src/product/descriptor.js';
+import { loadProduct } from '../../src/product/load.js';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame } from '../../src/contracts/wire.js';
 import { kindOf, rawOrder, type EventKind } from '../../src/demo/generators.js';

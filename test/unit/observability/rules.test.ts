@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { loadProduct } from '../../../src/product/descriptor.js';
+import { loadProduct } from '../../../src/product/load.js';
 import type { SlaProperty } from '../../../src/product/types.js';
 import { DescriptorError } from '../../../src/errors.js';
 import { LATENCY_BUCKETS } from '../../../src/observability/metrics.js';
+import { compileSlos } from '../../../src/product/slo.js';
 import {
   BURN_RATE_ALERTS,
   SLI_WINDOWS,
   buildRuleGroups,
-  compileSlos,
   generateRules,
   leMatcher,
   type AlertingRule,

@@ -11,7 +11,7 @@ const DLQ = 'fin.payments.dlq';
 const LIMITS = { deadLetterBatchBytes: 1_000_000 };
 
 function product(): ProductDescriptor {
-  return {
+  const descriptor: Omit<ProductDescriptor, 'output'> = {
     dir: '/p',
     file: '/p/product.yaml',
     id: 'fin.payments',
@@ -50,6 +50,7 @@ function product(): ProductDescriptor {
     consumerGroup: 'dataprod.fin.payments.v2',
     delivery: 'at-least-once',
   };
+  return { ...descriptor, output: descriptor.outputPorts[0]! };
 }
 
 /** Records at offsets 100, 101, ... of raw.payments partition 3, timestamps 1000, 1001, ... */

@@ -31,7 +31,7 @@ const outputSchema = {
 };
 
 function product(overrides: { onInvalid?: InputPort['onInvalid']; quality?: QualityRule[] } = {}): ProductDescriptor {
-  return {
+  const descriptor: Omit<ProductDescriptor, 'output'> = {
     dir: '/p',
     file: '/p/product.yaml',
     id: 'fin.payments',
@@ -77,6 +77,7 @@ function product(overrides: { onInvalid?: InputPort['onInvalid']; quality?: Qual
     consumerGroup: 'dataprod.fin.payments.v2',
     delivery: 'at-least-once',
   };
+  return { ...descriptor, output: descriptor.outputPorts[0]! };
 }
 
 const toCents: TransformFn<{ id: string; amount: number }, unknown> = (event) =>

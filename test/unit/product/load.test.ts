@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadProduct, validateProduct } from '../../../src/product/descriptor.js';
+import { loadProduct, validateProduct } from '../../../src/product/load.js';
 import { DataprodError, DescriptorError, type ConfigIssue } from '../../../src/errors.js';
 import { isTransform } from '../../../src/transform.js';
 
@@ -404,5 +404,31 @@ slaProperties:
     const dir = tempProduct(MINIMAL.replace('    schema: schemas/orders-enriched.avsc\n', '    schema: schemas/orders-enriched.avsc\n    classification: { shipping.street: pii }\n'));
     const { issues } = await validateProduct(dir, { loadTransform: false });
     assertIssue(issues, 'outputPorts[0].classification["shipping.street"]', 'shipping has no field street; its fields: address');
+  });
+});
+
+describe('validateProduct: SLA properties (what `dataprod rules` would refuse)', () => {
+  it('reports an SLA entry that cannot be measured, with its path, and compiles none', async () => {
+    const dir = tempProduct(
+      `${MINIMAL}slaProperties:\n  - { property: freshness, value: 5, unit: m }\n  - { property: latency, value: 45, unit: s }\n  - { property: completeness, value: 99, unit: fortnights }\n  - { property: freshness, value: 1, unit: h }\n`,
+    );
+    const { descriptor, issues } = await validateProduct(dir, { loadTransform: false });
+    assert.equal(descriptor, undefined);
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ['slaProperties[1].value', 'slaProperties[2].unit', 'slaProperties[3].property'],
+    );
+    assertIssue(issues, 'slaProperties[1].value', 'product sales.orders-enriched, latency: 45 s is not a bucket boundary', 'use one of');
+    assertIssue(issues, 'slaProperties[2].unit', 'unknown unit "fortnights"');
+    assertIssue(issues, 'slaProperties[3].property', 'a second freshness entry (the first is slaProperties[0])');
+  });
+
+  it('leaves an entry with a shape problem to the shape check (one issue per mistake)', async () => {
+    const dir = tempProduct(`${MINIMAL}slaProperties:\n  - { property: latency, value: 45, objective: 120 }\n`);
+    const { issues } = await validateProduct(dir, { loadTransform: false });
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ['slaProperties[0].objective'],
+    );
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProductDescriptor, ProductStatus } from '../../../src/product/types.js';
 import { defineTransform } from '../../../src/transform.js';
-import { selectRunnable } from '../../../src/runtime/worker.js';
+import { selectRunnable } from '../../../src/product/select.js';
 
 const product = (id: string, status: ProductStatus) => ({
   descriptor: { id, status } as ProductDescriptor,

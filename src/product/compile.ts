@@ -1,0 +1,167 @@
+/**
+ * Compiles a validated `product.yaml` into the deep-frozen ProductDescriptor of ./types.ts:
+ * defaults applied, derived names filled in (subjects, dead-letter topic, consumer group,
+ * constraint names), schema files replaced by their parsed JSON. Called only when validation
+ * found no issue, so the shape is known.
+ */
+import { resolve } from 'node:path';
+import {
+  DEFAULT_COMPATIBILITY,
+  DEFAULT_DELIVERY,
+  DEFAULT_ON_INVALID,
+  DEFAULT_ON_RULE_FAILURE,
+  DEFAULT_TRANSFORM,
+  RULE_OPERATORS,
+} from './descriptor-schema.js';
+import type { Loaded } from './semantics.js';
+import type {
+  AvroSchema,
+  Compatibility,
+  ContractConstraint,
+  Delivery,
+  InputPort,
+  OnInvalid,
+  OnRuleFailure,
+  OutputPort,
+  ProductDescriptor,
+  ProductStatus,
+  QualityRule,
+  RuleCheck,
+  SlaProperty,
+} from './types.js';
+
+interface RawRule {
+  name?: string;
+  port?: string;
+  property: string;
+  onFailure?: OnRuleFailure;
+  [op: string]: unknown;
+}
+
+export interface RawDescriptor {
+  id: string;
+  name: string;
+  domain: string;
+  version: string;
+  status: ProductStatus;
+  description?: { purpose?: string; usage?: string; limitations?: string };
+  team: { name: string; members?: { username: string; role: string }[] };
+  support?: { channel?: string; url?: string }[];
+  inputPorts: {
+    name: string;
+    topic: string;
+    contract: { subject?: string; schema: string; required?: string[]; constraints?: RawRule[] };
+    onInvalid?: OnInvalid;
+  }[];
+  transform?: string;
+  outputPorts: {
+    name: string;
+    topic: string;
+    key?: string;
+    eventTime?: string;
+    schema: string;
+    compatibility?: Compatibility;
+    classification?: Record<string, string>;
+  }[];
+  deadLetter?: { topic: string };
+  delivery?: Delivery;
+  quality?: RawRule[];
+  slaProperties?: { property: SlaProperty['property']; value: number; unit?: string; objective?: number }[];
+}
+
+function toCheck(rule: RawRule): RuleCheck {
+  const op = RULE_OPERATORS.find((o) => o in rule);
+  if (op === undefined) throw new Error('internal: rule without operator reached compile');
+  const value = rule[op];
+  const copy = Array.isArray(value) ? [...(value as unknown[])] : value;
+  return { op, value: copy } as RuleCheck;
+}
+
+function pick<T extends object, K extends keyof T>(obj: T | undefined, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  if (!obj) return out;
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function schemaOf(dir: string, rel: string, loaded: Loaded): { schemaFile: string; schema: AvroSchema } {
+  const abs = resolve(dir, rel);
+  const file = loaded.schemas.get(abs);
+  if (!file?.json) throw new Error(`internal: schema ${abs} not loaded`);
+  return { schemaFile: abs, schema: structuredClone(file.json) };
+}
+
+export function compile(raw: RawDescriptor, dir: string, file: string, loaded: Loaded): ProductDescriptor {
+  const major = Number(raw.version.split('.')[0]);
+  const inputPorts: InputPort[] = raw.inputPorts.map((p) => {
+    const constraints: ContractConstraint[] = [
+      ...(p.contract.required ?? []).map((property) => ({
+        name: `required-${property}`,
+        property,
+        check: { op: 'mustNotBeNull' as const, value: true as const },
+      })),
+      ...(p.contract.constraints ?? []).map((c) => {
+        const check = toCheck(c);
+        return { name: c.name ?? `${check.op}-${c.property}`, property: c.property, check };
+      }),
+    ];
+    return {
+      name: p.name,
+      topic: p.topic,
+      contract: { subject: p.contract.subject ?? `${p.topic}-value`, ...schemaOf(dir, p.contract.schema, loaded), constraints },
+      onInvalid: p.onInvalid ?? DEFAULT_ON_INVALID,
+    };
+  });
+  const outputPorts: OutputPort[] = raw.outputPorts.map((p) => ({
+    name: p.name,
+    topic: p.topic,
+    subject: `${p.topic}-value`,
+    ...(p.key === undefined ? {} : { key: p.key }),
+    ...(p.eventTime === undefined ? {} : { eventTime: p.eventTime }),
+    ...schemaOf(dir, p.schema, loaded),
+    compatibility: p.compatibility ?? DEFAULT_COMPATIBILITY,
+    classification: { ...(p.classification ?? {}) },
+  }));
+  const defaultPort = raw.inputPorts[0]?.name ?? '';
+  const quality: QualityRule[] = (raw.quality ?? []).map((q) => ({
+    name: q.name ?? '',
+    port: q.port ?? defaultPort,
+    property: q.property,
+    check: toCheck(q),
+    onFailure: q.onFailure ?? DEFAULT_ON_RULE_FAILURE,
+  }));
+  const descriptor: ProductDescriptor = {
+    dir,
+    file,
+    id: raw.id,
+    name: raw.name,
+    domain: raw.domain,
+    version: raw.version,
+    major,
+    status: raw.status,
+    description: pick(raw.description, ['purpose', 'usage', 'limitations']),
+    team: {
+      name: raw.team.name,
+      members: (raw.team.members ?? []).map((m) => ({ username: m.username, role: m.role })),
+    },
+    support: (raw.support ?? []).map((s) => pick(s, ['channel', 'url'])),
+    inputPorts,
+    transformFile: resolve(dir, raw.transform ?? DEFAULT_TRANSFORM),
+    outputPorts,
+    output: outputPorts[0]!,
+    deadLetter: { topic: raw.deadLetter?.topic ?? `${raw.domain}.${raw.name}.dlq` },
+    delivery: raw.delivery ?? DEFAULT_DELIVERY,
+    quality,
+    slaProperties: (raw.slaProperties ?? []).map((s) => ({ property: s.property, value: s.value, ...pick(s, ['unit', 'objective']) })),
+    consumerGroup: `dataprod.${raw.id}.v${major}`,
+  };
+  return deepFreeze(descriptor);
+}
