@@ -101,7 +101,7 @@ export function planBatch(
   writtenThrough: bigint | undefined,
 ): BatchPlan {
   const first = records[0]!;
-  const outputTopic = product.outputPorts[0]!.topic;
+  const outputTopic = product.output.topic;
   const deadLetterTopic = product.deadLetter.topic;
   const plan: BatchPlan = {
     topic: first.topic,

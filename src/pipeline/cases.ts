@@ -79,7 +79,7 @@ export async function runCases(product: ProductDescriptor, transform: Transform)
 
   const cache = new SchemaCache(new StaticSchemaSource(schemas), new Map(product.inputPorts.map((p) => [p.name, p.contract.schema])));
   const processor = new ProductProcessor(product, transform, cache, { outputSchemaId: OUTPUT_SCHEMA_ID, maxOutputBytes: 1_000_000 });
-  const outputType = avsc.Type.forSchema(product.outputPorts[0]!.schema as avsc.Schema);
+  const outputType = avsc.Type.forSchema(product.output.schema as avsc.Schema);
 
   for (const c of prepared) {
     if (c.record && c.problems.length === 0) {

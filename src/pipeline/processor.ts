@@ -102,7 +102,7 @@ export class ProductProcessor {
           .map((rule) => ({ check: compileRule(rule), onFailure: rule.onFailure })),
       });
     }
-    this.output = product.outputPorts[0]!;
+    this.output = product.output;
     this.outputType = avsc.Type.forSchema(this.output.schema as avsc.Schema);
     const keyField = this.output.key;
     this.outputKey = keyField === undefined ? undefined : (value) => (value as Record<string, unknown>)[keyField];

@@ -31,7 +31,7 @@ export class BatchAccounting {
     private readonly log: Logger,
   ) {
     this.product = descriptor.id;
-    this.outputTopic = descriptor.outputPorts[0]!.topic;
+    this.outputTopic = descriptor.output.topic;
     // Series resolved once: observing on them is a bucket search, no label handling per record.
     this.appendToPublish = metrics.appendToPublish.labels({ product: this.product });
     this.eventToPublish = metrics.eventToPublish.labels({ product: this.product });

@@ -44,7 +44,7 @@ async function checkInputTopics(product: ProductDescriptor, { admin }: Preflight
 async function ensureTopics(product: ProductDescriptor, { admin, config, log }: PreflightDeps): Promise<void> {
   const create = config.createTopics;
   const existing = new Set(await admin.listTopics());
-  const wanted = [product.outputPorts[0]!.topic, product.deadLetter.topic].filter((t) => !existing.has(t));
+  const wanted = [product.output.topic, product.deadLetter.topic].filter((t) => !existing.has(t));
   if (wanted.length === 0) return;
   if (!create) {
     throw new DataprodError(
@@ -59,7 +59,7 @@ async function ensureTopics(product: ProductDescriptor, { admin, config, log }: 
 }
 
 async function ensureOutputSchema(product: ProductDescriptor, { registry, config, log }: PreflightDeps): Promise<number> {
-  const port = product.outputPorts[0]!;
+  const port = product.output;
   if (!config.autoRegister) {
     const found = await registry.lookup(port.subject, port.schema);
     if (!found) {

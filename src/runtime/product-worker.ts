@@ -96,7 +96,7 @@ export class ProductWorker {
     this.breaker = new DlqBreaker(deps.config.dlqHalt);
     this.batchDuration = deps.metrics.batchDuration.labels({ product: product.id });
     deps.metrics.track(product.id, this.signals);
-    this.limits = new TopicLimits(deps.admin, [product.outputPorts[0]!.topic, product.deadLetter.topic]);
+    this.limits = new TopicLimits(deps.admin, [product.output.topic, product.deadLetter.topic]);
   }
 
   get state(): ProductState {
@@ -132,7 +132,7 @@ export class ProductWorker {
     this.outputSchemaId = await preflight(product, { admin: deps.admin, registry: deps.registry, config: deps.config, log: this.log });
 
     await this.limits.refresh();
-    const outputTopic = product.outputPorts[0]!.topic;
+    const outputTopic = product.output.topic;
     // An output the product topic would refuse is dead-lettered as too-large instead.
     const maxOutputBytes = Math.min(deps.config.maxOutputBytes, this.limits.batchBytes(outputTopic) - BATCH_OVERHEAD_BYTES - 1024);
     this.decider = new BatchDecider(product, this.transform, deps.registry, { outputSchemaId: this.outputSchemaId, maxOutputBytes });
@@ -334,7 +334,7 @@ export class ProductWorker {
     const id = this.product.id;
     metrics.processingErrors.inc({ product: id, stage: 'produce' });
     if (hadDeadLetters && (failure.topic === undefined || failure.topic === this.product.deadLetter.topic)) metrics.dlqPublishErrors.inc({ product: id });
-    const topicName = failure.topic ?? `${this.product.outputPorts[0]!.topic} or ${this.product.deadLetter.topic}`;
+    const topicName = failure.topic ?? `${this.product.output.topic} or ${this.product.deadLetter.topic}`;
     switch (failure.kind) {
       case 'fenced':
         // Paused until the next group join, or a zombie would fetch and decide the same batch in a loop.
@@ -399,7 +399,7 @@ export class ProductWorker {
   /** The product's input, output and dead-letter topics that do not exist on the cluster. */
   private async missingTopics(): Promise<string[]> {
     const existing = new Set(await this.deps.admin.listTopics());
-    const topics = [...this.product.inputPorts.map((p) => p.topic), this.product.outputPorts[0]!.topic, this.product.deadLetter.topic];
+    const topics = [...this.product.inputPorts.map((p) => p.topic), this.product.output.topic, this.product.deadLetter.topic];
     return topics.filter((t) => !existing.has(t));
   }
 

@@ -197,7 +197,7 @@ export class Worker {
           reason: w.reason,
           owners: d.team.members.length > 0 ? d.team.members.map((m) => `${m.username} (${m.role})`) : [d.team.name],
           inputTopics: d.inputPorts.map((p) => p.topic),
-          outputTopic: d.outputPorts[0]!.topic,
+          outputTopic: d.output.topic,
           deadLetterTopic: d.deadLetter.topic,
           counters: { ...w.signals.totals },
           lagRecords: lags.reduce((sum, l) => sum + l.records, 0),

@@ -222,7 +222,8 @@ describe('ProductProcessor', () => {
     ];
     const type = avsc.Type.forSchema(wide as avsc.Schema);
     const cache = await schemaCache();
-    const wideProduct: ProductDescriptor = { ...product(), outputPorts: [{ ...product().outputPorts[0]!, key: 'id', schema: wide }] };
+    const wideOutput = { ...product().output, key: 'id', schema: wide };
+    const wideProduct: ProductDescriptor = { ...product(), outputPorts: [wideOutput], output: wideOutput };
     const produce = (out: unknown) =>
       new ProductProcessor(wideProduct, defineTransform(() => out), cache, { outputSchemaId: 9, maxOutputBytes: 1e6 }).process(record(payment('p', 1)));
     for (const out of [valid, { ...valid, note: 'n', where: { city: 'c', zip: null } }, { ...valid, extra: undefined }]) {
