@@ -25,8 +25,10 @@ import type { SourceRecord } from '../src/pipeline/processor.js';
 import { compileRule } from '../src/pipeline/rules.js';
 import { buildProcessor } from '../src/runtime/batch-decider.js';
 import type { TransformContext } from '../src/transform.js';
-import { BENCH_PRODUCT_DIR, benchSchema, encoder } from './events.js';
-import { backgroundCores, machineDescription, median } from './support.js';
+import { positive } from './harness/args.js';
+import { encoder } from './harness/events.js';
+import { backgroundCores, machineDescription, median } from './harness/machine.js';
+import { BENCH_PRODUCT_DIR, benchSchema } from './harness/product.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,9 +37,9 @@ const { values } = parseArgs({
     'batch-size': { type: 'string', default: '3300' },
   },
 });
-const N = Number(values.records);
-const REPEATS = Number(values.repeats);
-const BATCH = Number(values['batch-size']);
+const N = positive('records', values.records);
+const REPEATS = positive('repeats', values.repeats);
+const BATCH = positive('batch-size', values['batch-size']);
 const RAW_ID = 1;
 const OUT_ID = 2;
 const MAX_BYTES = 1_048_576;
@@ -51,7 +53,7 @@ ${N} distinct records of bench/products/orders-wide in batches of ${BATCH}, medi
 // The processor as the worker builds it (src/runtime/batch-decider.ts), the writer schema preloaded.
 const { descriptor, transform } = await loadProduct(BENCH_PRODUCT_DIR);
 const port = descriptor.inputPorts[0]!;
-const output = descriptor.outputPorts[0]!;
+const output = descriptor.output;
 const source = new StaticSchemaSource(new Map([[RAW_ID, benchSchema('raw-order.avsc')]]));
 const { schemas, processor, eventTime } = buildProcessor(descriptor, transform, source, { outputSchemaId: OUT_ID, maxOutputBytes: MAX_BYTES });
 await schemas.fetch([RAW_ID]);

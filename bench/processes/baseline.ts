@@ -8,7 +8,7 @@
  * contract or quality checks, no dead-letter topic: a record whose transform throws is counted and
  * skipped (the benchmark input has none).
  *
- *   node --import tsx bench/baseline.ts --brokers host:port --registry URL --input T --output T --group G --product DIR
+ *   node --import tsx bench/processes/baseline.ts --brokers host:port --registry URL --input T --output T --group G --product DIR
  *
  * Registers the product's output schema under <output>-value at start-up. Stops on SIGTERM and
  * prints one JSON line with its counters; exits 1 if any record failed.
@@ -19,8 +19,8 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Transform, TransformContext } from '../src/transform.js';
-import { onSigterm } from './support.js';
+import type { Transform, TransformContext } from '../../src/transform.js';
+import { onSigterm } from '../harness/child.js';
 
 const { values } = parseArgs({
   options: {

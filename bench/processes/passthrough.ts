@@ -8,14 +8,14 @@
  * --concurrency partitions at once: 3 like dataprod's --partitions-concurrently default).
  * No decode, no checks, no transform, no encode.
  *
- *   node --import tsx bench/passthrough.ts --brokers host:port --input T --output T --group G [--concurrency 3]
+ *   node --import tsx bench/processes/passthrough.ts --brokers host:port --input T --output T --group G [--concurrency 3]
  *
  * Stops on SIGTERM (leaves the group, exits 0) and prints one JSON line with its counters.
  */
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, type Message } from 'kafkajs';
-import { createProducer } from '../src/kafka/client.js';
-import { onSigterm } from './support.js';
+import { createProducer } from '../../src/kafka/client.js';
+import { onSigterm } from '../harness/child.js';
 
 const { values } = parseArgs({
   options: {

@@ -3,8 +3,8 @@
  * self time by where the code comes from (dataprod, kafkajs, avsc, node internals, GC...), and
  * inclusive time of dataprod's own functions, optionally restricted to a time window.
  *
- *   npx tsx bench/cpuprofile-summary.ts <file.cpuprofile> [--from-us N] [--to-us N] [--top 30]
- *   npx tsx bench/cpuprofile-summary.ts <file.cpuprofile> [--from-s N] [--to-s N]
+ *   npx tsx bench/harness/cpuprofile-summary.ts <file.cpuprofile> [--from-us N] [--to-us N] [--top 30]
+ *   npx tsx bench/harness/cpuprofile-summary.ts <file.cpuprofile> [--from-s N] [--to-s N]
  *
  * --from-us / --to-us are CLOCK_MONOTONIC microseconds (process.hrtime), the clock of the
  * profile's startTime on Linux; bench/profile.ts passes its drain window and prints them.
@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { repoRoot } from './support.js';
+import { repoRoot } from './product.js';
 
 interface CallFrame {
   functionName: string;
@@ -204,7 +204,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     },
   });
   const file = positionals[0];
-  if (!file) throw new Error('usage: tsx bench/cpuprofile-summary.ts <file.cpuprofile> [--from-us N --to-us N | --from-s N --to-s N] [--top N]');
+  if (!file) throw new Error('usage: tsx bench/harness/cpuprofile-summary.ts <file.cpuprofile> [--from-us N --to-us N | --from-s N --to-s N] [--top N]');
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const opts: { fromUs?: number; toUs?: number; top?: number } = { top: Number(values.top) };
   if (values['from-us']) opts.fromUs = Number(values['from-us']);

@@ -1,41 +1,26 @@
 /**
- * Helpers for the benchmarks (bench/compare.ts, bench/profile.ts, bench/micro.ts): private
- * copies of the bench product, the machine description, and what /proc says about a process (CPU time,
- * peak RSS) or the whole machine (busy time). Linux only (/proc).
+ * The machine and its processes as /proc sees them (Linux only): the machine description printed
+ * with every result, CPU time of a process or of its main thread, its resident set, the busy time
+ * of the whole machine; and the two statistics every report uses (median, quantile).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { copyProductFolder, type ProductCopy } from '../src/devstack/product-copy.js';
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-export type BenchProduct = ProductCopy;
-
-/**
- * A copy of the benchmark product bench/products/<name> under .cache/bench-products/ with its own
- * name, id, output and dead-letter topics (so its own consumer group), reading the given input
- * topic: several copies can read one seeded topic, each from the start.
- */
-export function copyBenchProduct(name: string, inputTopic: string): BenchProduct {
-  return copyProductFolder(join(repoRoot, 'bench', 'products', name), 'bench-products', { inputTopic });
+export interface Machine {
+  cores: number;
+  cpuModel: string;
+  memoryGiB: number;
 }
 
-let clockTicks: number | undefined;
 /** Clock ticks per second for /proc/<pid>/stat times (`getconf CLK_TCK`, 100 when it cannot be asked). */
-export function clkTck(): number {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTicks = 100;
-    }
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
   }
-  return clockTicks;
-}
+})();
 
 /** utime + stime of a live process (all its threads), in seconds. */
 export function processCpuSeconds(pid: number): number {
@@ -52,7 +37,7 @@ function cpuSecondsOf(statFile: string): number {
   // Fields after the command name, which is in parentheses and may itself contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the whole line, i.e. 11 and 12 after "pid (comm)".
-  return (Number(fields[11]) + Number(fields[12])) / clkTck();
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
 /** Peak resident set size (VmHWM) of a live process, in MiB. */
@@ -79,7 +64,7 @@ export function machineJiffies(): { busy: number; total: number } {
   return { busy, total: busy + idle + iowait };
 }
 
-export function machineDescription(): { cores: number; cpuModel: string; memoryGiB: number } {
+export function machineDescription(): Machine {
   let cpuModel = cpus()[0]?.model ?? 'unknown';
   try {
     const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
@@ -117,29 +102,4 @@ export async function backgroundCores(ms = 1_000): Promise<number> {
   const end = machineJiffies();
   const cores = machineDescription().cores;
   return ((end.busy - start.busy) / Math.max(1, end.total - start.total)) * cores;
-}
-
-/** A unique suffix for topic, group and folder names. */
-export function uniqueSuffix(): string {
-  return `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-}
-
-/**
- * How the bench's own processes end: on the first SIGTERM, `stop` runs (leave the group,
- * disconnect, write files) and returns the report to print as one JSON line (the benchmark reads
- * the last one) and the exit code; a failure in it exits 1.
- */
-export function onSigterm(stop: () => Promise<{ report: Record<string, unknown>; exitCode: number }>): void {
-  process.once('SIGTERM', () => {
-    stop().then(
-      ({ report, exitCode }) => {
-        console.log(JSON.stringify(report));
-        process.exit(exitCode);
-      },
-      (err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  });
 }

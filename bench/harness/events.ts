@@ -1,21 +1,13 @@
 /**
- * The benchmark's input: the example's raw orders (src/demo/generators.ts, all valid) widened to
+ * The benchmark's input: the example's raw orders (src/tools/demo/generators.ts, all valid) widened to
  * about 300 bytes per Confluent-framed value with the fields of bench/products/orders-wide's raw
  * schema (delivery address, session, user agent), and the cheap tricks the open-loop latency probe
  * needs to stamp a creation time into an already-encoded value.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import avsc from 'avsc';
-import { frame } from '../src/contracts/wire.js';
-import { rawOrder } from '../src/demo/generators.js';
-import { repoRoot } from './support.js';
-
-export const BENCH_PRODUCT_DIR = join(repoRoot, 'bench', 'products', 'orders-wide');
-
-export function benchSchema(file: 'raw-order.avsc' | 'orders-enriched.avsc'): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(BENCH_PRODUCT_DIR, 'schemas', file), 'utf8')) as Record<string, unknown>;
-}
+import { frame } from '../../src/contracts/wire.js';
+import { rawOrder } from '../../src/tools/demo/generators.js';
+import { benchSchema } from './product.js';
 
 const STREETS = ['Hauptstrasse', 'Bahnhofstrasse', 'Rue de la Paix', 'Kungsgatan', 'High Street', 'Baker Street', 'Market Street', 'Limmatquai'];
 const CITIES: Record<string, [string, string | null][]> = {

@@ -10,20 +10,20 @@
  *           could not send everything (then achievedRate is below --rate).
  *   sink:   consumes --topic (the system's output) with its own group and, for every record, keeps
  *           (created_at, Date.now() when its batch arrived). created_at is read from the last six
- *           bytes of the value (see bench/events.ts); every 1000th record is also fully decoded
+ *           bytes of the value (see bench/harness/events.ts); every 1000th record is also fully decoded
  *           with --schema to check that. Prints "ready" once it has joined its group; on SIGTERM
  *           writes the pairs to --file as float64 and prints one JSON line of counters.
  *
- *   node --import tsx bench/open-loop.ts --role source --brokers B --topic T --schema-id N --rate R --seconds S --partitions P [--warmup-seconds W]
- *   node --import tsx bench/open-loop.ts --role sink --brokers B --topic T --group G --schema F --file F
+ *   node --import tsx bench/processes/open-loop.ts --role source --brokers B --topic T --schema-id N --rate R --seconds S --partitions P [--warmup-seconds W]
+ *   node --import tsx bench/processes/open-loop.ts --role sink --brokers B --topic T --group G --schema F --file F
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import avsc from 'avsc';
 import { Kafka, logLevel, type Message } from 'kafkajs';
-import { encoder, readTrailingMillis, writeTrailingMillis } from './events.js';
-import { onSigterm } from './support.js';
+import { encoder, readTrailingMillis, writeTrailingMillis } from '../harness/events.js';
+import { onSigterm } from '../harness/child.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,0 +1,111 @@
+/**
+ * The systems of `npm run bench:compare` (and `npm run bench:profile`), each run as its own
+ * process against one input topic with its own consumer group and output topic:
+ *   (a) bench/processes/passthrough.ts: kafkajs consume -> produce of the same bytes, dataprod's I/O shape;
+ *   (b) `node bin/dataprod.js run <copy of bench/products/orders-wide>`;
+ *   (c) bench/processes/baseline.ts: per-record async decode / transform / encode / await send.
+ * The others are variants of a or b with one setting changed, to see what each part of the
+ * worker's shape is worth in the same run.
+ */
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnNode, kill, type Child } from './child.js';
+import type { Bench } from './context.js';
+import { createTopics, deleteSubject } from './kafka.js';
+import { BENCH_PRODUCT_DIR, copyBenchProduct, repoRoot, uniqueSuffix, type BenchProduct } from './product.js';
+
+export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0' | 'bx';
+export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0', 'bx'];
+export const SYSTEM_LABELS: Record<SystemId, string> = {
+  a: '(a) kafkajs passthrough',
+  b: '(b) dataprod run',
+  c: '(c) hand-written baseline',
+  a1: '(a1) kafkajs passthrough, one partition at a time',
+  b1: '(b1) dataprod run, one partition at a time (the shape before this change)',
+  b0: '(b0) dataprod run of another build (BENCH_B0_DIR: a checkout with its own dist/)',
+  bx: '(bx) dataprod run, the product with delivery: exactly-once',
+};
+/** The system a variant is a variant of. */
+export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
+  return system[0] as 'a' | 'b' | 'c';
+}
+/** What the variants change: dataprod's settings (env) and the passthrough's concurrency. */
+const VARIANT_ENV: Partial<Record<SystemId, Record<string, string>>> = {
+  b1: { DATAPROD_PARTITIONS_CONCURRENTLY: '1' },
+};
+/** (a) handles as many partitions at once as dataprod does by default (--partitions-concurrently). */
+const PASSTHROUGH_CONCURRENCY: Partial<Record<SystemId, string>> = { a: '3', a1: '1' };
+
+/** One system's consumer group and topics for one run. */
+export interface Deployment {
+  system: SystemId;
+  inputTopic: string;
+  group: string;
+  outputTopic: string;
+  dlqTopic?: string;
+  product?: BenchProduct;
+  /** The schema the output values are written with: the raw one for (a), the output one otherwise. */
+  outputSchemaFile: string;
+  /** Deletes its topics, groups (its own and `extraGroups`), subjects and product folder, best effort. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Names the run's group and output topic(s) and creates the topics with the input's partition
+ * count (so dataprod's own topic creation finds them and does nothing, like the others).
+ * `extraGroups` (a latency sink's) are deleted with it.
+ */
+export async function deploy(bench: Bench, system: SystemId, inputTopic: string, extraGroups: string[] = []): Promise<Deployment> {
+  const suffix = uniqueSuffix();
+  const product = kindOf(system) === 'b' ? copyBenchProduct(inputTopic) : undefined;
+  // A descriptor setting, not a worker option: the copy's product.yaml says it.
+  if (product && system === 'bx') appendFileSync(join(product.dir, 'product.yaml'), '\ndelivery: exactly-once\n');
+  const outputTopic = product?.outputTopic ?? `bench.out-${system}.${suffix}`;
+  const dlqTopic = product?.dlqTopic;
+  const group = product?.group ?? `bench.${system}.${suffix}`;
+  const subjects = product || system === 'c' ? [`${outputTopic}-value`] : [];
+  const topics = [outputTopic, ...(dlqTopic ? [dlqTopic] : [])];
+  const remove = bench.cleanup.add(async () => {
+    await bench.admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
+    await bench.admin.deleteGroups([group, ...extraGroups]).catch(() => undefined);
+    for (const subject of subjects) await deleteSubject(bench.stack.schemaRegistryUrl, subject);
+    product?.remove();
+  });
+  await createTopics(bench, topics);
+  const outputSchema = kindOf(system) === 'a' ? 'raw-order.avsc' : 'orders-enriched.avsc';
+  return { system, inputTopic, group, outputTopic, dlqTopic, product, outputSchemaFile: join(BENCH_PRODUCT_DIR, 'schemas', outputSchema), remove };
+}
+
+/** A deployment's running process. */
+export interface Running extends Child {
+  deployment: Deployment;
+}
+
+/** Spawns the system; `nodeArgs` go after the run's own (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
+export function start(bench: Bench, d: Deployment, options: { nodeArgs?: string[] } = {}): Running {
+  const brokers = bench.stack.brokers.join(',');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const tsx = (script: string, ...args: string[]) => ['--import', 'tsx', join(repoRoot, 'bench', 'processes', script), '--brokers', brokers, ...args];
+  let args: string[];
+  if (kindOf(d.system) === 'b') {
+    // b0: an earlier build against this one in the same run (e.g. a git worktree of the commit before a change).
+    const root = d.system === 'b0' ? process.env.BENCH_B0_DIR : repoRoot;
+    if (!root) throw new Error('system b0 needs BENCH_B0_DIR: a checkout of dataprod with its dist/ built');
+    args = [join(root, 'bin', 'dataprod.js'), 'run', d.product!.dir];
+    Object.assign(env, VARIANT_ENV[d.system] ?? {}, {
+      KAFKA_BROKERS: brokers,
+      SCHEMA_REGISTRY_URL: bench.stack.schemaRegistryUrl,
+      DATAPROD_HTTP_HOST: '127.0.0.1',
+      DATAPROD_HTTP_PORT: '0',
+      DATAPROD_LOG_LEVEL: 'warn',
+    });
+  } else if (kindOf(d.system) === 'a') {
+    args = tsx('passthrough.ts', '--input', d.inputTopic, '--output', d.outputTopic, '--group', d.group, '--concurrency', PASSTHROUGH_CONCURRENCY[d.system]!);
+  } else {
+    args = tsx('baseline.ts', '--registry', bench.stack.schemaRegistryUrl, '--input', d.inputTopic, '--output', d.outputTopic, '--group', d.group, '--product', BENCH_PRODUCT_DIR);
+  }
+  const child = spawnNode([...bench.nodeArgs, ...(options.nodeArgs ?? []), ...args], repoRoot, env);
+  const release = bench.cleanup.add(() => kill(child));
+  child.process.once('exit', () => void release());
+  return { ...child, deployment: d };
+}
