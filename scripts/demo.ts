@@ -12,7 +12,7 @@ import { loadProducts } from '../src/product/index.js';
 import { loadRuntimeConfig } from '../src/config/runtime.js';
 import { RegistryClient } from '../src/contracts/registry-client.js';
 import { frame } from '../src/contracts/wire.js';
-import { kindOf, rawClick, rawOrder } from '../src/demo/generators.js';
+import { kindOf, rawClick, rawOrder } from '../src/tools/demo/generators.js';
 import { startStack } from '../src/devstack/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { Worker } from '../src/runtime/worker.js';

@@ -1,13 +1,13 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { generateProductTypes, PRODUCT_TYPES_FILE } from '../codegen/index.js';
+import { generateProductTypes, PRODUCT_TYPES_FILE } from '../tools/codegen/index.js';
 import { findProductDirs, loadProducts, selectRunnable, validateProduct } from '../product/index.js';
 import { loadRuntimeConfig, OPTIONS, type OptionFlag, type OptionSpec } from '../config/runtime.js';
 import { RegistryClient } from '../contracts/registry-client.js';
 import { registerOutputSchema } from '../contracts/register.js';
 import { DescriptorError, formatIssues } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
-import { runCases } from '../pipeline/cases.js';
+import { runCases } from '../tools/cases.js';
 import { Worker } from '../runtime/worker.js';
 import { demoProduce } from './demo-command.js';
 import { rules } from './rules-command.js';

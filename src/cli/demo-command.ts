@@ -1,10 +1,10 @@
 import { OPTIONS, loadRuntimeConfig, type OptionSpec } from '../config/runtime.js';
-import { DemoProducer, loadDemoProducts } from '../demo/producer.js';
+import { DemoProducer, loadDemoProducts } from '../tools/demo/producer.js';
 import { ConfigError, DataprodError, type ConfigIssue } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import type { CliOption, Command } from './commands.js';
 
-/** `dataprod demo-produce`: argument handling only; src/demo/producer.ts does the work. */
+/** `dataprod demo-produce`: argument handling only; src/tools/demo/producer.ts does the work. */
 
 const connectionOptions: CliOption[] = (OPTIONS as readonly OptionSpec[]).filter((o) => o.group === 'kafka' || o.group === 'registry' || o.flag === 'log-level');
 

@@ -1,11 +1,11 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { buildRuleGroups, generateRules } from '../observability/rules.js';
+import { buildRuleGroups, generateRules } from '../tools/slo-rules.js';
 import { displayPath, loadProducts, selectRunnable, type ProductDescriptor } from '../product/index.js';
 import type { Command } from './commands.js';
 
-/** `dataprod rules`: argument handling and printing only; src/observability/rules.ts builds the rules. */
+/** `dataprod rules`: argument handling and printing only; src/tools/slo-rules.ts builds the rules. */
 
 const display = displayPath;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -17,7 +17,7 @@ import avsc from 'avsc';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame } from '../../src/contracts/wire.js';
-import { rawOrder } from '../../src/demo/generators.js';
+import { rawOrder } from '../../src/tools/demo/generators.js';
 import { startLocalStack, type LocalStack } from '../../src/devstack/index.js';
 import { waitUntil } from '../../src/devstack/net.js';
 import { groupProgress, readTopic, readTopicSettled } from '../support/kafka.js';

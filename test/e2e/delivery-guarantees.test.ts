@@ -29,7 +29,7 @@ import avsc from 'avsc';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame, parseFrame } from '../../src/contracts/wire.js';
-import { kindOf, rawOrder, type EventKind } from '../../src/demo/generators.js';
+import { kindOf, rawOrder, type EventKind } from '../../src/tools/demo/generators.js';
 import { waitUntil } from '../../src/devstack/net.js';
 import type { Stack } from '../../src/devstack/index.js';
 import { DLQ_HEADER } from '../../src/pipeline/dead-letter.js';

@@ -17,7 +17,7 @@ import { Registry } from 'prom-client';
 import { loadProduct } from '../../src/product/load.js';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame } from '../../src/contracts/wire.js';
-import { kindOf, rawOrder } from '../../src/demo/generators.js';
+import { kindOf, rawOrder } from '../../src/tools/demo/generators.js';
 import { kafkaLibDir, RegistryNode } from '../../src/devstack/index.js';
 import { freePort, waitUntil } from '../../src/devstack/net.js';
 import { ManagedProcess } from '../../src/devstack/process.js';

@@ -14,7 +14,7 @@ import { Registry } from 'prom-client';
 import { loadProduct } from '../../src/product/load.js';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame } from '../../src/contracts/wire.js';
-import { rawClick } from '../../src/demo/generators.js';
+import { rawClick } from '../../src/tools/demo/generators.js';
 import { RegistryNode } from '../../src/devstack/index.js';
 import { waitUntil } from '../../src/devstack/net.js';
 import { createLogger } from '../../src/observability/logger.js';

@@ -21,7 +21,7 @@ import { Registry } from 'prom-client';
 import { loadProduct } from '../../src/product/load.js';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame } from '../../src/contracts/wire.js';
-import { rawOrder } from '../../src/demo/generators.js';
+import { rawOrder } from '../../src/tools/demo/generators.js';
 import { waitUntil } from '../../src/devstack/net.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Worker } from '../../src/runtime/worker.js';

@@ -17,7 +17,7 @@ import { loadProduct } from '../../src/product/load.js';
 import type { RuntimeConfig } from '../../src/config/runtime.js';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame } from '../../src/contracts/wire.js';
-import { kindOf, rawOrder } from '../../src/demo/generators.js';
+import { kindOf, rawOrder } from '../../src/tools/demo/generators.js';
 import type { Stack } from '../../src/devstack/index.js';
 import { waitUntil } from '../../src/devstack/net.js';
 import { createLogger } from '../../src/observability/logger.js';

@@ -16,7 +16,7 @@ import { Registry } from 'prom-client';
 import { loadProduct } from '../../src/product/load.js';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame } from '../../src/contracts/wire.js';
-import { rawOrder } from '../../src/demo/generators.js';
+import { rawOrder } from '../../src/tools/demo/generators.js';
 import { waitUntil } from '../../src/devstack/net.js';
 import type { Stack } from '../../src/devstack/index.js';
 import { createLogger } from '../../src/observability/logger.js';

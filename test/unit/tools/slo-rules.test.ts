@@ -18,7 +18,7 @@ import {
   type Rule,
   type RuleGroup,
   type RulesProduct,
-} from '../../../src/observability/rules.js';
+} from '../../../src/tools/slo-rules.js';
 
 const ORDERS_SLAS: SlaProperty[] = [
   { property: 'latency', value: 30, unit: 's', objective: 99.5 },

@@ -4,8 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { generateProductTypes, PRODUCT_TYPES_FILE, PRODUCT_TYPES_HEADER } from '../../../src/codegen/index.js';
-import type { InputPort, OutputPort, ProductDescriptor } from '../../../src/product/types.js';
+import { generateProductTypes, PRODUCT_TYPES_FILE, PRODUCT_TYPES_HEADER } from '../../../../src/tools/codegen/index.js';
+import type { InputPort, OutputPort, ProductDescriptor } from '../../../../src/product/types.js';
 import { typecheck } from './typecheck.js';
 
 type Ports = Pick<ProductDescriptor, 'id' | 'inputPorts' | 'outputPorts'>;
@@ -123,13 +123,12 @@ describe('generateProductTypes', () => {
 });
 
 // The committed types.gen.ts of every example product must be what the codegen produces now.
-const productsDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../products');
-const productDirs = existsSync(productsDir)
-  ? readdirSync(productsDir)
-      .sort()
-      .map((name) => join(productsDir, name))
-      .filter((dir) => existsSync(join(dir, 'product.yaml')) && existsSync(join(dir, PRODUCT_TYPES_FILE)))
-  : [];
+const productsDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../products');
+// Not guarded by existsSync: a wrong path must fail here, not leave the check below with no product.
+const productDirs = readdirSync(productsDir)
+  .sort()
+  .map((name) => join(productsDir, name))
+  .filter((dir) => existsSync(join(dir, 'product.yaml')) && existsSync(join(dir, PRODUCT_TYPES_FILE)));
 
 /** Just enough of product.yaml for the codegen: ids, port names and topics, schemas. */
 function loadPorts(dir: string): Ports {

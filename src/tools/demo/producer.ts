@@ -8,13 +8,13 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import avsc from 'avsc';
 import type { Logger } from 'pino';
-import { loadProducts } from '../product/load.js';
-import type { KafkaConnection, RegistryConnection } from '../config/runtime.js';
-import type { AvroSchema, InputPort, ProductDescriptor } from '../product/types.js';
-import { RegistryClient } from '../contracts/registry-client.js';
-import { frame } from '../contracts/wire.js';
-import { DataprodError, type ConfigIssue } from '../errors.js';
-import { createKafka, createProducer, type Admin, type Producer } from '../kafka/client.js';
+import { loadProducts } from '../../product/load.js';
+import type { KafkaConnection, RegistryConnection } from '../../config/runtime.js';
+import type { AvroSchema, InputPort, ProductDescriptor } from '../../product/types.js';
+import { RegistryClient } from '../../contracts/registry-client.js';
+import { frame } from '../../contracts/wire.js';
+import { DataprodError, type ConfigIssue } from '../../errors.js';
+import { createKafka, createProducer, type Admin, type Producer } from '../../kafka/client.js';
 import { kindOf, rawClick, rawOrder } from './generators.js';
 
 /** A generator of raw events, keyed by the reader schema's record name and the example product's name. */

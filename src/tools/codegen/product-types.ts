@@ -1,4 +1,4 @@
-import type { ProductDescriptor } from '../product/types.js';
+import type { ProductDescriptor } from '../../product/types.js';
 import { AvroTypeScriptGenerator, pascalCase } from './avro-to-ts.js';
 
 /** Name of the generated file in a product folder, next to transform.ts. */

@@ -7,7 +7,7 @@ import type { AvroSchema, ProductDescriptor } from '../product/types.js';
 import { SchemaCache, StaticSchemaSource } from '../contracts/schema-cache.js';
 import { frame } from '../contracts/wire.js';
 import type { Transform } from '../transform.js';
-import { DLQ_REASONS, ProductProcessor, type Outcome, type SourceRecord } from './processor.js';
+import { DLQ_REASONS, ProductProcessor, type Outcome, type SourceRecord } from '../pipeline/processor.js';
 
 /**
  * `dataprod test`: runs a product's example cases (cases/*.yaml) through the real processor,

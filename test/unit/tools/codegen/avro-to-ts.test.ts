@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import avro from 'avsc';
-import { avroToTypeScript } from '../../../src/codegen/index.js';
+import { avroToTypeScript } from '../../../../src/tools/codegen/index.js';
 import { typecheck } from './typecheck.js';
 
 const gen = (...schemas: unknown[]): string => avroToTypeScript(schemas.map((schema) => ({ schema })));
