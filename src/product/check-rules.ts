@@ -5,7 +5,7 @@
 import { findField, missingFieldMessage } from './avro-fields.js';
 import { RULE_OPERATORS } from './descriptor-schema.js';
 import { formatPath, isObj, list, type IssueList, type Obj, type Segment } from './issues.js';
-import type { PortInfo, SemanticContext } from './semantics.js';
+import type { PortInfo, SemanticContext } from './semantic-context.js';
 import { closest } from './suggest.js';
 import type { RuleOperator } from './types.js';
 

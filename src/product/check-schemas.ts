@@ -6,7 +6,7 @@
 import type avsc from 'avsc';
 import { eventTimeKind, findField, isRecord, loadSchemaFile, missingFieldMessage, topLevelFields, type SchemaFile } from './avro-fields.js';
 import { isObj, list, type Segment } from './issues.js';
-import type { PortInfo, SemanticContext } from './semantics.js';
+import type { PortInfo, SemanticContext } from './semantic-context.js';
 import { closest } from './suggest.js';
 
 /** Reads each input port's contract schema into its PortInfo. */

@@ -4,7 +4,7 @@
  * problems `dataprod rules` would refuse, so `dataprod validate` reports them too.
  */
 import { isObj, list } from './issues.js';
-import type { SemanticContext } from './semantics.js';
+import type { SemanticContext } from './semantic-context.js';
 import { compileSlaEntries } from './slo.js';
 import type { SlaProperty } from './types.js';
 

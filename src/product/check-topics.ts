@@ -4,7 +4,7 @@
  * them.
  */
 import { formatPath, isObj, list, type Segment } from './issues.js';
-import type { PortInfo, SemanticContext } from './semantics.js';
+import type { PortInfo, SemanticContext } from './semantic-context.js';
 
 interface TopicUse {
   topic: string;

@@ -13,7 +13,7 @@ import {
   DEFAULT_TRANSFORM,
   RULE_OPERATORS,
 } from './descriptor-schema.js';
-import type { Loaded } from './semantics.js';
+import type { Loaded } from './semantic-context.js';
 import type {
   AvroSchema,
   Compatibility,

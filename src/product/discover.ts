@@ -59,3 +59,6 @@ export function findProductDirs(paths: string[]): string[] {
   }
   return [...found].sort();
 }
+
+/** Name of the generated types file in a product folder, next to transform.ts (`dataprod codegen`). */
+export const PRODUCT_TYPES_FILE = 'types.gen.ts';

@@ -3,7 +3,7 @@
  * problem at once, SLA properties included), compile them to frozen descriptors, and select the
  * ones that run.
  */
-export { DEFAULT_PRODUCTS_DIR, DESCRIPTOR_FILE, findProductDirs } from './discover.js';
+export { DEFAULT_PRODUCTS_DIR, DESCRIPTOR_FILE, findProductDirs, PRODUCT_TYPES_FILE } from './discover.js';
 export {
   combineDescriptorErrors,
   displayPath,

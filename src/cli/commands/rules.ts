@@ -1,9 +1,8 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
-import { buildRuleGroups, generateRules } from '../tools/slo-rules.js';
-import { displayPath, loadProducts, selectRunnable, type ProductDescriptor } from '../product/index.js';
-import type { Command } from './commands.js';
+import { ConfigError } from '../../errors.js';
+import { displayPath, loadProducts, selectRunnable, type ProductDescriptor } from '../../product/index.js';
+import type { Command } from '../command.js';
 
 /** `dataprod rules`: argument handling and printing only; src/tools/slo-rules.ts builds the rules. */
 
@@ -50,6 +49,7 @@ export const rules: Command = {
     for (const line of skipped) console.error(`skipped ${line}`);
     const selected: ProductDescriptor[] = run.map((p) => p.descriptor);
     if (selected.length === 0) console.error('no product to generate rules for: the rule file has no groups');
+    const { buildRuleGroups, generateRules } = await import('../../tools/slo-rules.js');
     const text = generateRules(selected);
     if (out === '-') {
       process.stdout.write(text);

@@ -1,8 +1,8 @@
-import { OPTIONS, loadRuntimeConfig, type OptionSpec } from '../config/runtime.js';
-import { DemoProducer, loadDemoProducts } from '../tools/demo/producer.js';
-import { ConfigError, DataprodError, type ConfigIssue } from '../errors.js';
-import { createLogger } from '../observability/logger.js';
-import type { CliOption, Command } from './commands.js';
+import { OPTIONS, loadRuntimeConfig, type OptionSpec } from '../../config/runtime.js';
+import type { DemoProducer } from '../../tools/demo/producer.js';
+import { ConfigError, DataprodError, type ConfigIssue } from '../../errors.js';
+import { createLogger } from '../../observability/logger.js';
+import type { CliOption, Command } from '../command.js';
 
 /** `dataprod demo-produce`: argument handling only; src/tools/demo/producer.ts does the work. */
 
@@ -37,6 +37,7 @@ export const demoProduce: Command = {
     if (issues.length > 0) throw new ConfigError(issues);
     const config = loadRuntimeConfig(flags, process.env, { need: { kafka: true, registry: true } });
     const logger = createLogger(config.logLevel);
+    const { DemoProducer, loadDemoProducts } = await import('../../tools/demo/producer.js');
     const products = await loadDemoProducts(positionals);
     const readyFile = typeof flags['ready-file'] === 'string' && flags['ready-file'] !== '' ? flags['ready-file'] : undefined;
 
