@@ -1,10 +1,10 @@
 import { Counter, Gauge, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { WindowCompleteness } from './completeness.js';
 import { ProductHistogram } from './histogram.js';
+import { LATENCY_BUCKETS } from './buckets.js';
 import type { ProductProgress } from './progress.js';
 
-/** Latency buckets (seconds): milliseconds on a warm pipeline up to ten minutes behind. */
-export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+export { LATENCY_BUCKETS };
 
 /** What a product exposes for the gauges computed at scrape time. */
 export interface ProductSignals {

@@ -4,7 +4,7 @@
  * descriptor problem that `dataprod validate` reports), and the input of the SLO rule generator.
  */
 import type { ConfigIssue } from '../errors.js';
-import { LATENCY_BUCKETS } from '../observability/metrics.js';
+import { LATENCY_BUCKETS } from '../observability/buckets.js';
 import type { ProductDescriptor, SlaProperty } from './types.js';
 
 export type SloName = SlaProperty['property'];
