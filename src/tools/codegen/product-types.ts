@@ -1,5 +1,6 @@
 import type { ProductDescriptor } from '../../product/types.js';
-import { AvroTypeScriptGenerator, pascalCase } from './avro-to-ts.js';
+import { pascalCase } from './avro-nodes.js';
+import { AvroTypeScriptGenerator } from './avro-to-ts.js';
 
 import { PRODUCT_TYPES_FILE } from '../../product/discover.js';
 
