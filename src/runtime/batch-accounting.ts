@@ -25,7 +25,6 @@ export class BatchAccounting {
 
   constructor(
     private readonly descriptor: ProductDescriptor,
-    private readonly inputTopic: (partitionTopic: string) => string,
     private readonly metrics: Metrics,
     private readonly signals: ProductSignals,
     private readonly log: Logger,
@@ -40,7 +39,7 @@ export class BatchAccounting {
   /** `ackedAt`: ms since the epoch when the writes were acknowledged. */
   account(topic: string, tally: BatchTally, ackedAt: number): void {
     const { metrics, product: id, signals } = this;
-    if (tally.consumed > 0) metrics.consumed.inc({ product: id, topic: this.inputTopic(topic) }, tally.consumed);
+    if (tally.consumed > 0) metrics.consumed.inc({ product: id, topic }, tally.consumed);
     const totals = signals.totals;
     totals.consumed += tally.consumed;
     totals.published += tally.published;
@@ -69,6 +68,14 @@ export class BatchAccounting {
       totals.rewritten += n;
     }
     if (tally.dlqReasons.size > 0) this.reportDeadLetters(tally.dlqReasons);
+  }
+
+  /** The batch's first `records` records are committed: lag and window completeness move on. */
+  committed(topic: string, partition: number, messages: readonly { offset: string; timestamp: string }[], records: number): void {
+    const last = messages[records - 1]!;
+    const next = messages[records];
+    this.signals.progress.onCommit(topic, partition, Number(last.offset) + 1, Number(last.timestamp), next ? Number(next.timestamp) : undefined);
+    for (let i = 0; i < records; i++) this.signals.completeness.handledAt(Number(messages[i]!.timestamp));
   }
 
   /** A summary of dead letters by reason, at most every DEAD_LETTER_REPORT_MS (the metrics have the exact numbers). */

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ProductDescriptor } from '../product/types.js';
 import type { Admin } from '../kafka/client.js';
 import type { ProductSignals } from '../observability/metrics.js';
+import { missingTopics } from './topic-limits.js';
 
 interface RefreshDeps {
   admin: Admin;
@@ -51,5 +52,64 @@ async function judgeWindows(admin: Admin, signals: ProductSignals, topics: strin
     }
     const ratio = completeness.judge(start, appended);
     if (ratio < 1) log.warn({ windowStart: new Date(start).toISOString(), appended, ratio }, 'window incomplete: fewer outcomes than records appended');
+  }
+}
+
+/** Every topic a product reads or writes: all must exist for it to run. */
+export function productTopics(product: ProductDescriptor): string[] {
+  return [...product.inputPorts.map((p) => p.topic), product.output.topic, product.deadLetter.topic];
+}
+
+export interface RefreshHooks {
+  /** Whether to check that the product's topics exist on this refresh (not while blocked or halted). */
+  checkTopics(): boolean;
+  onMissing(missing: string[]): void;
+  /** After each refresh. */
+  after(): void;
+}
+
+/**
+ * The product's periodic refresh, every `intervalMs` and at once after a group join: missing
+ * topics first (so a deleted input topic, whose offset reads fail, is still seen), then lag and
+ * window completeness of the held partitions. One refresh at a time.
+ */
+export class ProgressRefresher {
+  private assigned: ReadonlySet<string> = new Set();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly deps: RefreshDeps,
+    private readonly intervalMs: number,
+    private readonly hooks: RefreshHooks,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.refresh(false), this.intervalMs);
+    this.timer.unref();
+  }
+
+  joined(assigned: ReadonlySet<string>): void {
+    this.assigned = assigned;
+    void this.refresh(true);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async refresh(afterJoin: boolean): Promise<void> {
+    if (this.running || this.assigned.size === 0) return;
+    this.running = true;
+    try {
+      if (this.hooks.checkTopics()) {
+        const missing = await missingTopics(this.deps.admin, productTopics(this.deps.product)).catch(() => []);
+        if (missing.length > 0) this.hooks.onMissing(missing);
+      }
+      await refreshProgress(this.deps, this.assigned, afterJoin);
+      this.hooks.after();
+    } finally {
+      this.running = false;
+    }
   }
 }

@@ -39,3 +39,9 @@ export class TopicLimits {
     }
   }
 }
+
+/** The topics of the list that do not exist on the cluster now. */
+export async function missingTopics(admin: Admin, topics: readonly string[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  return topics.filter((t) => !existing.has(t));
+}
