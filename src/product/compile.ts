@@ -12,62 +12,22 @@ import {
   DEFAULT_ON_RULE_FAILURE,
   DEFAULT_TRANSFORM,
   RULE_OPERATORS,
+  type RawDescriptor,
 } from './descriptor-schema.js';
+import type { Entry } from './schema-type.js';
 import type { Loaded } from './semantic-context.js';
 import type {
   AvroSchema,
-  Compatibility,
   ContractConstraint,
-  Delivery,
   InputPort,
-  OnInvalid,
-  OnRuleFailure,
   OutputPort,
   ProductDescriptor,
-  ProductStatus,
   QualityRule,
   RuleCheck,
-  SlaProperty,
 } from './types.js';
 
-interface RawRule {
-  name?: string;
-  port?: string;
-  property: string;
-  onFailure?: OnRuleFailure;
-  [op: string]: unknown;
-}
-
-export interface RawDescriptor {
-  id: string;
-  name: string;
-  domain: string;
-  version: string;
-  status: ProductStatus;
-  description?: { purpose?: string; usage?: string; limitations?: string };
-  team: { name: string; members?: { username: string; role: string }[] };
-  support?: { channel?: string; url?: string }[];
-  inputPorts: {
-    name: string;
-    topic: string;
-    contract: { subject?: string; schema: string; required?: string[]; constraints?: RawRule[] };
-    onInvalid?: OnInvalid;
-  }[];
-  transform?: string;
-  outputPorts: {
-    name: string;
-    topic: string;
-    key?: string;
-    eventTime?: string;
-    schema: string;
-    compatibility?: Compatibility;
-    classification?: Record<string, string>;
-  }[];
-  deadLetter?: { topic: string };
-  delivery?: Delivery;
-  quality?: RawRule[];
-  slaProperties?: { property: SlaProperty['property']; value: number; unit?: string; objective?: number }[];
-}
+/** A contract constraint or a quality rule as written: a property and one operator. */
+type RawRule = Entry<RawDescriptor['inputPorts'][number]['contract']['constraints']> | Entry<RawDescriptor['quality']>;
 
 function toCheck(rule: RawRule): RuleCheck {
   const op = RULE_OPERATORS.find((o) => o in rule);

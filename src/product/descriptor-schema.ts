@@ -1,20 +1,22 @@
 /**
- * The JSON Schema of `product.yaml` (see docs/descriptor.md). It checks the shape: types, enums,
- * patterns, unknown keys. What needs more than one field or the file system (topic suffix vs
- * version, schema files, property paths, "exactly one operator") is checked in descriptor.ts.
+ * The JSON Schema of `product.yaml` (see docs/descriptor.md), the one place its shape is written:
+ * ajv checks it (./shape.ts), and RawDescriptor, the type of a descriptor that passed, is derived
+ * from it (./schema-type.ts), as are the enum and rule types of ./types.ts. It checks the shape:
+ * types, enums, patterns, unknown keys. What needs more than one field or the file system (topic
+ * suffix vs version, schema files, property paths, "exactly one operator") is checked in
+ * ./semantics.ts.
  *
  * `x-messages` is our own annotation keyword: per failing JSON Schema keyword, the human message
  * to show instead of ajv's (e.g. `{ pattern: 'must be kebab-case ...' }`).
  */
-import type { SchemaObject } from 'ajv';
-import type { Compatibility, Delivery, OnInvalid, OnRuleFailure, ProductStatus, RuleOperator, SlaProperty } from './types.js';
+import type { FromSchema, JsonSchema } from './schema-type.js';
 
 export const API_VERSION = 'dataprod/v1';
 export const KIND = 'DataProduct';
 
-export const PRODUCT_STATUSES = ['draft', 'active', 'deprecated', 'retired'] as const satisfies readonly ProductStatus[];
-export const ON_INVALID = ['dlq', 'drop', 'fail'] as const satisfies readonly OnInvalid[];
-export const ON_RULE_FAILURE = ['dlq', 'drop', 'warn'] as const satisfies readonly OnRuleFailure[];
+export const PRODUCT_STATUSES = ['draft', 'active', 'deprecated', 'retired'] as const;
+export const ON_INVALID = ['dlq', 'drop', 'fail'] as const;
+export const ON_RULE_FAILURE = ['dlq', 'drop', 'warn'] as const;
 export const COMPATIBILITIES = [
   'BACKWARD',
   'BACKWARD_TRANSITIVE',
@@ -23,42 +25,32 @@ export const COMPATIBILITIES = [
   'FULL',
   'FULL_TRANSITIVE',
   'NONE',
-] as const satisfies readonly Compatibility[];
-export const DELIVERIES = ['at-least-once', 'exactly-once'] as const satisfies readonly Delivery[];
+] as const;
+export const DELIVERIES = ['at-least-once', 'exactly-once'] as const;
 export const CLASSIFICATIONS = ['pii', 'confidential', 'internal', 'public'] as const;
-export const SLA_PROPERTIES = ['latency', 'freshness', 'completeness', 'errorRate'] as const satisfies readonly SlaProperty['property'][];
-export const RULE_OPERATORS = [
-  'mustBe',
-  'mustNotBe',
-  'mustBeGreaterThan',
-  'mustBeGreaterOrEqualTo',
-  'mustBeLessThan',
-  'mustBeLessOrEqualTo',
-  'mustBeBetween',
-  'mustNotBeNull',
-  'mustMatch',
-  'mustBeOneOf',
-] as const satisfies readonly RuleOperator[];
+export const SLA_PROPERTIES = ['latency', 'freshness', 'completeness', 'errorRate'] as const;
 
 export const DEFAULT_TRANSFORM = 'transform.ts';
-export const DEFAULT_ON_INVALID: OnInvalid = 'dlq';
-export const DEFAULT_ON_RULE_FAILURE: OnRuleFailure = 'dlq';
-export const DEFAULT_COMPATIBILITY: Compatibility = 'BACKWARD_TRANSITIVE';
-export const DEFAULT_DELIVERY: Delivery = 'at-least-once';
+export const DEFAULT_ON_INVALID: (typeof ON_INVALID)[number] = 'dlq';
+export const DEFAULT_ON_RULE_FAILURE: (typeof ON_RULE_FAILURE)[number] = 'dlq';
+export const DEFAULT_COMPATIBILITY: (typeof COMPATIBILITIES)[number] = 'BACKWARD_TRANSITIVE';
+export const DEFAULT_DELIVERY: (typeof DELIVERIES)[number] = 'at-least-once';
 
 export const NAME_PATTERN = '^[a-z][a-z0-9-]*$';
 export const TOPIC_PATTERN = '^[a-zA-Z0-9._-]{1,249}$';
 export const SEMVER_PATTERN = '^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?$';
 
-const kebabName = (what: string): SchemaObject => ({
-  type: 'string',
-  pattern: NAME_PATTERN,
-  'x-messages': {
-    pattern: `must be kebab-case: a lowercase letter, then lowercase letters, digits or "-" (e.g. orders-enriched); it is used in ${what}`,
-  },
-});
+const kebabName = (what: string) =>
+  ({
+    type: 'string',
+    pattern: NAME_PATTERN,
+    'x-messages': {
+      pattern:
+        'must be kebab-case: a lowercase letter, then lowercase letters, digits or "-" (e.g. orders-enriched); ' + `it is used in ${what}`,
+    },
+  }) as const satisfies JsonSchema;
 
-const topic: SchemaObject = {
+const topic = {
   type: 'string',
   pattern: TOPIC_PATTERN,
   not: { enum: ['.', '..'] },
@@ -66,16 +58,20 @@ const topic: SchemaObject = {
     pattern: 'must be a valid Kafka topic name: 1 to 249 characters among letters, digits, ".", "_" and "-"',
     not: 'must not be "." or ".." (Kafka rejects these topic names)',
   },
-};
+} as const satisfies JsonSchema;
 
-const relativeFile = (example: string): SchemaObject => ({
-  type: 'string',
-  minLength: 1,
-  'x-messages': { minLength: `must be a file path relative to the product folder, e.g. ${example}` },
-});
+const relativeFile = (example: string) =>
+  ({
+    type: 'string',
+    minLength: 1,
+    'x-messages': { minLength: `must be a file path relative to the product folder, e.g. ${example}` },
+  }) as const satisfies JsonSchema;
 
-/** One property per operator; a rule or constraint must use exactly one (checked in descriptor.ts). */
-const operatorProperties: Record<RuleOperator, SchemaObject> = {
+/**
+ * One property per operator, in the order they are listed to the user; a rule or constraint must
+ * use exactly one (checked in ./check-rules.ts). RuleCheck in ./types.ts is derived from it.
+ */
+export const OPERATOR_PROPERTIES = {
   mustBe: {},
   mustNotBe: {},
   mustBeGreaterThan: { type: 'number' },
@@ -103,15 +99,18 @@ const operatorProperties: Record<RuleOperator, SchemaObject> = {
       minItems: 'must list at least one allowed value',
     },
   },
-};
+} as const satisfies Record<string, JsonSchema>;
 
-const property: SchemaObject = {
+export type RuleOperator = keyof typeof OPERATOR_PROPERTIES;
+export const RULE_OPERATORS = Object.keys(OPERATOR_PROPERTIES) as readonly RuleOperator[];
+
+const property = {
   type: 'string',
   minLength: 1,
   'x-messages': { minLength: 'must be a field path of the record, e.g. amount or customer.email' },
-};
+} as const satisfies JsonSchema;
 
-export const descriptorSchema: SchemaObject = {
+export const descriptorSchema = {
   $id: 'https://dataprod.dev/schemas/product-v1.json',
   title: 'dataprod product descriptor (product.yaml)',
   type: 'object',
@@ -135,7 +134,7 @@ export const descriptorSchema: SchemaObject = {
         pattern: 'must be a semantic version MAJOR.MINOR.PATCH with an optional -prerelease, e.g. 1.4.0 or 2.0.0-rc.1',
       },
     },
-    status: { enum: [...PRODUCT_STATUSES] },
+    status: { enum: PRODUCT_STATUSES },
     description: {
       type: 'object',
       additionalProperties: false,
@@ -204,13 +203,13 @@ export const descriptorSchema: SchemaObject = {
                   properties: {
                     name: { type: 'string', minLength: 1 },
                     property,
-                    ...operatorProperties,
+                    ...OPERATOR_PROPERTIES,
                   },
                 },
               },
             },
           },
-          onInvalid: { enum: [...ON_INVALID] },
+          onInvalid: { enum: ON_INVALID },
         },
       },
     },
@@ -233,10 +232,10 @@ export const descriptorSchema: SchemaObject = {
           key: { type: 'string', minLength: 1 },
           eventTime: { type: 'string', minLength: 1 },
           schema: relativeFile('schemas/orders-enriched.avsc'),
-          compatibility: { enum: [...COMPATIBILITIES] },
+          compatibility: { enum: COMPATIBILITIES },
           classification: {
             type: 'object',
-            additionalProperties: { enum: [...CLASSIFICATIONS] },
+            additionalProperties: { enum: CLASSIFICATIONS },
           },
         },
       },
@@ -247,7 +246,7 @@ export const descriptorSchema: SchemaObject = {
       required: ['topic'],
       properties: { topic },
     },
-    delivery: { enum: [...DELIVERIES] },
+    delivery: { enum: DELIVERIES },
     quality: {
       type: 'array',
       items: {
@@ -258,8 +257,8 @@ export const descriptorSchema: SchemaObject = {
           name: { type: 'string', minLength: 1 },
           port: { type: 'string', minLength: 1 },
           property,
-          ...operatorProperties,
-          onFailure: { enum: [...ON_RULE_FAILURE] },
+          ...OPERATOR_PROPERTIES,
+          onFailure: { enum: ON_RULE_FAILURE },
         },
       },
     },
@@ -270,7 +269,7 @@ export const descriptorSchema: SchemaObject = {
         additionalProperties: false,
         required: ['property', 'value'],
         properties: {
-          property: { enum: [...SLA_PROPERTIES] },
+          property: { enum: SLA_PROPERTIES },
           value: { type: 'number', exclusiveMinimum: 0 },
           unit: { type: 'string', minLength: 1 },
           objective: {
@@ -286,4 +285,7 @@ export const descriptorSchema: SchemaObject = {
       },
     },
   },
-};
+} as const satisfies JsonSchema;
+
+/** A `product.yaml` that passed the shape check, as read from YAML: before defaults and compilation. */
+export type RawDescriptor = FromSchema<typeof descriptorSchema>;

@@ -1,18 +1,27 @@
-/** The compiled, frozen form of `product.yaml` (see docs/descriptor.md). */
+/**
+ * The compiled, frozen form of `product.yaml` (see docs/descriptor.md). What it shares with the
+ * file (enums, rule operators, SLA entries, description, team, support) is derived from the JSON
+ * Schema of ./descriptor-schema.ts, the one place the descriptor's shape is written.
+ */
+import type {
+  COMPATIBILITIES,
+  DELIVERIES,
+  ON_INVALID,
+  ON_RULE_FAILURE,
+  OPERATOR_PROPERTIES,
+  PRODUCT_STATUSES,
+  RawDescriptor,
+  RuleOperator,
+} from './descriptor-schema.js';
+import type { Entry, FromSchema } from './schema-type.js';
 
-export type ProductStatus = 'draft' | 'active' | 'deprecated' | 'retired';
-export type OnInvalid = 'dlq' | 'drop' | 'fail';
-export type OnRuleFailure = 'dlq' | 'drop' | 'warn';
+export type { RuleOperator };
+export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
+export type OnInvalid = (typeof ON_INVALID)[number];
+export type OnRuleFailure = (typeof ON_RULE_FAILURE)[number];
 /** How outputs, dead letters and input offsets reach Kafka (docs/runtime.md "Delivery guarantees"). */
-export type Delivery = 'at-least-once' | 'exactly-once';
-export type Compatibility =
-  | 'BACKWARD'
-  | 'BACKWARD_TRANSITIVE'
-  | 'FORWARD'
-  | 'FORWARD_TRANSITIVE'
-  | 'FULL'
-  | 'FULL_TRANSITIVE'
-  | 'NONE';
+export type Delivery = (typeof DELIVERIES)[number];
+export type Compatibility = (typeof COMPATIBILITIES)[number];
 
 /** An Avro schema as parsed JSON (what avsc's Type.forSchema takes). */
 export type AvroSchema = Record<string, unknown> | unknown[] | string;
@@ -21,19 +30,9 @@ export type AvroSchema = Record<string, unknown> | unknown[] | string;
  * A check on one property of an event. Operators borrow ODCS quality names.
  * `property` is a dotted path into the record (`customer.email`).
  */
-export type RuleCheck =
-  | { op: 'mustBe'; value: unknown }
-  | { op: 'mustNotBe'; value: unknown }
-  | { op: 'mustBeGreaterThan'; value: number }
-  | { op: 'mustBeGreaterOrEqualTo'; value: number }
-  | { op: 'mustBeLessThan'; value: number }
-  | { op: 'mustBeLessOrEqualTo'; value: number }
-  | { op: 'mustBeBetween'; value: [number, number] }
-  | { op: 'mustNotBeNull'; value: true }
-  | { op: 'mustMatch'; value: string }
-  | { op: 'mustBeOneOf'; value: unknown[] };
-
-export type RuleOperator = RuleCheck['op'];
+export type RuleCheck = {
+  [Op in RuleOperator]: { op: Op; value: FromSchema<(typeof OPERATOR_PROPERTIES)[Op]> };
+}[RuleOperator];
 
 /** Part of the input contract: a violation means the producer broke the contract (reason `contract`). */
 export interface ContractConstraint {
@@ -83,12 +82,7 @@ export interface OutputPort {
   readonly classification: Readonly<Record<string, string>>;
 }
 
-export interface SlaProperty {
-  readonly property: 'latency' | 'freshness' | 'completeness' | 'errorRate';
-  readonly value: number;
-  readonly unit?: string;
-  readonly objective?: number;
-}
+export type SlaProperty = Readonly<Entry<RawDescriptor['slaProperties']>>;
 
 export interface ProductDescriptor {
   /** Absolute folder of the product. */
@@ -102,9 +96,10 @@ export interface ProductDescriptor {
   /** Major of `version`: the suffix of every output topic and of the consumer group. */
   readonly major: number;
   readonly status: ProductStatus;
-  readonly description: { readonly purpose?: string; readonly usage?: string; readonly limitations?: string };
-  readonly team: { readonly name: string; readonly members: readonly { readonly username: string; readonly role: string }[] };
-  readonly support: readonly { readonly channel?: string; readonly url?: string }[];
+  readonly description: Readonly<NonNullable<RawDescriptor['description']>>;
+  /** `members` defaults to none. */
+  readonly team: { readonly name: string; readonly members: readonly Readonly<Entry<RawDescriptor['team']['members']>>[] };
+  readonly support: readonly Readonly<Entry<RawDescriptor['support']>>[];
   readonly inputPorts: readonly InputPort[];
   /** Absolute path of the transform module. */
   readonly transformFile: string;
