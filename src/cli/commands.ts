@@ -1,3 +1,4 @@
+import type { CommandName } from '../config/runtime.js';
 import type { Command } from './command.js';
 import { codegen } from './commands/codegen.js';
 import { demoProduce } from './commands/demo-produce.js';
@@ -7,7 +8,7 @@ import { run } from './commands/run.js';
 import { test } from './commands/test.js';
 import { validate } from './commands/validate.js';
 
-export type { CliOption, Command } from './command.js';
+export type { Command } from './command.js';
 
 /** Every command, in the order of `dataprod --help`; one file each under commands/. */
-export const COMMANDS: Record<string, Command> = { validate, test, register, run, codegen, rules, 'demo-produce': demoProduce };
+export const COMMANDS: Record<CommandName, Command> = { validate, test, register, run, codegen, rules, 'demo-produce': demoProduce };

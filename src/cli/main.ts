@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { optionsOf, valuesOf, type CommandName, type OptionSpec } from '../config/runtime.js';
 import { DataprodError } from '../errors.js';
 import { DATAPROD_VERSION } from '../version.js';
 import { COMMANDS, type Command } from './commands.js';
@@ -20,11 +21,12 @@ function helpOf(command: Command): string {
   const lines = [`Usage: dataprod ${command.name} [options] [product folders...]`, '', command.summary, ''];
   if (command.description) lines.push(command.description, '');
   lines.push('Options:');
-  for (const o of command.options) {
+  for (const o of optionsOf(command.name)) {
     const flag = o.kind === 'bool' ? (o.default === 'true' ? `--[no-]${o.flag}` : `--${o.flag}`) : `--${o.flag} <value>`;
+    const values = valuesOf(o) ? ` (${valuesOf(o)})` : '';
     const env = o.env ? ` [${o.env}]` : '';
     const def = o.default !== undefined ? ` (default ${o.default})` : '';
-    lines.push(`  ${flag.padEnd(34)} ${o.description}${env}${def}`);
+    lines.push(`  ${flag.padEnd(34)} ${o.description}${values}${env}${def}`);
   }
   lines.push(`  ${'--help'.padEnd(34)} print this help`);
   return lines.join('\n') + '\n';
@@ -40,11 +42,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name as CommandName] : undefined;
   if (!command) {
     console.error(`dataprod: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  const options: readonly OptionSpec[] = optionsOf(command.name);
   let parsed;
   try {
     parsed = parseArgs({
@@ -54,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(
-          command.options.flatMap((o): [string, { type: 'boolean' | 'string' }][] =>
+          options.flatMap((o): [string, { type: 'boolean' | 'string' }][] =>
             o.kind === 'bool'
               ? [[o.flag, { type: 'boolean' }], [`no-${o.flag}`, { type: 'boolean' }]]
               : [[o.flag, { type: 'string' }]],
@@ -73,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
   // Node 20's parseArgs has no negation: --no-<flag> turns a boolean option off.
   const values: Record<string, string | boolean> = {};
   for (const [key, value] of Object.entries(parsed.values as Record<string, string | boolean>)) {
-    if (key.startsWith('no-') && command.options.some((o) => o.kind === 'bool' && o.flag === key.slice(3))) values[key.slice(3)] = !value;
+    if (key.startsWith('no-') && options.some((o) => o.kind === 'bool' && o.flag === key.slice(3))) values[key.slice(3)] = !value;
     else values[key] = value;
   }
   try {

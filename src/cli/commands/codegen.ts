@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readOptions } from '../../config/runtime.js';
 import { DescriptorError } from '../../errors.js';
 import { findProductDirs, PRODUCT_TYPES_FILE, validateProduct } from '../../product/index.js';
 import { display, type Command } from '../command.js';
@@ -7,8 +8,8 @@ import { display, type Command } from '../command.js';
 export const codegen: Command = {
   name: 'codegen',
   summary: `write ${PRODUCT_TYPES_FILE} with TypeScript types of each product's Avro schemas`,
-  options: [{ flag: 'check', kind: 'bool', description: `fail if a ${PRODUCT_TYPES_FILE} is missing or stale instead of writing it` }],
   async run(positionals, flags) {
+    const { check = false } = readOptions('codegen', flags, process.env);
     let stale = 0;
     for (const dir of findProductDirs(positionals)) {
       const { descriptor, issues } = await validateProduct(dir, { loadTransform: false });
@@ -17,7 +18,7 @@ export const codegen: Command = {
       const { generateProductTypes } = await import('../../tools/codegen/index.js');
       const content = generateProductTypes(descriptor);
       const current = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
-      if (flags.check) {
+      if (check) {
         if (current !== content) {
           stale += 1;
           console.log(`✖ ${display(file)} is ${current === undefined ? 'missing' : 'stale'}: run \`dataprod codegen ${display(dir)}\``);

@@ -1,21 +1,10 @@
-import { OPTIONS, loadRuntimeConfig, type OptionSpec } from '../../config/runtime.js';
+import { loadRuntimeConfig, readOptions } from '../../config/runtime.js';
 import type { DemoProducer } from '../../tools/demo/producer.js';
-import { ConfigError, DataprodError, type ConfigIssue } from '../../errors.js';
+import { DataprodError } from '../../errors.js';
 import { createLogger } from '../../observability/logger.js';
-import type { CliOption, Command } from '../command.js';
+import type { Command } from '../command.js';
 
 /** `dataprod demo-produce`: argument handling only; src/tools/demo/producer.ts does the work. */
-
-const connectionOptions: CliOption[] = (OPTIONS as readonly OptionSpec[]).filter((o) => o.group === 'kafka' || o.group === 'registry' || o.flag === 'log-level');
-
-function positive(flags: Record<string, string | boolean>, flag: string, fallback: string, integer: boolean, issues: ConfigIssue[]): number {
-  const text = typeof flags[flag] === 'string' ? (flags[flag] as string).trim() : fallback;
-  const n = Number(text);
-  if (text === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    issues.push({ path: `--${flag}`, message: `must be a ${integer ? 'whole number' : 'number'} > 0, got "${text}"` });
-  }
-  return n;
-}
 
 export const demoProduce: Command = {
   name: 'demo-produce',
@@ -24,22 +13,13 @@ export const demoProduce: Command = {
     'For each product: registers its input port\'s raw contract under the contract subject, creates the raw topic when\n' +
     'it is missing, and produces generated events (about 8% of them bad on purpose). Knows the example products\n' +
     '(orders-enriched: RawOrder, page-views: RawClick) and copies of them. Exit code 0 after a clean stop.',
-  options: [
-    { flag: 'rate', kind: 'string', default: '50', description: 'Raw events per second, per raw topic' },
-    { flag: 'partitions', kind: 'int', default: '3', description: 'Partitions of a raw topic created by this command' },
-    { flag: 'ready-file', kind: 'string', description: 'Written once every raw topic has acknowledged events, removed on stop (for a healthcheck)' },
-    ...connectionOptions,
-  ],
   async run(positionals, flags) {
-    const issues: ConfigIssue[] = [];
-    const ratePerSecond = positive(flags, 'rate', '50', false, issues);
-    const partitions = positive(flags, 'partitions', '3', true, issues);
-    if (issues.length > 0) throw new ConfigError(issues);
+    // Its own flags first (they have defaults), then every setting, as the other connecting commands check them.
+    const { rate: ratePerSecond = 50, partitions = 3, 'ready-file': readyFile } = readOptions('demo-produce', flags, process.env);
     const config = loadRuntimeConfig(flags, process.env, { need: { kafka: true, registry: true } });
     const logger = createLogger(config.logLevel);
     const { DemoProducer, loadDemoProducts } = await import('../../tools/demo/producer.js');
     const products = await loadDemoProducts(positionals);
-    const readyFile = typeof flags['ready-file'] === 'string' && flags['ready-file'] !== '' ? flags['ready-file'] : undefined;
 
     let demo: DemoProducer;
     try {

@@ -2,12 +2,11 @@ import { loadRuntimeConfig } from '../../config/runtime.js';
 import { registerOutputSchema } from '../../contracts/register.js';
 import { RegistryClient } from '../../contracts/registry-client.js';
 import { loadProducts } from '../../product/index.js';
-import { optionsOf, type Command } from '../command.js';
+import type { Command } from '../command.js';
 
 export const register: Command = {
   name: 'register',
   summary: 'register output schemas under <topic>-value and set their compatibility; refuse incompatible changes',
-  options: optionsOf('registry'),
   async run(positionals, flags) {
     const config = loadRuntimeConfig(flags, process.env, { need: { kafka: false, registry: true } });
     const client = new RegistryClient(config.registry);

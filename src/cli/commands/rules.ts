@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ConfigError } from '../../errors.js';
+import { readOptions } from '../../config/runtime.js';
 import { displayPath, loadProducts, selectRunnable, type ProductDescriptor } from '../../product/index.js';
 import type { Command } from '../command.js';
 
@@ -8,17 +8,6 @@ import type { Command } from '../command.js';
 
 const display = displayPath;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-/** `--include-draft`, else DATAPROD_INCLUDE_DRAFT (as `dataprod run` reads it), else false. */
-function includeDraft(flags: Record<string, string | boolean>): boolean {
-  const flag = flags['include-draft'];
-  if (typeof flag === 'boolean') return flag;
-  const text = (process.env.DATAPROD_INCLUDE_DRAFT ?? '').trim().toLowerCase();
-  if (text === '') return false;
-  if (['true', '1', 'yes'].includes(text)) return true;
-  if (['false', '0', 'no'].includes(text)) return false;
-  throw new ConfigError([{ path: 'DATAPROD_INCLUDE_DRAFT', message: `must be true or false, got "${text}"` }]);
-}
 
 /** Writes through a temporary file and a rename, so a Prometheus reading the file never sees half of it. */
 function writeAtomically(file: string, content: string): void {
@@ -36,13 +25,9 @@ export const rules: Command = {
     '6h/30m 6x; ticket: 1d/2h 3x, 3d/6h 1x); per product: stalled consumer, dead-letter writes failing, metrics absent,\n' +
     'product not running. Products that `dataprod run` would not start (retired; draft without --include-draft) are\n' +
     'left out. Check the result with `promtool check rules`. docs/slo-rules.md explains every rule.',
-  options: [
-    { flag: 'out', kind: 'string', default: '-', description: 'file to write the rules to; - prints them on stdout' },
-    { flag: 'include-draft', env: 'DATAPROD_INCLUDE_DRAFT', kind: 'bool', default: 'false', description: 'Also generate rules for products with status: draft' },
-  ],
   async run(positionals, flags) {
-    const draft = includeDraft(flags);
-    const out = typeof flags.out === 'string' && flags.out !== '' ? flags.out : '-';
+    // --include-draft, else DATAPROD_INCLUDE_DRAFT (as `dataprod run` reads it): the only variable rules reads.
+    const { 'include-draft': draft = false, out = '-' } = readOptions('rules', flags, process.env);
     // The rules need the descriptor only: the transform module is checked for existence, not imported.
     const loaded = await loadProducts(positionals, { loadTransform: false });
     const { run, skipped } = selectRunnable(loaded, draft);

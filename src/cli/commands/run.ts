@@ -2,7 +2,7 @@ import { loadRuntimeConfig } from '../../config/runtime.js';
 import { createLogger } from '../../observability/logger.js';
 import { loadProducts, selectRunnable } from '../../product/index.js';
 import { Worker } from '../../runtime/worker.js';
-import { optionsOf, type Command } from '../command.js';
+import type { Command } from '../command.js';
 
 export const run: Command = {
   name: 'run',
@@ -10,7 +10,6 @@ export const run: Command = {
   description:
     'Each product gets its own consumer group (dataprod.<id>.v<major>). Offsets are committed only after the\n' +
     'outputs and dead-letters they cover are acknowledged. Exit code 0 after a clean drain, 1 on failure.',
-  options: optionsOf('kafka', 'registry', 'worker'),
   async run(positionals, flags) {
     const config = loadRuntimeConfig(flags, process.env, { need: { kafka: true, registry: true } });
     const logger = createLogger(config.logLevel);

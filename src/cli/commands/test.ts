@@ -4,7 +4,6 @@ import { display, type Command } from '../command.js';
 export const test: Command = {
   name: 'test',
   summary: "run each product's cases/*.yaml offline (no Kafka): inputs in, outputs / filters / dead-letters out",
-  options: [],
   async run(positionals) {
     let passed = 0;
     let failed = 0;

@@ -6,7 +6,6 @@ import { display, type Command } from '../command.js';
 export const validate: Command = {
   name: 'validate',
   summary: 'check descriptors, schemas and transforms; every problem at once, with its path',
-  options: [],
   async run(positionals) {
     let failed = 0;
     for (const dir of findProductDirs(positionals)) {

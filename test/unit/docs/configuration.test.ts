@@ -1,7 +1,8 @@
 /**
- * docs/configuration.md cannot drift from the OPTIONS table of src/config/runtime.ts: every option
- * has its row (flag, variable, default, commands, meaning, example), and every variable or flag
- * the page mentions exists.
+ * docs/configuration.md cannot drift from the OPTIONS table of src/config/runtime.ts: every setting
+ * (an option with a variable) has its row in its section (flag, variable, default, commands,
+ * meaning, example), a flag without a variable has none, and every variable or flag the page
+ * mentions exists.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -14,15 +15,14 @@ const DOC = fileURLToPath(new URL('../../../docs/configuration.md', import.meta.
 const K8S_README = fileURLToPath(new URL('../../../deploy/k8s/README.md', import.meta.url));
 const text = readFileSync(DOC, 'utf8');
 const options = OPTIONS as readonly OptionSpec[];
+const settings = options.filter((o) => o.env !== undefined);
 
 /** The commands that take an option, in the order of COMMANDS (src/cli/commands.ts). */
 const commandsOf = (spec: OptionSpec) =>
   Object.values(COMMANDS)
-    .filter((c) => c.options.some((o) => o.flag === spec.flag && o.env === spec.env))
+    .filter((c) => spec.commands.includes(c.name))
     .map((c) => c.name)
     .join(', ');
-/** The heading of the table each group is documented in. */
-const SECTION: Record<OptionSpec['group'], string> = { kafka: 'Kafka connection', registry: 'Schema registry', worker: 'Worker' };
 
 /** Table rows of the page, by their first cell, with the section they are in. */
 function tableRows(markdown: string): Map<string, { cells: string[]; section: string }> {
@@ -41,12 +41,13 @@ function tableRows(markdown: string): Map<string, { cells: string[]; section: st
 describe('docs/configuration.md', () => {
   const rows = tableRows(text);
 
-  for (const spec of options) {
+  for (const spec of settings) {
     it(`documents --${spec.flag} (${spec.env})`, () => {
       const row = rows.get(`\`--${spec.flag}\``);
       assert.ok(row, `no table row starting with \`--${spec.flag}\``);
       const [, env, def, commands, meaning, example] = row.cells;
-      assert.equal(row.section, SECTION[spec.group], `--${spec.flag} belongs in the section "${SECTION[spec.group]}"`);
+      assert.ok(spec.section, `--${spec.flag} has a variable, so OPTIONS names its section`);
+      assert.equal(row.section, spec.section, `--${spec.flag} belongs in the section "${spec.section}"`);
       assert.equal(env, `\`${spec.env}\``, 'variable');
       assert.equal(def, spec.default === undefined ? '—' : `\`${spec.default}\``, 'default');
       assert.notEqual(commandsOf(spec), '', 'no command takes it');
@@ -56,13 +57,13 @@ describe('docs/configuration.md', () => {
     });
   }
 
-  it('has no row for an option that does not exist', () => {
-    const known = new Set(options.map((o) => `\`--${o.flag}\``));
+  it('has no row for an option that does not exist or has no variable', () => {
+    const known = new Set(settings.map((o) => `\`--${o.flag}\``));
     assert.deepEqual([...rows.keys()].filter((flag) => !known.has(flag)), []);
   });
 
   it('names only variables dataprod reads (here and in deploy/k8s/README.md)', () => {
-    const envs = new Set(options.map((o) => o.env));
+    const envs = new Set(settings.map((o) => o.env));
     for (const [file, markdown] of [
       ['docs/configuration.md', text],
       ['deploy/k8s/README.md', readFileSync(K8S_README, 'utf8')],
@@ -73,7 +74,7 @@ describe('docs/configuration.md', () => {
   });
 
   it('names only flags dataprod has', () => {
-    const flags = new Set(Object.values(COMMANDS).flatMap((c) => c.options.flatMap((o) => [o.flag, `no-${o.flag}`])));
+    const flags = new Set(options.flatMap((o) => [o.flag, `no-${o.flag}`]));
     // Flags of every command, and the placeholder of "--flag value".
     const others = new Set(['help', 'version', 'flag']);
     const named = [...text.matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)].map((m) => m[1]!);
