@@ -57,7 +57,10 @@ const o = {
   systems: choicesOf('systems', values.systems, SYSTEM_IDS),
   loads: positives('loads', values.loads),
   latencySystems: choicesOf('latency-systems', values['latency-systems'], SYSTEM_IDS),
-  latency: { seconds: positive('latency-seconds', values['latency-seconds'], false), warmupSeconds: positive('latency-warmup-seconds', values['latency-warmup-seconds'], false) },
+  latency: {
+    seconds: positive('latency-seconds', values['latency-seconds'], false),
+    warmupSeconds: positive('latency-warmup-seconds', values['latency-warmup-seconds'], false),
+  },
   latencyRounds: positive('latency-rounds', values['latency-rounds']),
   nodeArgs: nodeArgsOf(values['node-args']),
 };
@@ -100,7 +103,8 @@ async function throughput(b: Bench, results: Results): Promise<void> {
 /** Every load of every latency system, at fractions of (b)'s median drain rate. */
 async function latency(b: Bench, results: Results): Promise<void> {
   const bRate = median(results.drains.filter((d) => d.system === 'b').map((d) => d.m.rate));
-  if (o.loads.length > 0 && !Number.isFinite(bRate)) throw new Error('no drain rate for (b): cannot set the latency loads (include b in --systems)');
+  if (o.loads.length > 0 && !Number.isFinite(bRate))
+    throw new Error('no drain rate for (b): cannot set the latency loads (include b in --systems)');
   for (let round = 1; round <= o.latencyRounds; round++) {
     for (const load of o.loads) {
       const rate = Math.round(load * bRate);

@@ -55,7 +55,10 @@ const { descriptor, transform } = await loadProduct(BENCH_PRODUCT_DIR);
 const port = descriptor.inputPorts[0]!;
 const output = descriptor.output;
 const source = new StaticSchemaSource(new Map([[RAW_ID, benchSchema('raw-order.avsc')]]));
-const { schemas, processor, eventTime } = buildProcessor(descriptor, transform, source, { outputSchemaId: OUT_ID, maxOutputBytes: MAX_BYTES });
+const { schemas, processor, eventTime } = buildProcessor(descriptor, transform, source, {
+  outputSchemaId: OUT_ID,
+  maxOutputBytes: MAX_BYTES,
+});
 await schemas.fetch([RAW_ID]);
 
 // Batches of one partition each, offsets increasing, as a fetch hands them to the worker.
@@ -75,14 +78,26 @@ const batches = Array.from({ length: Math.ceil(N / BATCH) }, (_, b) => records.s
 const resolution = schemas.resolve(port.name, RAW_ID);
 if (resolution?.kind !== 'ready') throw new Error('the raw schema does not resolve');
 const events = records.map((r) => resolution.read(r.value!, FRAME_HEADER_BYTES));
-const checks = [...port.contract.constraints.map(compileRule), ...descriptor.quality.filter((q) => q.port === port.name).map((q) => compileRule(q))];
-const context = (r: SourceRecord): TransformContext => ({ port: port.name, key: null, headers: {}, topic: r.topic, partition: r.partition, offset: r.offset, timestamp: Number(r.timestamp) });
+const checks = [
+  ...port.contract.constraints.map(compileRule),
+  ...descriptor.quality.filter((q) => q.port === port.name).map((q) => compileRule(q)),
+];
+const context = (r: SourceRecord): TransformContext => ({
+  port: port.name,
+  key: null,
+  headers: {},
+  topic: r.topic,
+  partition: r.partition,
+  offset: r.offset,
+  timestamp: Number(r.timestamp),
+});
 const outputs = events.map((e, i) => transform.fn(e, context(records[i]!)));
 const outputType = avsc.Type.forSchema(output.schema as avsc.Schema);
 const decisions = batches.map((batch) => decideBatch(processor, batch, eventTime));
 const plans = batches.map((batch, b) => planBatch(descriptor, batch, decisions[b]!, { deadLetterBatchBytes: MAX_BYTES }, undefined));
 for (const [b, d] of decisions.entries()) {
-  if (d.decided !== batches[b]!.length || d.outcomes.some((o) => o !== 'published')) throw new Error(`batch ${b}: not every record was published`);
+  if (d.decided !== batches[b]!.length || d.outcomes.some((o) => o !== 'published'))
+    throw new Error(`batch ${b}: not every record was published`);
 }
 
 let sink = 0;
@@ -98,19 +113,46 @@ function time(fn: (i: number) => unknown, calls = N): number {
 }
 const row = (name: string, ns: number) => console.log(`${ns.toFixed(0).padStart(7)} ns  ${name}`);
 
-row('ProductProcessor.process, all stages (src/pipeline/processor.ts)', time((i) => processor.process(records[i]!)));
-row('  decode: SchemaCache.resolve(port, id).read(value, 5), the frame read in place', time((i) => schemas.resolve(port.name, RAW_ID)!.kind === 'ready' && resolution.read(records[i]!.value!, FRAME_HEADER_BYTES)));
-row('  contract + quality: compileRule(...).passes over the decoded event', time((i) => checks.every((c) => c.passes(events[i]))));
-row('  transform.fn(event, context) of bench/products/orders-wide', time((i) => transform.fn(events[i], context(records[i]!))));
+row(
+  'ProductProcessor.process, all stages (src/pipeline/processor.ts)',
+  time((i) => processor.process(records[i]!)),
+);
+row(
+  '  decode: SchemaCache.resolve(port, id).read(value, 5), the frame read in place',
+  time((i) => schemas.resolve(port.name, RAW_ID)!.kind === 'ready' && resolution.read(records[i]!.value!, FRAME_HEADER_BYTES)),
+);
+row(
+  '  contract + quality: compileRule(...).passes over the decoded event',
+  time((i) => checks.every((c) => c.passes(events[i]))),
+);
+row(
+  '  transform.fn(event, context) of bench/products/orders-wide',
+  time((i) => transform.fn(events[i], context(records[i]!))),
+);
 const arena = new FrameArena();
-row('  encode: FrameArena.frame with outputType.encode straight into the frame', time((i) => arena.frame(OUT_ID, (buf, pos) => outputType.encode(outputs[i], buf, pos))));
+row(
+  '  encode: FrameArena.frame with outputType.encode straight into the frame',
+  time((i) => arena.frame(OUT_ID, (buf, pos) => outputType.encode(outputs[i], buf, pos))),
+);
 
-row(`decideBatch (src/pipeline/batch.ts), batches of ${BATCH}`, time((b) => decideBatch(processor, batches[b]!, eventTime), batches.length));
-row('planBatch + tallyPlan (src/pipeline/batch-plan.ts)', time((b) => tallyPlan(planBatch(descriptor, batches[b]!, decisions[b]!, { deadLetterBatchBytes: MAX_BYTES }, undefined)), batches.length));
-row(`chunkWrites into sends of at most ${MAX_BYTES} bytes`, time((b) => chunkWrites(plans[b]!.writes, MAX_BYTES), batches.length));
+row(
+  `decideBatch (src/pipeline/batch.ts), batches of ${BATCH}`,
+  time((b) => decideBatch(processor, batches[b]!, eventTime), batches.length),
+);
+row(
+  'planBatch + tallyPlan (src/pipeline/batch-plan.ts)',
+  time((b) => tallyPlan(planBatch(descriptor, batches[b]!, decisions[b]!, { deadLetterBatchBytes: MAX_BYTES }, undefined)), batches.length),
+);
+row(
+  `chunkWrites into sends of at most ${MAX_BYTES} bytes`,
+  time((b) => chunkWrites(plans[b]!.writes, MAX_BYTES), batches.length),
+);
 
 // The accounting observes append-to-publish latency once per published record.
 const series = new Metrics(new Registry()).appendToPublish.labels({ product: descriptor.id });
-row('Metrics.appendToPublish series observe(v), per published record', time((i) => series.observe((i % 100) / 1000)));
+row(
+  'Metrics.appendToPublish series observe(v), per published record',
+  time((i) => series.observe((i % 100) / 1000)),
+);
 
 if (sink < 0) console.log(sink);

@@ -47,14 +47,23 @@ const sources = await Promise.all(
     const id = await registry.register(port.contract.subject, port.contract.schema);
     const type = avsc.Type.forSchema(port.contract.schema as avsc.Schema);
     const make = descriptor.name === 'page-views' ? rawClick : rawOrder;
-    return { topic: port.topic, encode: (seq: number) => (kindOf(seq) === 'not-avro' ? Buffer.from(`{"seq":${seq}}`) : frame(id, type.toBuffer(make(seq, Date.now())))) };
+    return {
+      topic: port.topic,
+      encode: (seq: number) =>
+        kindOf(seq) === 'not-avro' ? Buffer.from(`{"seq":${seq}}`) : frame(id, type.toBuffer(make(seq, Date.now()))),
+    };
   }),
 );
 
 const metrics = new Registry();
 const config = loadRuntimeConfig(
   { 'http-port': values['http-port'] },
-  { ...process.env, KAFKA_BROKERS: stack.brokers.join(','), SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl, DATAPROD_LOG_LEVEL: process.env.DATAPROD_LOG_LEVEL ?? 'warn' },
+  {
+    ...process.env,
+    KAFKA_BROKERS: stack.brokers.join(','),
+    SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
+    DATAPROD_LOG_LEVEL: process.env.DATAPROD_LOG_LEVEL ?? 'warn',
+  },
   { need: { kafka: true, registry: true } },
 );
 const worker = new Worker({ config, products, logger: createLogger(config.logLevel), metricsRegistry: metrics });
@@ -99,7 +108,12 @@ const status = setInterval(() => {
     const lines = [];
     for (const { descriptor: d } of products) {
       const [consumed, published, filtered, dlq] = await Promise.all(
-        ['dataprod_records_consumed_total', 'dataprod_records_published_total', 'dataprod_records_filtered_total', 'dataprod_dlq_records_total'].map((m) => counter(m, d.id)),
+        [
+          'dataprod_records_consumed_total',
+          'dataprod_records_published_total',
+          'dataprod_records_filtered_total',
+          'dataprod_dlq_records_total',
+        ].map((m) => counter(m, d.id)),
       );
       lines.push(`${d.name}: consumed ${consumed}, published ${published}, filtered ${filtered}, dead-lettered ${dlq}`);
     }

@@ -9,7 +9,8 @@ export const ERROR_CATALOGUE = {
     fix: 'edit what each listed problem names, then run `dataprod validate` again',
   },
   CONFIG_INVALID: {
-    meaning: 'an option or environment variable is wrong, a product path is not a product, a topic is missing at start, or the output schema is not registered with auto-registration off',
+    meaning:
+      'an option or environment variable is wrong, a product path is not a product, a topic is missing at start, or the output schema is not registered with auto-registration off',
     fix: 'correct the option, path or topic the message names (`dataprod --help` lists the options)',
   },
   TRANSFORM_LOAD_FAILED: {
@@ -29,7 +30,8 @@ export const ERROR_CATALOGUE = {
     fix: 'make the change compatible, or publish it as a new major version',
   },
   BROKER_UNAVAILABLE: {
-    meaning: "Kafka cannot be reached: a product's consumer crashed and will not be restarted, or a write failed and the partition backs off",
+    meaning:
+      "Kafka cannot be reached: a product's consumer crashed and will not be restarted, or a write failed and the partition backs off",
     fix: 'restore the brokers or the connection settings (`--brokers`, TLS, SASL)',
   },
   STOPPED_ON_INVALID_RECORD: {

@@ -37,6 +37,10 @@ export function defineTransform<In, Out>(fn: TransformFn<In, Out>): Transform<In
 
 /** True for what defineTransform returned, whichever copy of this module made it. */
 export function isTransform(value: unknown): value is Transform {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TRANSFORM_BRAND] === true &&
-    typeof (value as { fn?: unknown }).fn === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[TRANSFORM_BRAND] === true &&
+    typeof (value as { fn?: unknown }).fn === 'function'
+  );
 }

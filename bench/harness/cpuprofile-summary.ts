@@ -204,7 +204,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     },
   });
   const file = positionals[0];
-  if (!file) throw new Error('usage: tsx bench/harness/cpuprofile-summary.ts <file.cpuprofile> [--from-us N --to-us N | --from-s N --to-s N] [--top N]');
+  if (!file)
+    throw new Error(
+      'usage: tsx bench/harness/cpuprofile-summary.ts <file.cpuprofile> [--from-us N --to-us N | --from-s N --to-s N] [--top N]',
+    );
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const opts: { fromUs?: number; toUs?: number; top?: number } = { top: Number(values.top) };
   if (values['from-us']) opts.fromUs = Number(values['from-us']);

@@ -45,7 +45,8 @@ export async function watchDrain(r: Running, admin: Admin, target: number, capMs
   const { group, inputTopic, system } = r.deployment;
   let first: Sample | undefined;
   let last: Sample | undefined;
-  const early = () => new Error(`${SYSTEM_LABELS[system]} exited early (code ${r.process.exitCode}, signal ${r.process.signalCode}):\n${r.log()}`);
+  const early = () =>
+    new Error(`${SYSTEM_LABELS[system]} exited early (code ${r.process.exitCode}, signal ${r.process.signalCode}):\n${r.log()}`);
   for (;;) {
     if (exited(r)) throw early();
     const committed = await committedTotal(admin, group, inputTopic).catch(() => 0);
@@ -66,7 +67,8 @@ export async function watchDrain(r: Running, admin: Admin, target: number, capMs
       first ??= sample;
       if (!last || committed > last.committed) last = sample;
       const complete = committed >= target;
-      if (complete || t - first.t >= capMs) return { first, last, complete, peakRssMiB: processPeakRssMiB(r.pid), rssMiB: processRssMiB(r.pid) };
+      if (complete || t - first.t >= capMs)
+        return { first, last, complete, peakRssMiB: processPeakRssMiB(r.pid), rssMiB: processRssMiB(r.pid) };
     } else if (t - r.spawnedAt > FIRST_COMMIT_TIMEOUT_MS) {
       throw new Error(`${SYSTEM_LABELS[system]} committed nothing within ${FIRST_COMMIT_TIMEOUT_MS} ms:\n${r.log()}`);
     }
@@ -157,13 +159,29 @@ export async function runDrain(bench: Bench, system: SystemId, round: number, in
     // also hold one transaction marker per batch and partition written: at least one record per input.
     const c = kindOf(system) === 'c';
     const exact = !c && system !== 'bx';
-    if (drain.complete ? (exact ? outputs !== o.records : !c && outputs < o.records) : outputs < committed) problems.push(`${outputs} output offsets for ${committed} committed inputs`);
+    if (drain.complete ? (exact ? outputs !== o.records : !c && outputs < o.records) : outputs < committed)
+      problems.push(`${outputs} output offsets for ${committed} committed inputs`);
     if (drain.complete && c && outputs < o.records) problems.push(`${outputs} output records for ${o.records} inputs`);
     if (deadLetters !== 0) problems.push(`${deadLetters} dead letters`);
     const report = r.report();
     if (system === 'c' && report && Number(report.failed) !== 0) problems.push(`${String(report.failed)} records failed`);
     const m = drainMetrics(drain, r.spawnedAt, bench.machine.cores);
-    return { system, round, m, drain, pid: r.pid, complete: drain.complete, backgroundCores: background, peakRssMiB: drain.peakRssMiB, rssMiB: drain.rssMiB, exitCode, outputs, committed, deadLetters, problems };
+    return {
+      system,
+      round,
+      m,
+      drain,
+      pid: r.pid,
+      complete: drain.complete,
+      backgroundCores: background,
+      peakRssMiB: drain.peakRssMiB,
+      rssMiB: drain.rssMiB,
+      exitCode,
+      outputs,
+      committed,
+      deadLetters,
+      problems,
+    };
   } finally {
     await d.remove();
   }

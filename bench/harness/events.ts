@@ -9,14 +9,47 @@ import { frame } from '../../src/contracts/wire.js';
 import { rawOrder } from '../../src/tools/demo/generators.js';
 import { benchSchema } from './product.js';
 
-const STREETS = ['Hauptstrasse', 'Bahnhofstrasse', 'Rue de la Paix', 'Kungsgatan', 'High Street', 'Baker Street', 'Market Street', 'Limmatquai'];
+const STREETS = [
+  'Hauptstrasse',
+  'Bahnhofstrasse',
+  'Rue de la Paix',
+  'Kungsgatan',
+  'High Street',
+  'Baker Street',
+  'Market Street',
+  'Limmatquai',
+];
 const CITIES: Record<string, [string, string | null][]> = {
-  DE: [['Berlin', 'BE'], ['Hamburg', 'HH'], ['München', 'BY']],
-  FR: [['Paris', 'IDF'], ['Lyon', 'ARA'], ['Lille', 'HDF']],
-  SE: [['Stockholm', null], ['Göteborg', null], ['Malmö', null]],
-  GB: [['London', null], ['Manchester', null], ['Leeds', null]],
-  US: [['Seattle', 'WA'], ['Austin', 'TX'], ['Boston', 'MA']],
-  CH: [['Zürich', 'ZH'], ['Bern', 'BE'], ['Genève', 'GE']],
+  DE: [
+    ['Berlin', 'BE'],
+    ['Hamburg', 'HH'],
+    ['München', 'BY'],
+  ],
+  FR: [
+    ['Paris', 'IDF'],
+    ['Lyon', 'ARA'],
+    ['Lille', 'HDF'],
+  ],
+  SE: [
+    ['Stockholm', null],
+    ['Göteborg', null],
+    ['Malmö', null],
+  ],
+  GB: [
+    ['London', null],
+    ['Manchester', null],
+    ['Leeds', null],
+  ],
+  US: [
+    ['Seattle', 'WA'],
+    ['Austin', 'TX'],
+    ['Boston', 'MA'],
+  ],
+  CH: [
+    ['Zürich', 'ZH'],
+    ['Bern', 'BE'],
+    ['Genève', 'GE'],
+  ],
 };
 const FIRST = ['Anna', 'Jonas', 'Lea', 'Lukas', 'Sofia', 'Noah', 'Emma', 'Elias', 'Mia', 'Finn'];
 const LAST = ['Müller', 'Schmidt', 'Dubois', 'Andersson', 'Smith', 'Johnson', 'Rossi', 'Keller', 'Weber', 'Nilsson'];
@@ -65,7 +98,12 @@ export function wideOrder(seq: number, createdAt: number): Record<string, unknow
     store_id: base.store_id,
     session_id: uuidLike(seq),
     user_agent: base.channel === 'STORE' ? null : AGENTS[seq % AGENTS.length],
-    client_ip: base.channel === 'STORE' ? null : seq % 7 === 0 ? `2001:db8:${(seq % 4096).toString(16)}:1::${(seq % 97).toString(16)}` : `198.51.100.${seq % 250}`,
+    client_ip:
+      base.channel === 'STORE'
+        ? null
+        : seq % 7 === 0
+          ? `2001:db8:${(seq % 4096).toString(16)}:1::${(seq % 97).toString(16)}`
+          : `198.51.100.${seq % 250}`,
     is_test: base.is_test,
     created_at: createdAt,
   };

@@ -12,7 +12,15 @@ import type { Bench } from './context.js';
 import { FIRST_COMMIT_TIMEOUT_MS } from './drain.js';
 import { encoder } from './events.js';
 import { seedTopic, topicEnd } from './kafka.js';
-import { backgroundCores, machineJiffies, mainThreadCpuSeconds, processCpuSeconds, processPeakRssMiB, processRssMiB, quantile } from './machine.js';
+import {
+  backgroundCores,
+  machineJiffies,
+  mainThreadCpuSeconds,
+  processCpuSeconds,
+  processPeakRssMiB,
+  processRssMiB,
+  quantile,
+} from './machine.js';
 import { repoRoot, uniqueSuffix } from './product.js';
 import { deploy, start, SYSTEM_LABELS, type Running, type SystemId } from './systems.js';
 
@@ -103,7 +111,11 @@ async function probeThrough(bench: Bench, r: Running, schemaId: number): Promise
   await producer.connect();
   const encode = encoder(schemaId);
   const now = Date.now();
-  const messages = Array.from({ length: PROBE_RECORDS }, (_, seq) => ({ key: `o-${seq}`, value: encode(seq, now), partition: seq % bench.partitions }));
+  const messages = Array.from({ length: PROBE_RECORDS }, (_, seq) => ({
+    key: `o-${seq}`,
+    value: encode(seq, now),
+    partition: seq % bench.partitions,
+  }));
   await producer.send({ topic: d.inputTopic, acks: -1, messages });
   await producer.disconnect();
   await waitFor(`${SYSTEM_LABELS[d.system]} to pass ${PROBE_RECORDS} probe records`, FIRST_COMMIT_TIMEOUT_MS, async () => {
@@ -112,7 +124,14 @@ async function probeThrough(bench: Bench, r: Running, schemaId: number): Promise
   });
 }
 
-export async function runLatency(bench: Bench, system: SystemId, load: number, rate: number, round: number, o: LatencyOptions): Promise<LatencyResult> {
+export async function runLatency(
+  bench: Bench,
+  system: SystemId,
+  load: number,
+  rate: number,
+  round: number,
+  o: LatencyOptions,
+): Promise<LatencyResult> {
   const background = await backgroundCores();
   const suffix = uniqueSuffix();
   const input = await seedTopic(bench, `bench.lat.${suffix}`, 0);
@@ -125,7 +144,16 @@ export async function runLatency(bench: Bench, system: SystemId, load: number, r
   const notes: string[] = [];
   const children: Child[] = [];
   try {
-    const sink = spawnProbe(bench, 'sink', ['--topic', d.outputTopic, '--group', sinkGroup, '--schema', d.outputSchemaFile, '--file', file]);
+    const sink = spawnProbe(bench, 'sink', [
+      '--topic',
+      d.outputTopic,
+      '--group',
+      sinkGroup,
+      '--schema',
+      d.outputSchemaFile,
+      '--file',
+      file,
+    ]);
     const r = start(bench, d);
     children.push(sink, r);
     await printed(sink, 'ready', 'the sink to join its group');
@@ -148,9 +176,14 @@ export async function runLatency(bench: Bench, system: SystemId, load: number, r
     // Not failures of the benchmark but caveats on the row: the load offered to the system was
     // lower than planned (seen when the baseline's one-record requests swamp the broker).
     if (Number(src.failures) > 0 || Number(src.unacknowledged) > 0) {
-      notes.push(`source: ${String(src.failures)} records failed (${String(src.firstError)}), ${String(src.unacknowledged)} sends unacknowledged`);
+      notes.push(
+        `source: ${String(src.failures)} records failed (${String(src.firstError)}), ${String(src.unacknowledged)} sends unacknowledged`,
+      );
     }
-    if (Number(src.achievedRate) < 0.97 * rate) notes.push(`source: sent ${Number(src.achievedRate).toFixed(0)}/s of ${rate}/s (${String(src.sent)} of ${String(src.total)} records)`);
+    if (Number(src.achievedRate) < 0.97 * rate)
+      notes.push(
+        `source: sent ${Number(src.achievedRate).toFixed(0)}/s of ${rate}/s (${String(src.sent)} of ${String(src.total)} records)`,
+      );
     const graceUntil = performance.now() + LATENCY_GRACE_MS;
     while (performance.now() < graceUntil && (await topicEnd(bench.admin, d.outputTopic)) < PROBE_RECORDS + Number(src.sent)) {
       await new Promise((res) => setTimeout(res, 200));
@@ -171,10 +204,36 @@ export async function runLatency(bench: Bench, system: SystemId, load: number, r
     const latencies: number[] = [];
     for (let i = 0; i < pairs.length; i += 2) if (pairs[i]! >= from) latencies.push(pairs[i + 1]! - pairs[i]!);
     latencies.sort((a, b) => a - b);
-    const [offeredRate, achievedRate, sourceLagP99Ms, expected, delivered] = [rate, Number(src.achievedRate), Number(src.lagP99Ms), Number(src.measured), latencies.length];
+    const [offeredRate, achievedRate, sourceLagP99Ms, expected, delivered] = [
+      rate,
+      Number(src.achievedRate),
+      Number(src.lagP99Ms),
+      Number(src.measured),
+      latencies.length,
+    ];
     const [p50, p90, p99, p999] = [0.5, 0.9, 0.99, 0.999].map((p) => quantile(latencies, p)) as [number, number, number, number];
     const max = latencies[latencies.length - 1] ?? Number.NaN;
-    return { system, load, round, offeredRate, achievedRate, sourceLagP99Ms, expected, delivered, p50, p90, p99, p999, max, ...cpu, peakRssMiB, rssMiB, backgroundCores: background, problems, notes };
+    return {
+      system,
+      load,
+      round,
+      offeredRate,
+      achievedRate,
+      sourceLagP99Ms,
+      expected,
+      delivered,
+      p50,
+      p90,
+      p99,
+      p999,
+      max,
+      ...cpu,
+      peakRssMiB,
+      rssMiB,
+      backgroundCores: background,
+      problems,
+      notes,
+    };
   } finally {
     for (const c of children) await kill(c);
     await d.remove();

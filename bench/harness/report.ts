@@ -23,12 +23,17 @@ const MB = (mib: number) => (mib * 1024 * 1024) / 1e6;
 const problemsOf = (r: { problems: string[] }) => (r.problems.length > 0 ? `; PROBLEMS: ${r.problems.join('; ')}` : '');
 
 export function kafkaDescription(bench: Bench): string {
-  return bench.stack.kind === 'local' ? `local (Apache Kafka ${KAFKA_VERSION} KRaft single node, Apicurio Registry ${APICURIO_VERSION}, JVMs on this machine)` : bench.stack.kind;
+  return bench.stack.kind === 'local'
+    ? `local (Apache Kafka ${KAFKA_VERSION} KRaft single node, Apicurio Registry ${APICURIO_VERSION}, JVMs on this machine)`
+    : bench.stack.kind;
 }
 
 /** The line printed as a drain ends. */
 export function drainLine(r: DrainResult): string {
-  const warning = r.backgroundCores > 0.3 ? `WARNING: ${r.backgroundCores.toFixed(2)} cores were busy before ${SYSTEM_LABELS[r.system]} started: something else shares this machine, this run is not clean\n` : '';
+  const warning =
+    r.backgroundCores > 0.3
+      ? `WARNING: ${r.backgroundCores.toFixed(2)} cores were busy before ${SYSTEM_LABELS[r.system]} started: something else shares this machine, this run is not clean\n`
+      : '';
   return (
     `${warning}round ${r.round} ${SYSTEM_LABELS[r.system]}: ${r.m.rate.toFixed(0)} events/s over ${r.m.drained} records in ${r.m.drainSeconds.toFixed(1)} s${r.complete ? '' : ' (cut)'}, ` +
     `${r.m.drainCpuPerMillion.toFixed(1)} drain CPU s / M, ${r.m.workerCores.toFixed(2)} cores, peak RSS ${r.peakRssMiB.toFixed(0)} MiB${problemsOf(r) || '; checks ok'}`
@@ -37,7 +42,10 @@ export function drainLine(r: DrainResult): string {
 
 /** The line printed as a latency run ends. */
 export function latencyLine(r: LatencyResult): string {
-  const warning = r.backgroundCores > 0.3 ? `WARNING: ${r.backgroundCores.toFixed(2)} cores were busy before the latency run of ${SYSTEM_LABELS[r.system]}: this run is not clean\n` : '';
+  const warning =
+    r.backgroundCores > 0.3
+      ? `WARNING: ${r.backgroundCores.toFixed(2)} cores were busy before the latency run of ${SYSTEM_LABELS[r.system]}: this run is not clean\n`
+      : '';
   return (
     `${warning}latency ${r.load * 100}% (${r.offeredRate}/s) ${SYSTEM_LABELS[r.system]}: p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms, max ${f(r.max)} ms, ` +
     `${r.delivered}/${r.expected} delivered, ${r.workerCores.toFixed(2)} worker cores${r.notes.length > 0 ? `; NOTE: ${r.notes.join('; ')}` : ''}${problemsOf(r)}`
@@ -64,9 +72,31 @@ export interface ThroughputSetup {
 }
 
 export function throughputReport(drains: DrainResult[], s: ThroughputSetup): string {
-  const head = ['', 'events/s', 'drained', 'drain s', '1st commit s', 'CPU s/M', 'drain CPU s/M', 'worker cores', 'main thr cores', 'machine cores', 'bg cores', 'peak RSS MiB', 'RSS MiB'];
+  const head = [
+    '',
+    'events/s',
+    'drained',
+    'drain s',
+    '1st commit s',
+    'CPU s/M',
+    'drain CPU s/M',
+    'worker cores',
+    'main thr cores',
+    'machine cores',
+    'bg cores',
+    'peak RSS MiB',
+    'RSS MiB',
+  ];
   const cells = (label: string, r: DrainRow, cut = false) => [
-    ...[label, f(r.m.rate) + (cut ? '*' : ''), f(r.m.drained), f(r.m.drainSeconds, 1), f(r.m.firstCommitSeconds, 1), f(r.m.cpuPerMillion, 1), f(r.m.drainCpuPerMillion, 1)],
+    ...[
+      label,
+      f(r.m.rate) + (cut ? '*' : ''),
+      f(r.m.drained),
+      f(r.m.drainSeconds, 1),
+      f(r.m.firstCommitSeconds, 1),
+      f(r.m.cpuPerMillion, 1),
+      f(r.m.drainCpuPerMillion, 1),
+    ],
     ...[f(r.m.workerCores, 2), f(r.m.mainThreadCores, 2), f(r.m.machineCores, 2), f(r.backgroundCores, 2), f(r.peakRssMiB), f(r.rssMiB)],
   ];
   const rows = drains.map((r) => cells(`round ${r.round} ${r.system}`, r, !r.complete));
@@ -88,7 +118,9 @@ export function throughputReport(drains: DrainResult[], s: ThroughputSetup): str
     if (!mx || !my) return [];
     const [cx, cy] = cpuInverted ? [y, x] : [x, y];
     const cpu = medians.get(cx)!.m.drainCpuPerMillion / medians.get(cy)!.m.drainCpuPerMillion;
-    return [`(${x})/(${y}) = ${f(mx.m.rate / my.m.rate, digits)} (medians; per round ${perRound(x, y)}); CPU per event (${cx})/(${cy}) = ${f(cpu, 2)}`];
+    return [
+      `(${x})/(${y}) = ${f(mx.m.rate / my.m.rate, digits)} (medians; per round ${perRound(x, y)}); CPU per event (${cx})/(${cy}) = ${f(cpu, 2)}`,
+    ];
   };
   return `
 throughput (${s.records} records of ${f(s.meanValueBytes)} bytes, ${s.partitions} partitions; drain = from the first poll that saw a commit to the
@@ -114,11 +146,30 @@ ${[
 }
 
 export function latencyReport(latencies: LatencyResult[], s: { warmupSeconds: number; seconds: number; rounds: number }): string {
-  const head = ['', 'offered/s', 'source/s', 'src lag p99 ms', 'delivered', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'worker cores', 'main thr cores', 'machine cores', 'bg cores', 'peak RSS MiB', 'RSS MiB'];
+  const head = [
+    '',
+    'offered/s',
+    'source/s',
+    'src lag p99 ms',
+    'delivered',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'max ms',
+    'worker cores',
+    'main thr cores',
+    'machine cores',
+    'bg cores',
+    'peak RSS MiB',
+    'RSS MiB',
+  ];
   const rows = latencies.map((r) => [
     `${r.load * 100}% ${r.system}${s.rounds > 1 ? ` r${r.round}` : ''}`,
     f(r.offeredRate),
-    f(r.achievedRate) + (r.achievedRate < 0.97 * r.offeredRate ? ' BEHIND' : '') + (r.notes.some((n) => n.includes('failed')) ? ' FAILED' : ''),
+    f(r.achievedRate) +
+      (r.achievedRate < 0.97 * r.offeredRate ? ' BEHIND' : '') +
+      (r.notes.some((n) => n.includes('failed')) ? ' FAILED' : ''),
     f(r.sourceLagP99Ms, 1),
     `${r.delivered}/${r.expected}${r.delivered < 0.99 * r.expected ? ' SATURATED' : ''}`,
     ...[r.p50, r.p90, r.p99, r.p999, r.max].map((v) => f(v)),

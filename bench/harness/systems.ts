@@ -73,7 +73,16 @@ export async function deploy(bench: Bench, system: SystemId, inputTopic: string,
   });
   await createTopics(bench, topics);
   const outputSchema = kindOf(system) === 'a' ? 'raw-order.avsc' : 'orders-enriched.avsc';
-  return { system, inputTopic, group, outputTopic, dlqTopic, product, outputSchemaFile: join(BENCH_PRODUCT_DIR, 'schemas', outputSchema), remove };
+  return {
+    system,
+    inputTopic,
+    group,
+    outputTopic,
+    dlqTopic,
+    product,
+    outputSchemaFile: join(BENCH_PRODUCT_DIR, 'schemas', outputSchema),
+    remove,
+  };
 }
 
 /** A deployment's running process. */
@@ -85,7 +94,14 @@ export interface Running extends Child {
 export function start(bench: Bench, d: Deployment, options: { nodeArgs?: string[] } = {}): Running {
   const brokers = bench.stack.brokers.join(',');
   const env: NodeJS.ProcessEnv = { ...process.env };
-  const tsx = (script: string, ...args: string[]) => ['--import', 'tsx', join(repoRoot, 'bench', 'processes', script), '--brokers', brokers, ...args];
+  const tsx = (script: string, ...args: string[]) => [
+    '--import',
+    'tsx',
+    join(repoRoot, 'bench', 'processes', script),
+    '--brokers',
+    brokers,
+    ...args,
+  ];
   let args: string[];
   if (kindOf(d.system) === 'b') {
     // b0: an earlier build against this one in the same run (e.g. a git worktree of the commit before a change).
@@ -100,9 +116,31 @@ export function start(bench: Bench, d: Deployment, options: { nodeArgs?: string[
       DATAPROD_LOG_LEVEL: 'warn',
     });
   } else if (kindOf(d.system) === 'a') {
-    args = tsx('passthrough.ts', '--input', d.inputTopic, '--output', d.outputTopic, '--group', d.group, '--concurrency', PASSTHROUGH_CONCURRENCY[d.system]!);
+    args = tsx(
+      'passthrough.ts',
+      '--input',
+      d.inputTopic,
+      '--output',
+      d.outputTopic,
+      '--group',
+      d.group,
+      '--concurrency',
+      PASSTHROUGH_CONCURRENCY[d.system]!,
+    );
   } else {
-    args = tsx('baseline.ts', '--registry', bench.stack.schemaRegistryUrl, '--input', d.inputTopic, '--output', d.outputTopic, '--group', d.group, '--product', BENCH_PRODUCT_DIR);
+    args = tsx(
+      'baseline.ts',
+      '--registry',
+      bench.stack.schemaRegistryUrl,
+      '--input',
+      d.inputTopic,
+      '--output',
+      d.outputTopic,
+      '--group',
+      d.group,
+      '--product',
+      BENCH_PRODUCT_DIR,
+    );
   }
   const child = spawnNode([...bench.nodeArgs, ...(options.nodeArgs ?? []), ...args], repoRoot, env);
   const release = bench.cleanup.add(() => kill(child));

@@ -59,7 +59,10 @@ export async function main(argv: string[]): Promise<number> {
         ...Object.fromEntries(
           options.flatMap((o): [string, { type: 'boolean' | 'string' }][] =>
             o.kind === 'bool'
-              ? [[o.flag, { type: 'boolean' }], [`no-${o.flag}`, { type: 'boolean' }]]
+              ? [
+                  [o.flag, { type: 'boolean' }],
+                  [`no-${o.flag}`, { type: 'boolean' }],
+                ]
               : [[o.flag, { type: 'string' }]],
           ),
         ),

@@ -37,47 +37,300 @@ const REGISTRY = ['register', 'run', 'demo-produce'] as const;
 const WORKER = ['run'] as const;
 
 export const OPTIONS = [
-  { flag: 'brokers', env: 'KAFKA_BROKERS', kind: 'list', commands: KAFKA, section: 'Kafka connection', description: 'Kafka bootstrap servers, comma-separated (host:port,...)' },
-  { flag: 'client-id', env: 'KAFKA_CLIENT_ID', kind: 'string', default: 'dataprod', commands: KAFKA, section: 'Kafka connection', description: 'Kafka client id of the worker\'s connections' },
-  { flag: 'sasl-mechanism', env: 'KAFKA_SASL_MECHANISM', kind: { oneOf: ['plain', 'scram-sha-256', 'scram-sha-512'] }, commands: KAFKA, section: 'Kafka connection', description: 'SASL mechanism; needs --sasl-username and --sasl-password' },
-  { flag: 'sasl-username', env: 'KAFKA_SASL_USERNAME', kind: 'string', commands: KAFKA, section: 'Kafka connection', description: 'SASL user name' },
-  { flag: 'sasl-password', env: 'KAFKA_SASL_PASSWORD', kind: 'secret', commands: KAFKA, section: 'Kafka connection', description: 'SASL password' },
-  { flag: 'tls', env: 'KAFKA_TLS', kind: 'bool', default: 'false', commands: KAFKA, section: 'Kafka connection', description: 'Connect to Kafka over TLS' },
-  { flag: 'tls-ca-file', env: 'KAFKA_TLS_CA_FILE', kind: 'string', commands: KAFKA, section: 'Kafka connection', description: 'PEM file of the CA that signed the brokers\' certificates (implies --tls)' },
-  { flag: 'tls-cert-file', env: 'KAFKA_TLS_CERT_FILE', kind: 'string', commands: KAFKA, section: 'Kafka connection', description: 'PEM client certificate for mutual TLS (with --tls-key-file)' },
-  { flag: 'tls-key-file', env: 'KAFKA_TLS_KEY_FILE', kind: 'string', commands: KAFKA, section: 'Kafka connection', description: 'PEM client key for mutual TLS (with --tls-cert-file)' },
-  { flag: 'tls-reject-unauthorized', env: 'KAFKA_TLS_REJECT_UNAUTHORIZED', kind: 'bool', default: 'true', commands: KAFKA, section: 'Kafka connection', description: 'Verify the brokers\' certificates' },
-  { flag: 'registry-url', env: 'SCHEMA_REGISTRY_URL', kind: 'string', commands: REGISTRY, section: 'Schema registry', description: 'Confluent-compatible schema registry base URL' },
-  { flag: 'registry-user', env: 'SCHEMA_REGISTRY_USER', kind: 'string', commands: REGISTRY, section: 'Schema registry', description: 'Registry basic-auth user' },
-  { flag: 'registry-password', env: 'SCHEMA_REGISTRY_PASSWORD', kind: 'secret', commands: REGISTRY, section: 'Schema registry', description: 'Registry basic-auth password' },
-  { flag: 'http-host', env: 'DATAPROD_HTTP_HOST', kind: 'string', default: '0.0.0.0', commands: WORKER, section: 'Worker', description: 'Control port address (/metrics, /healthz, /readyz)' },
-  { flag: 'http-port', env: 'DATAPROD_HTTP_PORT', kind: 'int', min: 0, max: 65535, default: '9464', commands: WORKER, section: 'Worker', description: 'Control port; 0 picks a free port' },
-  { flag: 'log-level', env: 'DATAPROD_LOG_LEVEL', kind: { oneOf: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] }, default: 'info', commands: ['run', 'demo-produce'], section: 'Worker', description: 'Log level' },
-  { flag: 'include-draft', env: 'DATAPROD_INCLUDE_DRAFT', kind: 'bool', default: 'false', commands: ['run', 'rules'], section: 'Worker', description: 'Also take products with status: draft (run starts them, rules generates their rules)' },
-  { flag: 'shutdown-grace-ms', env: 'DATAPROD_SHUTDOWN_GRACE_MS', kind: 'int', min: 0, default: '30000', commands: WORKER, section: 'Worker', description: 'On SIGTERM/SIGINT: time to finish in-flight work, commit and disconnect' },
-  { flag: 'dlq-halt-ratio', env: 'DATAPROD_DLQ_HALT_RATIO', kind: 'number', above: 0, max: 1, default: '0.5', commands: WORKER, section: 'Worker', description: 'Halt a product when this share of its records is dead-lettered within the window (1 disables)' },
-  { flag: 'dlq-halt-min-records', env: 'DATAPROD_DLQ_HALT_MIN_RECORDS', kind: 'int', min: 1, default: '100', commands: WORKER, section: 'Worker', description: 'Records the window must hold before the halt ratio applies' },
-  { flag: 'dlq-halt-window-ms', env: 'DATAPROD_DLQ_HALT_WINDOW_MS', kind: 'int', min: 1000, default: '60000', commands: WORKER, section: 'Worker', description: 'Window of the dead-letter share' },
-  { flag: 'session-timeout-ms', env: 'DATAPROD_SESSION_TIMEOUT_MS', kind: 'int', min: 6000, default: '30000', commands: WORKER, section: 'Worker', description: 'Consumer group session timeout: how long a dead worker keeps its partitions' },
-  { flag: 'max-restarts', env: 'DATAPROD_MAX_RESTARTS', kind: 'int', min: 0, default: '5', commands: WORKER, section: 'Worker', description: 'Consumer restarts after broker failures before the process exits non-zero' },
-  { flag: 'max-output-bytes', env: 'DATAPROD_MAX_OUTPUT_BYTES', kind: 'int', min: 1, default: '1000000', commands: WORKER, section: 'Worker', description: 'Larger outputs are dead-lettered as too-large' },
-  { flag: 'create-topics', env: 'DATAPROD_CREATE_TOPICS', kind: 'bool', default: 'true', commands: WORKER, section: 'Worker', description: 'Create missing output and dead-letter topics at start' },
-  { flag: 'auto-register', env: 'DATAPROD_AUTO_REGISTER', kind: 'bool', default: 'true', commands: WORKER, section: 'Worker', description: 'Register a missing output schema at start (as `dataprod register` does)' },
-  { flag: 'stall-after-ms', env: 'DATAPROD_STALL_AFTER_MS', kind: 'int', min: 1000, default: '30000', commands: WORKER, section: 'Worker', description: 'A product with lag > 0 and no commit for this long is stalled: /healthz and /readyz answer 503' },
-  { flag: 'partitions-concurrently', env: 'DATAPROD_PARTITIONS_CONCURRENTLY', kind: 'int', min: 1, default: '3', commands: WORKER, section: 'Worker', description: 'Batches of different partitions a product handles at once (order within a partition is kept)' },
+  {
+    flag: 'brokers',
+    env: 'KAFKA_BROKERS',
+    kind: 'list',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'Kafka bootstrap servers, comma-separated (host:port,...)',
+  },
+  {
+    flag: 'client-id',
+    env: 'KAFKA_CLIENT_ID',
+    kind: 'string',
+    default: 'dataprod',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: "Kafka client id of the worker's connections",
+  },
+  {
+    flag: 'sasl-mechanism',
+    env: 'KAFKA_SASL_MECHANISM',
+    kind: { oneOf: ['plain', 'scram-sha-256', 'scram-sha-512'] },
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'SASL mechanism; needs --sasl-username and --sasl-password',
+  },
+  {
+    flag: 'sasl-username',
+    env: 'KAFKA_SASL_USERNAME',
+    kind: 'string',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'SASL user name',
+  },
+  {
+    flag: 'sasl-password',
+    env: 'KAFKA_SASL_PASSWORD',
+    kind: 'secret',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'SASL password',
+  },
+  {
+    flag: 'tls',
+    env: 'KAFKA_TLS',
+    kind: 'bool',
+    default: 'false',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'Connect to Kafka over TLS',
+  },
+  {
+    flag: 'tls-ca-file',
+    env: 'KAFKA_TLS_CA_FILE',
+    kind: 'string',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: "PEM file of the CA that signed the brokers' certificates (implies --tls)",
+  },
+  {
+    flag: 'tls-cert-file',
+    env: 'KAFKA_TLS_CERT_FILE',
+    kind: 'string',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'PEM client certificate for mutual TLS (with --tls-key-file)',
+  },
+  {
+    flag: 'tls-key-file',
+    env: 'KAFKA_TLS_KEY_FILE',
+    kind: 'string',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'PEM client key for mutual TLS (with --tls-cert-file)',
+  },
+  {
+    flag: 'tls-reject-unauthorized',
+    env: 'KAFKA_TLS_REJECT_UNAUTHORIZED',
+    kind: 'bool',
+    default: 'true',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: "Verify the brokers' certificates",
+  },
+  {
+    flag: 'registry-url',
+    env: 'SCHEMA_REGISTRY_URL',
+    kind: 'string',
+    commands: REGISTRY,
+    section: 'Schema registry',
+    description: 'Confluent-compatible schema registry base URL',
+  },
+  {
+    flag: 'registry-user',
+    env: 'SCHEMA_REGISTRY_USER',
+    kind: 'string',
+    commands: REGISTRY,
+    section: 'Schema registry',
+    description: 'Registry basic-auth user',
+  },
+  {
+    flag: 'registry-password',
+    env: 'SCHEMA_REGISTRY_PASSWORD',
+    kind: 'secret',
+    commands: REGISTRY,
+    section: 'Schema registry',
+    description: 'Registry basic-auth password',
+  },
+  {
+    flag: 'http-host',
+    env: 'DATAPROD_HTTP_HOST',
+    kind: 'string',
+    default: '0.0.0.0',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Control port address (/metrics, /healthz, /readyz)',
+  },
+  {
+    flag: 'http-port',
+    env: 'DATAPROD_HTTP_PORT',
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    default: '9464',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Control port; 0 picks a free port',
+  },
+  {
+    flag: 'log-level',
+    env: 'DATAPROD_LOG_LEVEL',
+    kind: { oneOf: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] },
+    default: 'info',
+    commands: ['run', 'demo-produce'],
+    section: 'Worker',
+    description: 'Log level',
+  },
+  {
+    flag: 'include-draft',
+    env: 'DATAPROD_INCLUDE_DRAFT',
+    kind: 'bool',
+    default: 'false',
+    commands: ['run', 'rules'],
+    section: 'Worker',
+    description: 'Also take products with status: draft (run starts them, rules generates their rules)',
+  },
+  {
+    flag: 'shutdown-grace-ms',
+    env: 'DATAPROD_SHUTDOWN_GRACE_MS',
+    kind: 'int',
+    min: 0,
+    default: '30000',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'On SIGTERM/SIGINT: time to finish in-flight work, commit and disconnect',
+  },
+  {
+    flag: 'dlq-halt-ratio',
+    env: 'DATAPROD_DLQ_HALT_RATIO',
+    kind: 'number',
+    above: 0,
+    max: 1,
+    default: '0.5',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Halt a product when this share of its records is dead-lettered within the window (1 disables)',
+  },
+  {
+    flag: 'dlq-halt-min-records',
+    env: 'DATAPROD_DLQ_HALT_MIN_RECORDS',
+    kind: 'int',
+    min: 1,
+    default: '100',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Records the window must hold before the halt ratio applies',
+  },
+  {
+    flag: 'dlq-halt-window-ms',
+    env: 'DATAPROD_DLQ_HALT_WINDOW_MS',
+    kind: 'int',
+    min: 1000,
+    default: '60000',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Window of the dead-letter share',
+  },
+  {
+    flag: 'session-timeout-ms',
+    env: 'DATAPROD_SESSION_TIMEOUT_MS',
+    kind: 'int',
+    min: 6000,
+    default: '30000',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Consumer group session timeout: how long a dead worker keeps its partitions',
+  },
+  {
+    flag: 'max-restarts',
+    env: 'DATAPROD_MAX_RESTARTS',
+    kind: 'int',
+    min: 0,
+    default: '5',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Consumer restarts after broker failures before the process exits non-zero',
+  },
+  {
+    flag: 'max-output-bytes',
+    env: 'DATAPROD_MAX_OUTPUT_BYTES',
+    kind: 'int',
+    min: 1,
+    default: '1000000',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Larger outputs are dead-lettered as too-large',
+  },
+  {
+    flag: 'create-topics',
+    env: 'DATAPROD_CREATE_TOPICS',
+    kind: 'bool',
+    default: 'true',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Create missing output and dead-letter topics at start',
+  },
+  {
+    flag: 'auto-register',
+    env: 'DATAPROD_AUTO_REGISTER',
+    kind: 'bool',
+    default: 'true',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Register a missing output schema at start (as `dataprod register` does)',
+  },
+  {
+    flag: 'stall-after-ms',
+    env: 'DATAPROD_STALL_AFTER_MS',
+    kind: 'int',
+    min: 1000,
+    default: '30000',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'A product with lag > 0 and no commit for this long is stalled: /healthz and /readyz answer 503',
+  },
+  {
+    flag: 'partitions-concurrently',
+    env: 'DATAPROD_PARTITIONS_CONCURRENTLY',
+    kind: 'int',
+    min: 1,
+    default: '3',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Batches of different partitions a product handles at once (order within a partition is kept)',
+  },
   // Flags of one command, without a variable.
   { flag: 'check', kind: 'bool', commands: ['codegen'], description: 'fail if a types.gen.ts is missing or stale instead of writing it' },
   { flag: 'out', kind: 'string', default: '-', commands: ['rules'], description: 'file to write the rules to; - prints them on stdout' },
-  { flag: 'rate', kind: 'number', above: 0, default: '50', commands: ['demo-produce'], description: 'Raw events per second, per raw topic' },
-  { flag: 'partitions', kind: 'int', min: 1, default: '3', commands: ['demo-produce'], description: 'Partitions of a raw topic created by this command' },
-  { flag: 'ready-file', kind: 'string', commands: ['demo-produce'], description: 'Written once every raw topic has acknowledged events, removed on stop (for a healthcheck)' },
+  {
+    flag: 'rate',
+    kind: 'number',
+    above: 0,
+    default: '50',
+    commands: ['demo-produce'],
+    description: 'Raw events per second, per raw topic',
+  },
+  {
+    flag: 'partitions',
+    kind: 'int',
+    min: 1,
+    default: '3',
+    commands: ['demo-produce'],
+    description: 'Partitions of a raw topic created by this command',
+  },
+  {
+    flag: 'ready-file',
+    kind: 'string',
+    commands: ['demo-produce'],
+    description: 'Written once every raw topic has acknowledged events, removed on stop (for a healthcheck)',
+  },
 ] as const satisfies readonly OptionSpec[];
 
 type Option = (typeof OPTIONS)[number];
 export type OptionFlag = Option['flag'];
 
 /** The value an option of a kind parses to. */
-type ValueOf<K> = K extends 'bool' ? boolean : K extends 'int' | 'number' ? number : K extends 'list' ? string[] : K extends { oneOf: readonly (infer V)[] } ? V : string;
+type ValueOf<K> = K extends 'bool'
+  ? boolean
+  : K extends 'int' | 'number'
+    ? number
+    : K extends 'list'
+      ? string[]
+      : K extends { oneOf: readonly (infer V)[] }
+        ? V
+        : string;
 /** Parsed options by flag; an option that is not set (and has no default) is absent. */
 export type OptionValues = { [O in Option as O['flag']]?: ValueOf<O['kind']> };
 
@@ -128,12 +381,22 @@ export function parseOption(spec: OptionSpec, text: string): { value: string | n
     case 'number': {
       const n = Number(text);
       const { above, min, max } = spec;
-      const ok = text.trim() !== '' && Number.isFinite(n) && (above === undefined || n > above) && (min === undefined || n >= min) && (max === undefined || n <= max);
+      const ok =
+        text.trim() !== '' &&
+        Number.isFinite(n) &&
+        (above === undefined || n > above) &&
+        (min === undefined || n >= min) &&
+        (max === undefined || n <= max);
       const range = rangeOf(spec);
       return ok ? { value: n } : { problem: `must be a number${range ? ` ${range}` : ''}, got "${text}"` };
     }
     case 'list':
-      return { value: text.split(',').map((item) => item.trim()).filter(Boolean) };
+      return {
+        value: text
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean),
+      };
     case 'string':
     case 'secret':
       return { value: text };
@@ -141,7 +404,11 @@ export function parseOption(spec: OptionSpec, text: string): { value: string | n
 }
 
 /** The text of each option: its flag, else its variable (empty counts as unset), else its default. */
-function textsOf(specs: readonly OptionSpec[], flags: Partial<Record<string, string | boolean>>, env: NodeJS.ProcessEnv): Map<string, string> {
+function textsOf(
+  specs: readonly OptionSpec[],
+  flags: Partial<Record<string, string | boolean>>,
+  env: NodeJS.ProcessEnv,
+): Map<string, string> {
   const texts = new Map<string, string>();
   for (const spec of specs) {
     const fromFlag = flags[spec.flag];
@@ -241,7 +508,8 @@ export function loadRuntimeConfig(
 
   const brokers = values.brokers ?? [];
   if (options.need.kafka) {
-    if (brokers.length === 0) issues.push({ path: where('brokers'), message: 'required: set it to your Kafka bootstrap servers, e.g. localhost:9092' });
+    if (brokers.length === 0)
+      issues.push({ path: where('brokers'), message: 'required: set it to your Kafka bootstrap servers, e.g. localhost:9092' });
     for (const b of brokers) {
       if (!/^[^:\s]+:\d{1,5}$/.test(b) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b)) {
         issues.push({ path: where('brokers'), message: `"${b}" is not host:port` });
@@ -258,20 +526,27 @@ export function loadRuntimeConfig(
     if (!saslPassword) issues.push({ path: where('sasl-password'), message: `required with --sasl-mechanism ${mechanism}` });
     if (saslUser && saslPassword) sasl = { mechanism, username: saslUser, password: saslPassword };
   } else if (saslUser || saslPassword) {
-    issues.push({ path: where('sasl-mechanism'), message: 'required when a SASL user or password is set: plain, scram-sha-256 or scram-sha-512' });
+    issues.push({
+      path: where('sasl-mechanism'),
+      message: 'required when a SASL user or password is set: plain, scram-sha-256 or scram-sha-512',
+    });
   }
 
   const ca = file('tls-ca-file');
   const cert = file('tls-cert-file');
   const key = file('tls-key-file');
   if ((given('tls-cert-file') || given('tls-key-file')) && !(given('tls-cert-file') && given('tls-key-file'))) {
-    issues.push({ path: where(given('tls-cert-file') ? 'tls-key-file' : 'tls-cert-file'), message: 'mutual TLS needs both --tls-cert-file and --tls-key-file' });
+    issues.push({
+      path: where(given('tls-cert-file') ? 'tls-key-file' : 'tls-cert-file'),
+      message: 'mutual TLS needs both --tls-cert-file and --tls-key-file',
+    });
   }
   const tls = values.tls === true || given('tls-ca-file') || given('tls-cert-file');
 
   const registryUrl = values['registry-url'];
   if (options.need.registry) {
-    if (!registryUrl) issues.push({ path: where('registry-url'), message: 'required: set it to your schema registry, e.g. http://localhost:8081' });
+    if (!registryUrl)
+      issues.push({ path: where('registry-url'), message: 'required: set it to your schema registry, e.g. http://localhost:8081' });
   }
   if (registryUrl) {
     try {

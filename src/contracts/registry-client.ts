@@ -104,12 +104,7 @@ export class RegistryClient {
     }
   }
 
-  private async request(
-    method: string,
-    path: string,
-    body?: unknown,
-    allowed: number[] = [],
-  ): Promise<{ status: number; body: unknown }> {
+  private async request(method: string, path: string, body?: unknown, allowed: number[] = []): Promise<{ status: number; body: unknown }> {
     const what = `schema registry ${method} ${path}`;
     let res: Response;
     try {
@@ -137,7 +132,10 @@ export class RegistryClient {
     }
     if (res.status === 409) throw new DataprodError('SCHEMA_INCOMPATIBLE', `${what}: ${message}`);
     if (res.status === 401 || res.status === 403) {
-      throw new DataprodError('REGISTRY_REJECTED', `${what}: HTTP ${res.status} (check the registry credentials: --registry-user / SCHEMA_REGISTRY_USER)`);
+      throw new DataprodError(
+        'REGISTRY_REJECTED',
+        `${what}: HTTP ${res.status} (check the registry credentials: --registry-user / SCHEMA_REGISTRY_USER)`,
+      );
     }
     throw new DataprodError('REGISTRY_REJECTED', `${what}: HTTP ${res.status} ${message}`);
   }

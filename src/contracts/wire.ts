@@ -6,8 +6,7 @@ export const MAGIC_BYTE = 0;
 export const FRAME_HEADER_BYTES = 5;
 
 export type FrameResult =
-  | { ok: true; schemaId: number; body: Buffer }
-  | { ok: false; reason: 'tombstone' | 'not-avro' | 'truncated-frame' };
+  { ok: true; schemaId: number; body: Buffer } | { ok: false; reason: 'tombstone' | 'not-avro' | 'truncated-frame' };
 
 /** Why a record value is not a Confluent frame, or undefined when it is one. */
 export function frameProblem(value: Buffer | null | undefined): 'tombstone' | 'not-avro' | 'truncated-frame' | undefined {

@@ -30,7 +30,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
   if (brokers && registryUrl) {
     return {
       kind: 'configured',
-      brokers: brokers.split(',').map((b) => b.trim()).filter(Boolean),
+      brokers: brokers
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
       schemaRegistryUrl: registryUrl.replace(/\/+$/, ''),
       stop: async () => undefined,
     };

@@ -105,14 +105,11 @@ export class KafkaNode {
     });
     this.process.start();
     const proc = this.process;
-    await waitUntil(
-      async () => readFileSync(this.logFile).subarray(offset).toString().includes('Kafka Server started'),
-      {
-        what: `Kafka on ${this.bootstrap}`,
-        timeoutMs: 90_000,
-        abortReason: () => (proc.running ? undefined : `the broker exited; last log lines:\n${proc.logTail()}`),
-      },
-    );
+    await waitUntil(async () => readFileSync(this.logFile).subarray(offset).toString().includes('Kafka Server started'), {
+      what: `Kafka on ${this.bootstrap}`,
+      timeoutMs: 90_000,
+      abortReason: () => (proc.running ? undefined : `the broker exited; last log lines:\n${proc.logTail()}`),
+    });
     this.progress(`Kafka ready on ${this.bootstrap} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   }
 
@@ -163,7 +160,11 @@ export class KafkaNode {
       'auto.create.topics.enable': true,
       ...this.options.extraProperties,
     };
-    return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+    return (
+      Object.entries(props)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n'
+    );
   }
 }
 

@@ -27,7 +27,12 @@ export interface ProductConsumerHandlers {
  * timeout, manual commits (the batch path commits after its writes), inputs read read_committed
  * (kafkajs's default), batches of up to --partitions-concurrently partitions at once.
  */
-export function createProductConsumer(kafka: KafkaClient, product: ProductDescriptor, config: Readonly<RuntimeConfig>, handlers: ProductConsumerHandlers): ProductConsumer {
+export function createProductConsumer(
+  kafka: KafkaClient,
+  product: ProductDescriptor,
+  config: Readonly<RuntimeConfig>,
+  handlers: ProductConsumerHandlers,
+): ProductConsumer {
   const consumer = kafka.consumer({
     groupId: product.consumerGroup,
     allowAutoTopicCreation: false,

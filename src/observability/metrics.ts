@@ -44,7 +44,10 @@ export class Metrics {
   /** Per product id, read by the gauges below at every scrape. */
   private readonly signals = new Map<string, ProductSignals>();
 
-  constructor(readonly registry: Registry, options: { processMetrics?: boolean } = {}) {
+  constructor(
+    readonly registry: Registry,
+    options: { processMetrics?: boolean } = {},
+  ) {
     const registers = [registry];
     if (options.processMetrics) {
       collectDefaultMetrics({ register: registry, prefix: 'dataprod_' });
@@ -54,23 +57,108 @@ export class Metrics {
         registry.removeSingleMetric(`dataprod_nodejs_${name}`);
       }
     }
-    this.consumed = new Counter({ name: 'dataprod_records_consumed_total', help: 'Records read from input topics', labelNames: ['product', 'topic'], registers });
-    this.published = new Counter({ name: 'dataprod_records_published_total', help: 'Records acknowledged on the product topic', labelNames: ['product', 'topic'], registers });
-    this.invalid = new Counter({ name: 'dataprod_records_invalid_total', help: 'Input records that failed decoding, the contract or a quality rule', labelNames: ['product', 'reason'], registers });
-    this.filtered = new Counter({ name: 'dataprod_records_filtered_total', help: 'Records deliberately not published (transform returned null, drop rules)', labelNames: ['product'], registers });
-    this.deadLettered = new Counter({ name: 'dataprod_dlq_records_total', help: 'Records acknowledged on the dead-letter topic', labelNames: ['product', 'reason'], registers });
-    this.dlqPublishErrors = new Counter({ name: 'dataprod_dlq_publish_errors_total', help: 'Failed writes of batches holding dead-letter records', labelNames: ['product'], registers });
-    this.processingErrors = new Counter({ name: 'dataprod_processing_errors_total', help: 'Errors by stage: transform and encode (data), registry and produce (infrastructure)', labelNames: ['product', 'stage'], registers });
-    this.rebalances = new Counter({ name: 'dataprod_consumer_rebalances_total', help: 'Consumer group joins', labelNames: ['product'], registers });
-    this.qualityWarnings = new Counter({ name: 'dataprod_quality_warnings_total', help: 'Quality rules with onFailure: warn that failed (the record was published)', labelNames: ['product', 'rule'], registers });
-    this.buildInfo = new Gauge({ name: 'dataprod_build_info', help: 'Always 1: the dataprod version and each product version', labelNames: ['version', 'product', 'product_version'], registers });
-    this.outputRecords = new Counter({ name: 'dataprod_output_records_total', help: 'Output records acknowledged on the product topic (a transform may emit several per input record)', labelNames: ['product', 'topic'], registers });
-    this.rewritten = new Counter({ name: 'dataprod_records_rewritten_total', help: 'Output and dead-letter records written again for input offsets whose writes this process had already acknowledged (replay after a failed commit or a rebalance)', labelNames: ['product', 'topic'], registers });
-    this.truncatedDeadLetters = new Counter({ name: 'dataprod_dlq_records_truncated_total', help: 'Dead letters written with a value prefix only, because the whole record exceeded the dead-letter topic\'s max.message.bytes', labelNames: ['product'], registers });
-    this.commitErrors = new Counter({ name: 'dataprod_commit_errors_total', help: 'Offset commits that failed after their batch\'s writes were acknowledged (the writes stay counted)', labelNames: ['product'], registers });
-    this.appendToPublish = new ProductHistogram('dataprod_append_to_publish_seconds', 'Publish acknowledgement minus the source record\'s broker timestamp', LATENCY_BUCKETS, registers);
-    this.eventToPublish = new ProductHistogram('dataprod_event_to_publish_seconds', 'Publish acknowledgement minus the output\'s event-time field (products that declare outputPorts[].eventTime)', LATENCY_BUCKETS, registers);
-    this.batchDuration = new ProductHistogram('dataprod_batch_duration_seconds', 'One batch: decode, check, transform, produce with acks=all, commit', LATENCY_BUCKETS, registers);
+    this.consumed = new Counter({
+      name: 'dataprod_records_consumed_total',
+      help: 'Records read from input topics',
+      labelNames: ['product', 'topic'],
+      registers,
+    });
+    this.published = new Counter({
+      name: 'dataprod_records_published_total',
+      help: 'Records acknowledged on the product topic',
+      labelNames: ['product', 'topic'],
+      registers,
+    });
+    this.invalid = new Counter({
+      name: 'dataprod_records_invalid_total',
+      help: 'Input records that failed decoding, the contract or a quality rule',
+      labelNames: ['product', 'reason'],
+      registers,
+    });
+    this.filtered = new Counter({
+      name: 'dataprod_records_filtered_total',
+      help: 'Records deliberately not published (transform returned null, drop rules)',
+      labelNames: ['product'],
+      registers,
+    });
+    this.deadLettered = new Counter({
+      name: 'dataprod_dlq_records_total',
+      help: 'Records acknowledged on the dead-letter topic',
+      labelNames: ['product', 'reason'],
+      registers,
+    });
+    this.dlqPublishErrors = new Counter({
+      name: 'dataprod_dlq_publish_errors_total',
+      help: 'Failed writes of batches holding dead-letter records',
+      labelNames: ['product'],
+      registers,
+    });
+    this.processingErrors = new Counter({
+      name: 'dataprod_processing_errors_total',
+      help: 'Errors by stage: transform and encode (data), registry and produce (infrastructure)',
+      labelNames: ['product', 'stage'],
+      registers,
+    });
+    this.rebalances = new Counter({
+      name: 'dataprod_consumer_rebalances_total',
+      help: 'Consumer group joins',
+      labelNames: ['product'],
+      registers,
+    });
+    this.qualityWarnings = new Counter({
+      name: 'dataprod_quality_warnings_total',
+      help: 'Quality rules with onFailure: warn that failed (the record was published)',
+      labelNames: ['product', 'rule'],
+      registers,
+    });
+    this.buildInfo = new Gauge({
+      name: 'dataprod_build_info',
+      help: 'Always 1: the dataprod version and each product version',
+      labelNames: ['version', 'product', 'product_version'],
+      registers,
+    });
+    this.outputRecords = new Counter({
+      name: 'dataprod_output_records_total',
+      help: 'Output records acknowledged on the product topic (a transform may emit several per input record)',
+      labelNames: ['product', 'topic'],
+      registers,
+    });
+    this.rewritten = new Counter({
+      name: 'dataprod_records_rewritten_total',
+      help: 'Output and dead-letter records written again for input offsets whose writes this process had already acknowledged (replay after a failed commit or a rebalance)',
+      labelNames: ['product', 'topic'],
+      registers,
+    });
+    this.truncatedDeadLetters = new Counter({
+      name: 'dataprod_dlq_records_truncated_total',
+      help: "Dead letters written with a value prefix only, because the whole record exceeded the dead-letter topic's max.message.bytes",
+      labelNames: ['product'],
+      registers,
+    });
+    this.commitErrors = new Counter({
+      name: 'dataprod_commit_errors_total',
+      help: "Offset commits that failed after their batch's writes were acknowledged (the writes stay counted)",
+      labelNames: ['product'],
+      registers,
+    });
+    this.appendToPublish = new ProductHistogram(
+      'dataprod_append_to_publish_seconds',
+      "Publish acknowledgement minus the source record's broker timestamp",
+      LATENCY_BUCKETS,
+      registers,
+    );
+    this.eventToPublish = new ProductHistogram(
+      'dataprod_event_to_publish_seconds',
+      "Publish acknowledgement minus the output's event-time field (products that declare outputPorts[].eventTime)",
+      LATENCY_BUCKETS,
+      registers,
+    );
+    this.batchDuration = new ProductHistogram(
+      'dataprod_batch_duration_seconds',
+      'One batch: decode, check, transform, produce with acks=all, commit',
+      LATENCY_BUCKETS,
+      registers,
+    );
     const signals = this.signals;
     const perProduct = (name: string, help: string, value: (s: ProductSignals) => number | undefined) =>
       new Gauge({
@@ -87,8 +175,16 @@ export class Metrics {
         },
       });
     perProduct('dataprod_last_publish_timestamp_seconds', 'Wall time of the newest publish acknowledgement', (s) => s.lastPublishTs);
-    perProduct('dataprod_last_event_timestamp_seconds', 'Event time (or, without an eventTime field, source broker time) of the newest published record', (s) => s.lastEventTs);
-    perProduct('dataprod_window_completeness_ratio', 'Newest closed window: records with an outcome / records appended upstream (partitions held for the whole window)', (s) => s.completeness.ratio);
+    perProduct(
+      'dataprod_last_event_timestamp_seconds',
+      'Event time (or, without an eventTime field, source broker time) of the newest published record',
+      (s) => s.lastEventTs,
+    );
+    perProduct(
+      'dataprod_window_completeness_ratio',
+      'Newest closed window: records with an outcome / records appended upstream (partitions held for the whole window)',
+      (s) => s.completeness.ratio,
+    );
     perProduct('dataprod_records_in_flight', 'Records fetched and being processed, outcome not committed yet', (s) => s.inFlight);
     new Gauge({
       name: 'dataprod_source_last_append_timestamp_seconds',
@@ -118,9 +214,23 @@ export class Metrics {
         },
       });
     lagGauge('dataprod_consumer_lag_records', 'End offset (last stable offset) minus committed offset', (l) => l.records);
-    lagGauge('dataprod_consumer_lag_seconds', '0 when caught up, else now minus the broker timestamp of the oldest unprocessed record', (l) => l.seconds);
-    this.productStatus = new Gauge({ name: 'dataprod_product_status', help: '1 for the lifecycle status of each product in its descriptor (draft, active, deprecated)', labelNames: ['product', 'status'], registers });
-    this.productUp = new Gauge({ name: 'dataprod_product_state', help: '1 for the current state of each product worker', labelNames: ['product', 'state'], registers });
+    lagGauge(
+      'dataprod_consumer_lag_seconds',
+      '0 when caught up, else now minus the broker timestamp of the oldest unprocessed record',
+      (l) => l.seconds,
+    );
+    this.productStatus = new Gauge({
+      name: 'dataprod_product_status',
+      help: '1 for the lifecycle status of each product in its descriptor (draft, active, deprecated)',
+      labelNames: ['product', 'status'],
+      registers,
+    });
+    this.productUp = new Gauge({
+      name: 'dataprod_product_state',
+      help: '1 for the current state of each product worker',
+      labelNames: ['product', 'state'],
+      registers,
+    });
   }
 
   /** Registers a product's live state for the scrape-time gauges. */

@@ -87,7 +87,16 @@ export interface PlanLimits {
 }
 
 /** Input reasons: the record itself was bad. The others are our stages failing on a good record. */
-const INPUT_REASONS = new Set<DlqReason>(['not-avro', 'truncated-frame', 'tombstone', 'unknown-schema-id', 'incompatible-writer-schema', 'avro-decode', 'contract', 'quality']);
+const INPUT_REASONS = new Set<DlqReason>([
+  'not-avro',
+  'truncated-frame',
+  'tombstone',
+  'unknown-schema-id',
+  'incompatible-writer-schema',
+  'avro-decode',
+  'contract',
+  'quality',
+]);
 
 /**
  * @param writtenThrough the offset below which this partition's writes were already acknowledged
@@ -137,8 +146,17 @@ export function planBatch(
       const letter = fitDeadLetter(full, limits.deadLetterBatchBytes);
       if (!letter) {
         // What it needs at the least: key and headers (with the truncation header), no value.
-        const bare = { key: full.key, value: null, headers: { ...full.headers, [DLQ_HEADER.valueTruncated]: String(full.value?.length ?? 0) } };
-        plan.blocked = { index: i, topic: deadLetterTopic, bytes: recordBytes(bare) + BATCH_OVERHEAD_BYTES, limitBytes: limits.deadLetterBatchBytes };
+        const bare = {
+          key: full.key,
+          value: null,
+          headers: { ...full.headers, [DLQ_HEADER.valueTruncated]: String(full.value?.length ?? 0) },
+        };
+        plan.blocked = {
+          index: i,
+          topic: deadLetterTopic,
+          bytes: recordBytes(bare) + BATCH_OVERHEAD_BYTES,
+          limitBytes: limits.deadLetterBatchBytes,
+        };
         break;
       }
       entry.truncated = letter !== full;

@@ -58,7 +58,11 @@ export async function warmSchemas(schemas: SchemaCache, records: readonly { valu
 }
 
 /** Runs every record of the batch through the processor, in order, synchronously. */
-export function decideBatch(processor: ProductProcessor, records: readonly SourceRecord[], eventTime: EventTimeReader | undefined): BatchDecision {
+export function decideBatch(
+  processor: ProductProcessor,
+  records: readonly SourceRecord[],
+  eventTime: EventTimeReader | undefined,
+): BatchDecision {
   const decision: BatchDecision = { decided: 0, outcomes: [], outputs: [], errors: [], warnings: [] };
   for (let i = 0; i < records.length; i++) {
     const outcome = processor.process(records[i]!);
@@ -76,7 +80,9 @@ export function decideBatch(processor: ProductProcessor, records: readonly Sourc
       case 'published':
         for (const out of outcome.outputs) {
           const t = eventTime?.(out.event);
-          decision.outputs.push(t === undefined ? { key: out.key, value: out.value, source: i } : { key: out.key, value: out.value, source: i, eventTime: t });
+          decision.outputs.push(
+            t === undefined ? { key: out.key, value: out.value, source: i } : { key: out.key, value: out.value, source: i, eventTime: t },
+          );
         }
         for (const rule of outcome.warnings) decision.warnings.push([i, rule]);
         break;

@@ -182,7 +182,12 @@ export class ProductProcessor {
       } catch {
         return {
           kind: 'dead-lettered',
-          error: { reason: 'output-schema', stage: 'encode', field: this.invalidPath(out), detail: `output does not match ${this.output.schemaFile}` },
+          error: {
+            reason: 'output-schema',
+            stage: 'encode',
+            field: this.invalidPath(out),
+            detail: `output does not match ${this.output.schemaFile}`,
+          },
         };
       }
       if (value.length > this.options.maxOutputBytes) {

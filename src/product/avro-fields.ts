@@ -106,7 +106,12 @@ export function findField(root: avsc.Type, path: string): { reason?: string; sug
 }
 
 /** Why `path` is not a field of the schema described by `where`, with a guess and the top-level fields. */
-export function missingFieldMessage(path: string, where: string, missing: { reason?: string; suggestion?: string }, root: avsc.Type): string {
+export function missingFieldMessage(
+  path: string,
+  where: string,
+  missing: { reason?: string; suggestion?: string },
+  root: avsc.Type,
+): string {
   const detail = missing.reason === undefined ? '' : `: ${missing.reason}`;
   const guess = missing.suggestion ? `did you mean ${missing.suggestion}? ` : '';
   return `${path} is not a field of ${where}${detail}; ${guess}top-level fields: ${topLevelFields(root).join(', ') || 'none'}`;
@@ -114,7 +119,8 @@ export function missingFieldMessage(path: string, where: string, missing: { reas
 
 /** The unit of an event-time field: a (nullable) long with a timestamp logical type. */
 export function eventTimeKind(type: avsc.Type): 'millis' | 'micros' | undefined {
-  const branches = type.typeName === 'union' ? (type as avsc.types.UnwrappedUnionType).types.filter((t: avsc.Type) => t.typeName !== 'null') : [type];
+  const branches =
+    type.typeName === 'union' ? (type as avsc.types.UnwrappedUnionType).types.filter((t: avsc.Type) => t.typeName !== 'null') : [type];
   if (branches.length !== 1) return undefined;
   const schema = branches[0]!.schema() as { type?: string; logicalType?: string } | string;
   if (typeof schema !== 'object' || schema.type !== 'long') return undefined;

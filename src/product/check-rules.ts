@@ -67,7 +67,8 @@ function checkQuality(ctx: SemanticContext, ports: readonly PortInfo[]): void {
     const ruleName = validString([...base, 'name'], rule.name);
     if (ruleName !== undefined) {
       const first = qualityNames.get(ruleName);
-      if (first !== undefined) issues.add([...base, 'name'], `duplicate quality rule name ${ruleName} (also quality[${first}].name); names must be unique`);
+      if (first !== undefined)
+        issues.add([...base, 'name'], `duplicate quality rule name ${ruleName} (also quality[${first}].name); names must be unique`);
       else qualityNames.set(ruleName, i);
     }
     checkOperators(rule, base, issues, 'rule');
@@ -76,7 +77,10 @@ function checkQuality(ctx: SemanticContext, ports: readonly PortInfo[]): void {
     if (rule.port === undefined) {
       if (inputCount === 1) port = ports[0];
       else if (inputCount > 1) {
-        issues.add([...base, 'port'], `is required because the product has ${inputCount} input ports; set port: to one of: ${knownPorts.join(', ')}`);
+        issues.add(
+          [...base, 'port'],
+          `is required because the product has ${inputCount} input ports; set port: to one of: ${knownPorts.join(', ')}`,
+        );
       }
     } else {
       const portName = validString([...base, 'port'], rule.port);
@@ -84,7 +88,10 @@ function checkQuality(ctx: SemanticContext, ports: readonly PortInfo[]): void {
         port = ports.find((p) => p.name === portName);
         if (!port) {
           const guess = closest(portName, knownPorts);
-          issues.add([...base, 'port'], `${portName} is not an input port${guess ? ` (did you mean ${guess}?)` : ''}; input ports: ${knownPorts.join(', ')}`);
+          issues.add(
+            [...base, 'port'],
+            `${portName} is not an input port${guess ? ` (did you mean ${guess}?)` : ''}; input ports: ${knownPorts.join(', ')}`,
+          );
         }
       }
     }

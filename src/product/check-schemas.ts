@@ -37,7 +37,10 @@ export async function checkOutputSchemas(ctx: SemanticContext): Promise<void> {
       schema = await loadSchemaFile(ctx.dir, rel, ctx.schemas);
       if (schema.error) issues.add([...base, 'schema'], schema.error);
       else if (schema.type && !isRecord(schema.type)) {
-        issues.add([...base, 'schema'], `${rel} is a ${schema.type.typeName} schema; an output schema must be an Avro record ({ "type": "record", ... })`);
+        issues.add(
+          [...base, 'schema'],
+          `${rel} is a ${schema.type.typeName} schema; an output schema must be an Avro record ({ "type": "record", ... })`,
+        );
       }
     }
     const outType = schema?.type && isRecord(schema.type) ? schema.type : undefined;
@@ -57,15 +60,22 @@ export async function checkOutputSchemas(ctx: SemanticContext): Promise<void> {
       const field = (outType as avsc.types.RecordType).fields.find((f) => f.name === eventTime);
       const kind = field ? eventTimeKind(field.type) : undefined;
       if (!field) {
-        issues.add([...base, 'eventTime'], `${eventTime} is not a top-level field of the output schema (${schema?.rel}); fields: ${topLevelFields(outType).join(', ')}`);
+        issues.add(
+          [...base, 'eventTime'],
+          `${eventTime} is not a top-level field of the output schema (${schema?.rel}); fields: ${topLevelFields(outType).join(', ')}`,
+        );
       } else if (!kind) {
-        issues.add([...base, 'eventTime'], `${eventTime} must be a long with logicalType timestamp-millis or timestamp-micros (optionally nullable) to measure event-to-publish latency`);
+        issues.add(
+          [...base, 'eventTime'],
+          `${eventTime} must be a long with logicalType timestamp-millis or timestamp-micros (optionally nullable) to measure event-to-publish latency`,
+        );
       }
     }
     if (isObj(port.classification) && outType) {
       for (const path of Object.keys(port.classification)) {
         const missing = findField(outType, path);
-        if (missing) issues.add([...base, 'classification', path], missingFieldMessage(path, `the output schema (${schema?.rel})`, missing, outType));
+        if (missing)
+          issues.add([...base, 'classification', path], missingFieldMessage(path, `the output schema (${schema?.rel})`, missing, outType));
       }
     }
   }

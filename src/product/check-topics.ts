@@ -44,13 +44,15 @@ function checkInputTopics(ctx: SemanticContext): { ports: PortInfo[]; inputTopic
     info.name = validString([...base, 'name'], port.name);
     if (info.name !== undefined) {
       const first = portNames.get(info.name);
-      if (first !== undefined) issues.add([...base, 'name'], `duplicate input port name ${info.name} (also inputPorts[${first}].name); names must be unique`);
+      if (first !== undefined)
+        issues.add([...base, 'name'], `duplicate input port name ${info.name} (also inputPorts[${first}].name); names must be unique`);
       else portNames.set(info.name, i);
     }
     info.topic = validString([...base, 'topic'], port.topic);
     if (info.topic !== undefined) {
       const first = topicOwners.get(info.topic);
-      if (first !== undefined) issues.add([...base, 'topic'], `${info.topic} is already read by inputPorts[${first}]; read each topic from one port only`);
+      if (first !== undefined)
+        issues.add([...base, 'topic'], `${info.topic} is already read by inputPorts[${first}]; read each topic from one port only`);
       else topicOwners.set(info.topic, i);
       inputTopics.push({ topic: info.topic, path: formatPath(base) });
     }
@@ -74,7 +76,8 @@ function checkOutputTopics(ctx: SemanticContext, inputTopics: readonly TopicUse[
       issues.add([...base, 'topic'], `must end with .v${major} because version is ${version}`);
     }
     const reader = inputTopics.find((t) => t.topic === topic);
-    if (reader) issues.add([...base, 'topic'], `must differ from the topic of ${reader.path} (${topic}): a product cannot read its own output`);
+    if (reader)
+      issues.add([...base, 'topic'], `must differ from the topic of ${reader.path} (${topic}): a product cannot read its own output`);
     outputTopics.push({ topic, path: formatPath(base) });
   }
   return outputTopics;

@@ -16,15 +16,7 @@ import {
 } from './descriptor-schema.js';
 import type { Entry } from './schema-type.js';
 import type { Loaded } from './semantic-context.js';
-import type {
-  AvroSchema,
-  ContractConstraint,
-  InputPort,
-  OutputPort,
-  ProductDescriptor,
-  QualityRule,
-  RuleCheck,
-} from './types.js';
+import type { AvroSchema, ContractConstraint, InputPort, OutputPort, ProductDescriptor, QualityRule, RuleCheck } from './types.js';
 
 /** A contract constraint or a quality rule as written: a property and one operator. */
 type RawRule = Entry<RawDescriptor['inputPorts'][number]['contract']['constraints']> | Entry<RawDescriptor['quality']>;

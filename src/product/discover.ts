@@ -47,9 +47,7 @@ export function findProductDirs(paths: string[]): string[] {
       .map((entry) => join(abs, entry))
       .filter(isProductDir);
     if (children.length === 0) {
-      problems.push(
-        `${input}: is neither a product folder (no ${DESCRIPTOR_FILE}) nor a folder of product folders (no subfolder has one)`,
-      );
+      problems.push(`${input}: is neither a product folder (no ${DESCRIPTOR_FILE}) nor a folder of product folders (no subfolder has one)`);
       continue;
     }
     for (const child of children) found.add(child);

@@ -42,7 +42,6 @@ export class IssueList {
     return this.paths.has(formatPath(segments));
   }
 
-
   /** True when an issue was already reported at this path or at a path below it. */
   hasUnder(segments: Segment[]): boolean {
     const path = formatPath(segments);

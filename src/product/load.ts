@@ -52,7 +52,8 @@ export async function validateProduct(dir: string, options: ProductLoadOptions =
     const code = (err as NodeJS.ErrnoException).code;
     let message: string;
     if (!existsSync(absDir)) message = `the product folder ${absDir} does not exist`;
-    else if (code === 'ENOENT') message = `not found in ${absDir}; every product folder needs a ${DESCRIPTOR_FILE} descriptor (see docs/descriptor.md)`;
+    else if (code === 'ENOENT')
+      message = `not found in ${absDir}; every product folder needs a ${DESCRIPTOR_FILE} descriptor (see docs/descriptor.md)`;
     else message = `cannot be read: ${(err as Error).message}`;
     return { issues: [{ path: DESCRIPTOR_FILE, message }] };
   }
@@ -77,7 +78,11 @@ export async function validateProduct(dir: string, options: ProductLoadOptions =
     return { issues: [{ path: DESCRIPTOR_FILE, message: `cannot be read as YAML: ${(err as Error).message}` }] };
   }
   if (data === null || data === undefined) {
-    return { issues: [{ path: DESCRIPTOR_FILE, message: 'is empty; start with apiVersion: dataprod/v1 and kind: DataProduct (see docs/descriptor.md)' }] };
+    return {
+      issues: [
+        { path: DESCRIPTOR_FILE, message: 'is empty; start with apiVersion: dataprod/v1 and kind: DataProduct (see docs/descriptor.md)' },
+      ],
+    };
   }
 
   checkShape(data, issues);
@@ -120,7 +125,10 @@ export async function loadProduct(
  * issues as they are, several products' issues each prefixed with its file.
  */
 export function loadProducts(paths: readonly string[], options?: { loadTransform?: true }): Promise<LoadedProduct[]>;
-export function loadProducts(paths: readonly string[], options: ProductLoadOptions): Promise<{ descriptor: ProductDescriptor; transform?: Transform }[]>;
+export function loadProducts(
+  paths: readonly string[],
+  options: ProductLoadOptions,
+): Promise<{ descriptor: ProductDescriptor; transform?: Transform }[]>;
 export async function loadProducts(
   paths: readonly string[],
   options: ProductLoadOptions = {},
@@ -155,7 +163,12 @@ export function combineDescriptorErrors(errors: readonly { file: string; issues:
 }
 
 async function checkTransform(root: Obj, dir: string, issues: IssueList, load: boolean): Promise<Transform | undefined> {
-  const rel = root.transform === undefined ? DEFAULT_TRANSFORM : typeof root.transform === 'string' && !issues.has(['transform']) ? root.transform : undefined;
+  const rel =
+    root.transform === undefined
+      ? DEFAULT_TRANSFORM
+      : typeof root.transform === 'string' && !issues.has(['transform'])
+        ? root.transform
+        : undefined;
   if (rel === undefined) return undefined;
   const abs = resolve(dir, rel);
   if (!existsSync(abs)) {
@@ -174,4 +187,3 @@ async function checkTransform(root: Obj, dir: string, issues: IssueList, load: b
   }
   return result.transform;
 }
-

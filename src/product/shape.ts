@@ -115,7 +115,6 @@ function schemaIssue(e: ErrorObject, data: unknown): { segments: Segment[]; mess
   }
 }
 
-
 /** Adds an issue per JSON Schema violation of `data`. */
 export function checkShape(data: unknown, issues: IssueList): void {
   const validate = getValidator();

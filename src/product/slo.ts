@@ -63,7 +63,6 @@ export function clean(n: number): number {
   return Number(n.toPrecision(12));
 }
 
-
 /** A duration in seconds as a short human string in the largest unit that keeps it exact-ish. */
 export function humanDuration(seconds: number): string {
   if (seconds >= 86400 && Number.isInteger(clean(seconds / 86400))) return `${clean(seconds / 86400)}d`;
@@ -105,15 +104,22 @@ export function compileSlos(product: Pick<ProductDescriptor, 'id' | 'slaProperti
  * The SLOs of well-formed SLA entries (`index`: the entry's place in slaProperties), and the
  * problems of those that cannot be measured. Messages name the product `id` and the property.
  */
-export function compileSlaEntries(id: string, entries: readonly { index: number; sla: SlaProperty }[]): { slos: Slo[]; problems: SloProblem[] } {
+export function compileSlaEntries(
+  id: string,
+  entries: readonly { index: number; sla: SlaProperty }[],
+): { slos: Slo[]; problems: SloProblem[] } {
   const slos: Slo[] = [];
   const problems: SloProblem[] = [];
   const seen = new Map<SloName, number>();
   entries.forEach(({ index, sla: s }) => {
-    const issue = (field: SloProblem['field'], message: string) => problems.push({ index, field, message: `product ${id}, ${s.property}: ${message}` });
+    const issue = (field: SloProblem['field'], message: string) =>
+      problems.push({ index, field, message: `product ${id}, ${s.property}: ${message}` });
     const previous = seen.get(s.property);
     if (previous !== undefined) {
-      issue('property', `a second ${s.property} entry (the first is slaProperties[${previous}]); dataprod rules supports one entry per property`);
+      issue(
+        'property',
+        `a second ${s.property} entry (the first is slaProperties[${previous}]); dataprod rules supports one entry per property`,
+      );
       return;
     }
     seen.set(s.property, index);

@@ -74,7 +74,13 @@ export class BatchAccounting {
   committed(topic: string, partition: number, messages: readonly { offset: string; timestamp: string }[], records: number): void {
     const last = messages[records - 1]!;
     const next = messages[records];
-    this.signals.progress.onCommit(topic, partition, Number(last.offset) + 1, Number(last.timestamp), next ? Number(next.timestamp) : undefined);
+    this.signals.progress.onCommit(
+      topic,
+      partition,
+      Number(last.offset) + 1,
+      Number(last.timestamp),
+      next ? Number(next.timestamp) : undefined,
+    );
     for (let i = 0; i < records; i++) this.signals.completeness.handledAt(Number(messages[i]!.timestamp));
   }
 
@@ -85,7 +91,11 @@ export class BatchAccounting {
     const first = this.lastReport === 0;
     if (!first && now - this.lastReport < DEAD_LETTER_REPORT_MS) return;
     this.log.warn(
-      { deadLettered: Object.fromEntries(this.unreported), ...(first ? {} : { sinceMs: now - this.lastReport }), topic: this.descriptor.deadLetter.topic },
+      {
+        deadLettered: Object.fromEntries(this.unreported),
+        ...(first ? {} : { sinceMs: now - this.lastReport }),
+        topic: this.descriptor.deadLetter.topic,
+      },
       'records dead-lettered',
     );
     this.unreported.clear();

@@ -82,12 +82,30 @@ export class BatchPath {
     }
   }
 
-  private async runBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  private async runBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+    commitOffsetsIfNecessary,
+  }: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = batch;
     if (messages.length === 0 || !isRunning() || isStale()) return;
     const first = messages[0]!;
-    this.parts.signals.progress.onBatch(topic, partition, Number(first.offset), Number(first.timestamp), Number(messages[messages.length - 1]!.timestamp), Number(batch.highWatermark));
-    if (this.parts.status.state === 'halted' || this.parts.status.state === 'failed' || (this.parts.status.state === 'blocked' && !this.parts.blocked.retrying)) {
+    this.parts.signals.progress.onBatch(
+      topic,
+      partition,
+      Number(first.offset),
+      Number(first.timestamp),
+      Number(messages[messages.length - 1]!.timestamp),
+      Number(batch.highWatermark),
+    );
+    if (
+      this.parts.status.state === 'halted' ||
+      this.parts.status.state === 'failed' ||
+      (this.parts.status.state === 'blocked' && !this.parts.blocked.retrying)
+    ) {
       this.rewind(topic, partition, first);
       return;
     }
@@ -99,11 +117,22 @@ export class BatchPath {
     try {
       claimed = await this.parts.delivery.claim(topic, partition);
     } catch (err) {
-      this.backOff(topic, partition, first, new DataprodError('BROKER_UNAVAILABLE', `${this.parts.product.id}: cannot open the transactional producer of ${key}`, { cause: err }), 'kafka');
+      this.backOff(
+        topic,
+        partition,
+        first,
+        new DataprodError('BROKER_UNAVAILABLE', `${this.parts.product.id}: cannot open the transactional producer of ${key}`, {
+          cause: err,
+        }),
+        'kafka',
+      );
       return;
     }
     if (claimed !== undefined && BigInt(claimed) > BigInt(first.offset)) {
-      this.parts.log.info({ topic, partition, from: first.offset, committed: claimed }, 'skipping records the previous owner of the partition committed');
+      this.parts.log.info(
+        { topic, partition, from: first.offset, committed: claimed },
+        'skipping records the previous owner of the partition committed',
+      );
       this.parts.consumer()?.seek({ topic, partition, offset: claimed });
       return;
     }
@@ -131,16 +160,29 @@ export class BatchPath {
     const result = await this.parts.delivery.deliver(plan, commitOffsetsIfNecessary);
     if (result.acknowledged > 0) {
       this.writtenThrough.set(key, BigInt(plan.offsets[result.acknowledged - 1]!) + 1n);
-      this.parts.accounting.account(topic, result.acknowledged === plan.records ? planned : tallyPlan(plan, result.acknowledged), Date.now());
+      this.parts.accounting.account(
+        topic,
+        result.acknowledged === plan.records ? planned : tallyPlan(plan, result.acknowledged),
+        Date.now(),
+      );
     }
     if (result.failure) {
-      await this.onWriteFailure(topic, partition, messages[result.acknowledged]!, result.failure, plan.writes.some((w) => w.topic === plan.deadLetterTopic));
+      await this.onWriteFailure(
+        topic,
+        partition,
+        messages[result.acknowledged]!,
+        result.failure,
+        plan.writes.some((w) => w.topic === plan.deadLetterTopic),
+      );
       return;
     }
     if (result.commitError !== undefined) {
       // The writes stay counted; kafkajs rejoins if the member was fenced, and the next commit covers these offsets.
       this.parts.metrics.commitErrors.inc({ product: this.parts.product.id });
-      this.parts.log.warn({ topic, partition, err: result.commitError }, 'offset commit failed after the writes were acknowledged; they are counted, and the next commit covers them');
+      this.parts.log.warn(
+        { topic, partition, err: result.commitError },
+        'offset commit failed after the writes were acknowledged; they are counted, and the next commit covers them',
+      );
     }
     if (plan.records > 0) resolveOffset(messages[plan.records - 1]!.offset);
     if (plan.records > 0 && result.committed) {
@@ -154,14 +196,24 @@ export class BatchPath {
     const stop = decision.stop;
     if (plan.blocked) {
       const { topic: dlq, bytes, limitBytes } = plan.blocked;
-      this.parts.blocked.block({ topic, partition, message: messages[plan.blocked.index]! }, `the dead letter of ${key}@${messages[plan.blocked.index]!.offset} needs ${bytes} bytes without its value and ${dlq} accepts at most ${limitBytes} (max.message.bytes); raise it`);
+      this.parts.blocked.block(
+        { topic, partition, message: messages[plan.blocked.index]! },
+        `the dead letter of ${key}@${messages[plan.blocked.index]!.offset} needs ${bytes} bytes without its value and ${dlq} accepts at most ${limitBytes} (max.message.bytes); raise it`,
+      );
     } else if (stop?.kind === 'needs-schema') {
       // An id expired from the unknown-id cache mid-batch: pick the rest up on the next fetch.
       this.rewind(topic, partition, messages[stop.index]!);
     } else if (stop?.kind === 'fail') {
       const { error } = stop;
       const at = messages[stop.index]!;
-      this.halt(topic, partition, at, 'failed', `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${at.offset}`, { reason: error.reason, rule: error.rule, field: error.field });
+      this.halt(
+        topic,
+        partition,
+        at,
+        'failed',
+        `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${at.offset}`,
+        { reason: error.reason, rule: error.rule, field: error.field },
+      );
       this.parts.onFatal(new DataprodError('STOPPED_ON_INVALID_RECORD', `${this.parts.product.id}: ${this.parts.status.reason}`));
     } else if (this.parts.status.state === 'blocked' && this.parts.blocked.retrying) {
       this.parts.blocked.succeeded();
@@ -175,16 +227,26 @@ export class BatchPath {
    * A write that did not go through. Nothing past the first unacknowledged record is committed; the
    * partition reads again from there, so what was acknowledged is not written twice.
    */
-  private async onWriteFailure(topic: string, partition: number, at: KafkaMessage, failure: WriteFailure, hadDeadLetters: boolean): Promise<void> {
+  private async onWriteFailure(
+    topic: string,
+    partition: number,
+    at: KafkaMessage,
+    failure: WriteFailure,
+    hadDeadLetters: boolean,
+  ): Promise<void> {
     const { metrics } = this.parts;
     const id = this.parts.product.id;
     metrics.processingErrors.inc({ product: id, stage: 'produce' });
-    if (hadDeadLetters && (failure.topic === undefined || failure.topic === this.parts.product.deadLetter.topic)) metrics.dlqPublishErrors.inc({ product: id });
+    if (hadDeadLetters && (failure.topic === undefined || failure.topic === this.parts.product.deadLetter.topic))
+      metrics.dlqPublishErrors.inc({ product: id });
     const topicName = failure.topic ?? `${this.parts.product.output.topic} or ${this.parts.product.deadLetter.topic}`;
     switch (failure.kind) {
       case 'fenced':
         // Paused until the next group join, or a zombie would fetch and decide the same batch in a loop.
-        this.parts.log.warn({ topic, partition, type: failure.type }, 'fenced by a newer owner of the partition; paused until the group reassigns it');
+        this.parts.log.warn(
+          { topic, partition, type: failure.type },
+          'fenced by a newer owner of the partition; paused until the group reassigns it',
+        );
         this.parts.consumer()?.pause([{ topic, partitions: [partition] }]);
         this.pausedForFence.add(`${topic}:${partition}`);
         this.rewind(topic, partition, at);
@@ -194,18 +256,30 @@ export class BatchPath {
         const before = failure.topic ? this.parts.limits.batchBytes(failure.topic) : undefined;
         await this.parts.limits.refresh().catch(() => undefined);
         if (failure.topic === this.parts.product.deadLetter.topic && this.parts.limits.batchBytes(failure.topic) !== before) {
-          this.parts.log.warn({ topic: failure.topic, maxMessageBytes: this.parts.limits.batchBytes(failure.topic) }, 'the dead-letter topic\'s max.message.bytes changed; planning the batch again');
+          this.parts.log.warn(
+            { topic: failure.topic, maxMessageBytes: this.parts.limits.batchBytes(failure.topic) },
+            "the dead-letter topic's max.message.bytes changed; planning the batch again",
+          );
           this.rewind(topic, partition, at);
           return;
         }
-        this.parts.blocked.block({ topic, partition, message: at }, `${topicName} refuses the write: ${failure.type} (max.message.bytes ${failure.topic ? this.parts.limits.batchBytes(failure.topic) : '?'})`);
+        this.parts.blocked.block(
+          { topic, partition, message: at },
+          `${topicName} refuses the write: ${failure.type} (max.message.bytes ${failure.topic ? this.parts.limits.batchBytes(failure.topic) : '?'})`,
+        );
         return;
       }
       case 'refused':
         this.parts.blocked.block({ topic, partition, message: at }, `${topicName} refuses the write: ${failure.type}`);
         return;
       case 'unavailable':
-        this.backOff(topic, partition, at, new DataprodError('BROKER_UNAVAILABLE', `${id}: writing to ${topicName} failed: ${failure.type}`, { cause: failure.cause }), 'kafka');
+        this.backOff(
+          topic,
+          partition,
+          at,
+          new DataprodError('BROKER_UNAVAILABLE', `${id}: writing to ${topicName} failed: ${failure.type}`, { cause: failure.cause }),
+          'kafka',
+        );
         return;
     }
   }
@@ -221,9 +295,13 @@ export class BatchPath {
     const { attempt, delayMs } = this.partitionRetries.schedule(`${topic}:${partition}`, () => {
       // Back to running only when no partition waits any more; the next batch may pause it again.
       if (this.parts.status.state === 'backing-off' && this.partitionRetries.pending === 0) this.parts.status.set('running');
-      if (this.parts.status.state === 'running' || this.parts.status.state === 'backing-off') this.parts.consumer()?.resume([{ topic, partitions: [partition] }]);
+      if (this.parts.status.state === 'running' || this.parts.status.state === 'backing-off')
+        this.parts.consumer()?.resume([{ topic, partitions: [partition] }]);
     });
-    this.parts.log.warn({ topic, partition, offset: at.offset, attempt, retryInMs: delayMs, err }, `${source === 'registry' ? 'schema registry' : 'Kafka'} unavailable; partition paused`);
+    this.parts.log.warn(
+      { topic, partition, offset: at.offset, attempt, retryInMs: delayMs, err },
+      `${source === 'registry' ? 'schema registry' : 'Kafka'} unavailable; partition paused`,
+    );
   }
 
   /**

@@ -37,7 +37,11 @@ export class BlockedRetry {
 
   block(at: { topic: string; partition: number; message: KafkaMessage } | undefined, reason: string): void {
     const { status, log } = this.hooks;
-    if (status.state !== 'blocked') log.error({ topic: at?.topic, partition: at?.partition, offset: at?.message.offset, code: 'TOPIC_WRITE_REFUSED' }, `blocked: ${reason}`);
+    if (status.state !== 'blocked')
+      log.error(
+        { topic: at?.topic, partition: at?.partition, offset: at?.message.offset, code: 'TOPIC_WRITE_REFUSED' },
+        `blocked: ${reason}`,
+      );
     status.set('blocked', reason, 'TOPIC_WRITE_REFUSED');
     this.retrying = false;
     this.hooks.pauseAll();

@@ -41,7 +41,9 @@ export interface DeliveryResult {
   commitError?: unknown;
 }
 
-export type CommitOffsets = (offsets: { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }) => Promise<void>;
+export type CommitOffsets = (offsets: {
+  topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+}) => Promise<void>;
 
 export interface Delivery {
   /**
@@ -190,7 +192,10 @@ export class ExactlyOnceDelivery implements Delivery {
     this.producers.delete(key);
     if (failure.kind === 'fenced') {
       this.fenced.add(key);
-      this.log.warn({ partition: key }, 'fenced: another member owns this input partition now; writing nothing for it until the group assigns it again');
+      this.log.warn(
+        { partition: key },
+        'fenced: another member owns this input partition now; writing nothing for it until the group assigns it again',
+      );
     }
     return { acknowledged: 0, committed: false, failure };
   }
@@ -250,7 +255,8 @@ export function classifyWriteError(err: unknown, topic: string | undefined): Wri
     const ce = e as ClientError;
     if (ce.type !== undefined && (found === undefined || found.type === 'UNKNOWN') && found?.type !== 'PRODUCER_FENCED') found = ce;
     // kafkajs's table lacks PRODUCER_FENCED (90): it reports 'Unknown error code 90'.
-    if (ce.code === 90 || (ce.type === 'KAFKAJS_UNKNOWN_ERROR_CODE' && /\berror code 90\b/.test(String((e as Error).message)))) found = { ...ce, type: 'PRODUCER_FENCED' };
+    if (ce.code === 90 || (ce.type === 'KAFKAJS_UNKNOWN_ERROR_CODE' && /\berror code 90\b/.test(String((e as Error).message))))
+      found = { ...ce, type: 'PRODUCER_FENCED' };
     visit(ce.cause);
     for (const inner of ce.errors ?? []) visit(inner);
   };

@@ -101,7 +101,10 @@ export class ProductWorker {
 
   /** Lag > 0 and no commit for --stall-after-ms: whatever the state says, nothing moves. */
   stalled(now: number): boolean {
-    return this.status.stalled(now, this.signals.progress.lags(now).some((l) => l.records > 0));
+    return this.status.stalled(
+      now,
+      this.signals.progress.lags(now).some((l) => l.records > 0),
+    );
   }
 
   get schemaIds(): { output: number } {

@@ -17,18 +17,24 @@ interface RefreshDeps {
  * join, and the judgement of closed completeness windows. A failed read is logged at debug and
  * leaves the gauges at their last values; the next refresh tries again.
  */
-export async function refreshProgress({ admin, product, signals, log }: RefreshDeps, assigned: ReadonlySet<string>, afterJoin: boolean): Promise<void> {
+export async function refreshProgress(
+  { admin, product, signals, log }: RefreshDeps,
+  assigned: ReadonlySet<string>,
+  afterJoin: boolean,
+): Promise<void> {
   const progress = signals.progress;
   const topics = product.inputPorts.map((p) => p.topic);
   const held = (topic: string, partition: number) => assigned.has(`${topic}:${partition}`);
   try {
     if (afterJoin) {
       for (const { topic, partitions } of await admin.fetchOffsets({ groupId: product.consumerGroup, topics })) {
-        for (const p of partitions) if (held(topic, p.partition) && Number(p.offset) >= 0) progress.setCommitted(topic, p.partition, Number(p.offset));
+        for (const p of partitions)
+          if (held(topic, p.partition) && Number(p.offset) >= 0) progress.setCommitted(topic, p.partition, Number(p.offset));
       }
     }
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) if (held(topic, p.partition)) progress.setEnd(topic, p.partition, Number(p.offset));
+      for (const p of await admin.fetchTopicOffsets(topic))
+        if (held(topic, p.partition)) progress.setEnd(topic, p.partition, Number(p.offset));
     }
     await judgeWindows(admin, signals, topics, held, log);
   } catch (err) {
@@ -37,7 +43,13 @@ export async function refreshProgress({ admin, product, signals, log }: RefreshD
 }
 
 /** Closed windows: records appended to the held partitions in the window against outcomes counted. */
-async function judgeWindows(admin: Admin, signals: ProductSignals, topics: string[], held: (topic: string, partition: number) => boolean, log: Logger): Promise<void> {
+async function judgeWindows(
+  admin: Admin,
+  signals: ProductSignals,
+  topics: string[],
+  held: (topic: string, partition: number) => boolean,
+  log: Logger,
+): Promise<void> {
   const { completeness, progress } = signals;
   for (const [start, end] of completeness.closable(progress.watermark(Date.now()))) {
     let appended = 0;
@@ -51,7 +63,8 @@ async function judgeWindows(admin: Admin, signals: ProductSignals, topics: strin
       }
     }
     const ratio = completeness.judge(start, appended);
-    if (ratio < 1) log.warn({ windowStart: new Date(start).toISOString(), appended, ratio }, 'window incomplete: fewer outcomes than records appended');
+    if (ratio < 1)
+      log.warn({ windowStart: new Date(start).toISOString(), appended, ratio }, 'window incomplete: fewer outcomes than records appended');
   }
 }
 

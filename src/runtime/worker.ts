@@ -167,7 +167,9 @@ export class Worker {
       ready: this.stateValue === 'running',
       details: {
         worker: this.stateValue,
-        products: Object.fromEntries(products.map(({ w, state }) => [w.product.id, { state, reason: w.reason || undefined, code: w.code }])),
+        products: Object.fromEntries(
+          products.map(({ w, state }) => [w.product.id, { state, reason: w.reason || undefined, code: w.code }]),
+        ),
       },
     };
   }

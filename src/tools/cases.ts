@@ -46,7 +46,9 @@ const DEFAULT_TIMESTAMP = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 export async function runCases(product: ProductDescriptor, transform: Transform): Promise<CaseResult[]> {
   const casesDir = join(product.dir, 'cases');
   if (!existsSync(casesDir)) return [];
-  const files = readdirSync(casesDir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+  const files = readdirSync(casesDir)
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .sort();
 
   const schemas = new Map<number, AvroSchema>();
   product.inputPorts.forEach((port, i) => schemas.set(i + 1, port.contract.schema));
@@ -235,7 +237,8 @@ function checkExpectation(spec: CaseSpec, outcome: Outcome, outputType: avsc.Typ
       }
       if (expect.key !== undefined) {
         const key = got.key === null ? null : got.key.toString();
-        if (key !== String(expect.key)) problems.push(`expect.key: expected ${JSON.stringify(String(expect.key))}, got ${JSON.stringify(key)}`);
+        if (key !== String(expect.key))
+          problems.push(`expect.key: expected ${JSON.stringify(String(expect.key))}, got ${JSON.stringify(key)}`);
       }
     });
     return;
@@ -249,11 +252,13 @@ function checkExpectation(spec: CaseSpec, outcome: Outcome, outputType: avsc.Typ
   if (typeof want.reason !== 'string' || !(DLQ_REASONS as readonly string[]).includes(want.reason)) {
     return void problems.push(`expect.deadLetter.reason: must be one of ${DLQ_REASONS.join(', ')}`);
   }
-  if (outcome.kind !== 'dead-lettered') return void problems.push(`expected dead-letter ${want.reason}, but the event was ${describe(outcome)}`);
+  if (outcome.kind !== 'dead-lettered')
+    return void problems.push(`expected dead-letter ${want.reason}, but the event was ${describe(outcome)}`);
   const got = outcome.error;
   if (got.reason !== want.reason) problems.push(`expected reason ${want.reason}, but the event was ${describe(outcome)}`);
   if (want.rule !== undefined && got.rule !== want.rule) problems.push(`expected rule ${String(want.rule)}, got ${got.rule ?? 'none'}`);
-  if (want.field !== undefined && got.field !== want.field) problems.push(`expected field ${String(want.field)}, got ${got.field ?? 'none'}`);
+  if (want.field !== undefined && got.field !== want.field)
+    problems.push(`expected field ${String(want.field)}, got ${got.field ?? 'none'}`);
 }
 
 function plain(value: unknown): unknown {

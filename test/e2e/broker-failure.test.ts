@@ -65,10 +65,19 @@ describe('worker process: broker failure', { timeout: 480_000 }, () => {
   }
 
   const exited = (w: RunningWorker) => w.child.exitCode !== null || w.child.signalCode !== null;
-  const lines = (w: RunningWorker, pattern: RegExp) => w.log.join('').split('\n').filter((l) => pattern.test(l));
+  const lines = (w: RunningWorker, pattern: RegExp) =>
+    w.log
+      .join('')
+      .split('\n')
+      .filter((l) => pattern.test(l));
   /** The worker's log without kafkajs's info chatter, for failure messages. */
   const tail = (w: RunningWorker, n = 60) =>
-    w.log.join('').split('\n').filter((l) => !l.includes('"level":30') || !l.includes('"component":"kafkajs"')).slice(-n).join('\n');
+    w.log
+      .join('')
+      .split('\n')
+      .filter((l) => !l.includes('"level":30') || !l.includes('"component":"kafkajs"'))
+      .slice(-n)
+      .join('\n');
 
   async function setUpProduct(delivery?: 'exactly-once'): Promise<{ product: ProductCopy; encode: (seq: number) => Buffer }> {
     const product = copyProduct('orders-enriched', delivery ? (doc) => doc.set('delivery', delivery) : undefined);
@@ -79,11 +88,19 @@ describe('worker process: broker failure', { timeout: 480_000 }, () => {
   }
 
   /** Sends seqs [from, to) in chunks; a chunk whose send fails (broker down) is sent again until acknowledged. */
-  async function produce(product: ProductCopy, encode: (seq: number) => Buffer, from: number, to: number, chunk = 50, pauseMs = 0): Promise<number> {
+  async function produce(
+    product: ProductCopy,
+    encode: (seq: number) => Buffer,
+    from: number,
+    to: number,
+    chunk = 50,
+    pauseMs = 0,
+  ): Promise<number> {
     let failures = 0;
     for (let start = from; start < to; start += chunk) {
       const messages = [];
-      for (let seq = start; seq < Math.min(to, start + chunk); seq++) messages.push({ key: `o-${seq}`, value: encode(seq), partition: seq % PARTITIONS });
+      for (let seq = start; seq < Math.min(to, start + chunk); seq++)
+        messages.push({ key: `o-${seq}`, value: encode(seq), partition: seq % PARTITIONS });
       for (;;) {
         try {
           await producer.send({ topic: product.inputTopic, acks: -1, messages });
@@ -178,7 +195,9 @@ describe('worker process: broker failure', { timeout: 480_000 }, () => {
     );
     const duplicates = duplicated.length;
     const restarts = lines(drained, /consumer failed; restarting/).length;
-    console.error(`[short outage] ${outputs.length} outputs for ${TOTAL} orders (${duplicates} keys duplicated); ${restarts} consumer restarts logged`);
+    console.error(
+      `[short outage] ${outputs.length} outputs for ${TOTAL} orders (${duplicates} keys duplicated); ${restarts} consumer restarts logged`,
+    );
 
     assert.ok(!exited(drained), `the worker is still running:\n${tail(drained)}`);
     const health = lines(drained, /control port listening/)[0];
@@ -228,7 +247,11 @@ describe('worker process: broker failure', { timeout: 480_000 }, () => {
         const { committed, end } = await groupProgress(admin, product.group, product.inputTopic);
         return end >= TOTAL && committed === end;
       },
-      { what: 'the group to commit to the end after the outage', timeoutMs: 120_000, abortReason: () => (exited(drained) ? `worker exited:\n${tail(drained)}` : undefined) },
+      {
+        what: 'the group to commit to the end after the outage',
+        timeoutMs: 120_000,
+        abortReason: () => (exited(drained) ? `worker exited:\n${tail(drained)}` : undefined),
+      },
     );
     drained.child.kill('SIGTERM');
     const { code } = await drained.exit;

@@ -143,7 +143,10 @@ describe('dataprod --help and <command> --help', () => {
       assert.match(r.stdout, /^ {2}--help\s+print this help$/m);
       const { flags, env } = expectedOptions[name];
       for (const flag of flags) {
-        assert.ok(r.stdout.split('\n').some((line) => line.startsWith(`  ${flag} `)), `${name} --help lacks ${flag}:\n${r.stdout}`);
+        assert.ok(
+          r.stdout.split('\n').some((line) => line.startsWith(`  ${flag} `)),
+          `${name} --help lacks ${flag}:\n${r.stdout}`,
+        );
       }
       for (const variable of env) assert.ok(r.stdout.includes(`[${variable}]`), `${name} --help lacks [${variable}]:\n${r.stdout}`);
       if (env.length === 0) assert.doesNotMatch(r.stdout, /\[[A-Z_]+\]/, `${name} takes no environment variables`);

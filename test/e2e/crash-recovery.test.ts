@@ -136,10 +136,17 @@ describe('worker process: crash and drain', { timeout: 300_000 }, () => {
     while (produced < TOTAL) await produceUpTo(Math.min(produced + CHUNK, TOTAL));
     worker = startWorker(product, log);
     try {
-      await waitUntil(async () => {
-        const { committed: c, end } = await groupProgress(admin, product.group, product.inputTopic);
-        return end === TOTAL && c === TOTAL;
-      }, { what: 'the restarted worker to drain the topic', timeoutMs: 120_000, abortReason: () => (worker.exitCode !== null ? `restarted worker exited:\n${log.join('')}` : undefined) });
+      await waitUntil(
+        async () => {
+          const { committed: c, end } = await groupProgress(admin, product.group, product.inputTopic);
+          return end === TOTAL && c === TOTAL;
+        },
+        {
+          what: 'the restarted worker to drain the topic',
+          timeoutMs: 120_000,
+          abortReason: () => (worker.exitCode !== null ? `restarted worker exited:\n${log.join('')}` : undefined),
+        },
+      );
     } finally {
       const done = once(worker, 'exit');
       worker.kill('SIGTERM');
@@ -170,8 +177,16 @@ describe('worker process: crash and drain', { timeout: 300_000 }, () => {
     const duplicated = [...s.outputs, ...s.deadLetters].filter(([, n]) => n > 1).map(([k]) => Number(k.slice(2)));
     const context = () =>
       `committed at stop ${JSON.stringify(s.committedAtStop)}; ${duplicated.length} duplicated, e.g. ` +
-      `${duplicated.slice(0, 10).map((q) => `p${q % PARTITIONS}@${offsetOf(q)}`).join(' ')}\n` +
-      s.log.join('').split('\n').filter((l) => !l.includes('"level":30') || /group|stopping|stopped|signal/.test(l)).slice(-60).join('\n');
+      `${duplicated
+        .slice(0, 10)
+        .map((q) => `p${q % PARTITIONS}@${offsetOf(q)}`)
+        .join(' ')}\n` +
+      s.log
+        .join('')
+        .split('\n')
+        .filter((l) => !l.includes('"level":30') || /group|stopping|stopped|signal/.test(l))
+        .slice(-60)
+        .join('\n');
     for (let seq = 0; seq < TOTAL; seq++) {
       const key = `o-${seq}`;
       const kind = kindOf(seq);
@@ -184,7 +199,10 @@ describe('worker process: crash and drain', { timeout: 300_000 }, () => {
       if (copies > 1) {
         assert.ok(allowDuplicates, `${key} duplicated after a clean drain; ${context()}`);
         // Only records the first worker had not committed may come twice.
-        assert.ok(offsetOf(seq) >= s.committedAtStop[seq % PARTITIONS]!, `${key} at offset ${offsetOf(seq)} was committed before the crash yet came twice; ${context()}`);
+        assert.ok(
+          offsetOf(seq) >= s.committedAtStop[seq % PARTITIONS]!,
+          `${key} at offset ${offsetOf(seq)} was committed before the crash yet came twice; ${context()}`,
+        );
       }
     }
   }

@@ -106,7 +106,12 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
   const exited = (w: WorkerProcess) => w.child.exitCode !== null || w.child.signalCode !== null;
   /** A worker's log without kafkajs's info chatter, for failure messages. */
   const tail = (w: WorkerProcess, n = 60) =>
-    w.log.join('').split('\n').filter((l) => !l.includes('"level":30') || !l.includes('"component":"kafkajs"')).slice(-n).join('\n');
+    w.log
+      .join('')
+      .split('\n')
+      .filter((l) => !l.includes('"level":30') || !l.includes('"component":"kafkajs"'))
+      .slice(-n)
+      .join('\n');
   const logLines = (w: WorkerProcess) =>
     w.log
       .join('')
@@ -121,7 +126,11 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
 
   function startWorker(product: ProductCopy, extra: NodeJS.ProcessEnv = {}): WorkerProcess {
     // A restarted worker waits the session timeout for the killed one's partitions.
-    const w = spawnWorker(product.dir, stack, { DATAPROD_SHUTDOWN_GRACE_MS: '20000', DATAPROD_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS), ...extra });
+    const w = spawnWorker(product.dir, stack, {
+      DATAPROD_SHUTDOWN_GRACE_MS: '20000',
+      DATAPROD_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+      ...extra,
+    });
     workers.push(w);
     return w;
   }
@@ -133,7 +142,10 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
   async function setUp(
     delivery: Delivery,
     partitions: number,
-    options: { transform?: (source: string) => string; order?: (seq: number, order: Record<string, unknown>) => Record<string, unknown> } = {},
+    options: {
+      transform?: (source: string) => string;
+      order?: (seq: number, order: Record<string, unknown>) => Record<string, unknown>;
+    } = {},
   ): Promise<Input> {
     const product = copyProduct('orders-enriched', delivery === 'exactly-once' ? (doc) => doc.set('delivery', 'exactly-once') : undefined);
     copies.push(product);
@@ -154,7 +166,8 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
     const values = [];
     for (let seq = from; seq < to; seq++) values.push({ key: `o-${seq}`, value: input.encode(seq), partition: seq % input.partitions });
     const startedAt = performance.now();
-    for (let i = 0; i < values.length; i += chunk) await producer.send({ topic: input.product.inputTopic, acks: -1, messages: values.slice(i, i + chunk) });
+    for (let i = 0; i < values.length; i += chunk)
+      await producer.send({ topic: input.product.inputTopic, acks: -1, messages: values.slice(i, i + chunk) });
     return { records: to - from, ms: performance.now() - startedAt };
   }
 
@@ -162,7 +175,9 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
     const [committed] = await admin.fetchOffsets({ groupId: input.product.group, topics: [input.product.inputTopic] });
     const ends = await admin.fetchTopicOffsets(input.product.inputTopic);
     return {
-      committed: Array.from({ length: input.partitions }, (_, p) => Math.max(0, Number(committed!.partitions.find((x) => x.partition === p)?.offset ?? 0))),
+      committed: Array.from({ length: input.partitions }, (_, p) =>
+        Math.max(0, Number(committed!.partitions.find((x) => x.partition === p)?.offset ?? 0)),
+      ),
       end: Array.from({ length: input.partitions }, (_, p) => Number(ends.find((x) => x.partition === p)?.high ?? 0)),
     };
   }
@@ -230,9 +245,15 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
     for (const r of [...deadLetters].sort(byOffset)) {
       const seq = Number(r.key!.slice(2));
       const at = { partition: Number(r.headers[DLQ_HEADER.partition]), offset: Number(r.headers[DLQ_HEADER.offset]) };
-      if (at.partition !== seq % input.partitions || at.offset !== Math.floor(seq / input.partitions) || r.headers[DLQ_HEADER.reason] !== kindOf(seq)) {
+      if (
+        at.partition !== seq % input.partitions ||
+        at.offset !== Math.floor(seq / input.partitions) ||
+        r.headers[DLQ_HEADER.reason] !== kindOf(seq)
+      ) {
         misplaced += 1;
-        problems.push(`dead letter ${r.partition}@${r.offset} for seq ${seq}: source ${at.partition}@${at.offset}, reason ${r.headers[DLQ_HEADER.reason]}`);
+        problems.push(
+          `dead letter ${r.partition}@${r.offset} for seq ${seq}: source ${at.partition}@${at.offset}, reason ${r.headers[DLQ_HEADER.reason]}`,
+        );
       }
       const copiesBefore = deadLettered.get(seq) ?? 0;
       deadLettered.set(seq, copiesBefore + 1);
@@ -241,7 +262,8 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
       const last = lastSource.get(key);
       if (last !== undefined && at.offset <= last) {
         orderViolations += 1;
-        if (orderViolations <= 10) problems.push(`order: dead letter of ${at.partition}@${at.offset} after ${at.partition}@${last} on dlq partition ${r.partition}`);
+        if (orderViolations <= 10)
+          problems.push(`order: dead letter of ${at.partition}@${at.offset} after ${at.partition}@${last} on dlq partition ${r.partition}`);
       }
       lastSource.set(key, at.offset);
     }
@@ -264,7 +286,10 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
       }
       if (copies > 1) {
         duplicates += copies - 1;
-        if (copies > allowedCopies(seq)) problems.push(`seq ${seq} at ${seq % input.partitions}@${Math.floor(seq / input.partitions)}: ${copies} copies, at most ${allowedCopies(seq)} allowed`);
+        if (copies > allowedCopies(seq))
+          problems.push(
+            `seq ${seq} at ${seq % input.partitions}@${Math.floor(seq / input.partitions)}: ${copies} copies, at most ${allowedCopies(seq)} allowed`,
+          );
       }
     }
     const extra = [...published.keys(), ...deadLettered.keys()].filter((seq) => seq < 0 || seq >= total);
@@ -285,7 +310,9 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
    * the next share is produced only after it died (so every kill is mid-stream by construction).
    * A last worker drains.
    */
-  async function killThreeTimes(delivery: Delivery): Promise<{ input: Input; kills: KillPoint[]; total: number; rate: number; workers: WorkerProcess[] }> {
+  async function killThreeTimes(
+    delivery: Delivery,
+  ): Promise<{ input: Input; kills: KillPoint[]; total: number; rate: number; workers: WorkerProcess[] }> {
     const input = await setUp(delivery, PARTITIONS);
     let produced = 0;
     let sentRecords = 0;
@@ -304,12 +331,15 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
       const worker = startWorker(input.product);
       used.push(worker);
       const backlog = produced;
-      await waitUntil(async () => (await groupProgress(admin, input.product.group, input.product.inputTopic)).committed >= backlog - SHARE / 2, {
-        what: `worker ${k + 1} to work through the backlog`,
-        timeoutMs: 60_000,
-        intervalMs: 20,
-        abortReason: () => (exited(worker) ? `worker exited early:\n${tail(worker)}` : undefined),
-      });
+      await waitUntil(
+        async () => (await groupProgress(admin, input.product.group, input.product.inputTopic)).committed >= backlog - SHARE / 2,
+        {
+          what: `worker ${k + 1} to work through the backlog`,
+          timeoutMs: 60_000,
+          intervalMs: 20,
+          abortReason: () => (exited(worker) ? `worker exited early:\n${tail(worker)}` : undefined),
+        },
+      );
       let streaming = true;
       const stream = (async () => {
         while (streaming) {
@@ -328,7 +358,9 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
       kills.push(at);
       const committed = at.committed.reduce((a, b) => a + b, 0);
       const end = at.end.reduce((a, b) => a + b, 0);
-      console.error(`[${delivery}] kill ${k + 1}: committed ${JSON.stringify(at.committed)} (${committed}) of ${end} produced (${end - committed} not committed); more to come`);
+      console.error(
+        `[${delivery}] kill ${k + 1}: committed ${JSON.stringify(at.committed)} (${committed}) of ${end} produced (${end - committed} not committed); more to come`,
+      );
       assert.ok(committed <= end && end === produced, 'killed mid-stream, with the rest of the input still to come');
       await produceShare();
     }
@@ -368,7 +400,17 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
     // Each worker's warnings and errors: a duplicate shows which claim read which committed offset.
     const context = () =>
       `${o.problems.slice(0, 30).join('\n')}\n` +
-      used.map((w, i) => `worker ${i + 1}:\n${w.log.join('').split('\n').filter((l) => !l.includes('"level":30') || /skipping|joined/.test(l)).slice(-15).join('\n')}`).join('\n');
+      used
+        .map(
+          (w, i) =>
+            `worker ${i + 1}:\n${w.log
+              .join('')
+              .split('\n')
+              .filter((l) => !l.includes('"level":30') || /skipping|joined/.test(l))
+              .slice(-15)
+              .join('\n')}`,
+        )
+        .join('\n');
     assert.equal(o.lost, 0, `lost records: ${context()}`);
     assert.equal(o.duplicates, 0, `duplicates under exactly-once: ${context()}`);
     assert.equal(o.orderViolations, 0, `per-key order: ${context()}`);
@@ -391,7 +433,7 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
     const anchor = '  if (order.is_test) return null;';
     if (!source.includes(anchor)) throw new Error(`the orders-enriched transform lost its line "${anchor.trim()}"; adapt holdingTransform`);
     const hold = [
-      "  const holdMs = Number(process.env.DATAPROD_TEST_HOLD_MS ?? 0);",
+      '  const holdMs = Number(process.env.DATAPROD_TEST_HOLD_MS ?? 0);',
       `  if (holdMs > 0 && order.coupon_code === '${HOLD_COUPON}') {`,
       `    writeSync(2, JSON.stringify({ msg: '${HOLDING}', created_at: order.created_at, holdMs }) + '\\n');`,
       '    const until = Date.now() + holdMs;',
@@ -435,7 +477,11 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
     const a = startWorker(input.product, { DATAPROD_TEST_HOLD_MS: String(HOLD_MS) });
     const joins = (w: WorkerProcess) => logLines(w).filter((l) => l.msg === 'joined the consumer group');
     const count = (w: WorkerProcess, msg: string) => logLines(w).filter((l) => l.msg === msg).length;
-    await waitUntil(async () => joins(a).length > 0, { what: 'replica A to join', timeoutMs: 60_000, abortReason: () => (exited(a) ? tail(a) : undefined) });
+    await waitUntil(async () => joins(a).length > 0, {
+      what: 'replica A to join',
+      timeoutMs: 60_000,
+      abortReason: () => (exited(a) ? tail(a) : undefined),
+    });
     const b = startWorker(input.product);
     const owned = (w: WorkerProcess) => (joins(w).at(-1)?.assignment?.[topic] ?? []).slice().sort();
     const abort = () => sendFailed?.message ?? [a, b].filter(exited).map((w) => `a replica exited:\n${tail(w)}`)[0];
@@ -456,7 +502,12 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
       const aPartitions = owned(a);
       const holdsBefore = count(a, HOLDING);
       holdIn = aPartitions;
-      await waitUntil(async () => count(a, HOLDING) > holdsBefore, { what: 'replica A to reach a held order', timeoutMs: 30_000, intervalMs: 10, abortReason: abort });
+      await waitUntil(async () => count(a, HOLDING) > holdsBefore, {
+        what: 'replica A to reach a held order',
+        timeoutMs: 30_000,
+        intervalMs: 10,
+        abortReason: abort,
+      });
       a.child.kill('SIGSTOP');
       const stoppedAt = Date.now();
       const atStop = await offsetsNow(input);
@@ -475,10 +526,16 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
       a.child.kill('SIGCONT');
       // A wakes up inside the held batch, with its old assignment, and goes on to write it; it
       // learns it left the group at its next heartbeat and joins again.
-      await waitUntil(async () => joins(a).length > joinsBefore, { what: 'replica A to join the group again', timeoutMs: 60_000, abortReason: abort });
+      await waitUntil(async () => joins(a).length > joinsBefore, {
+        what: 'replica A to join the group again',
+        timeoutMs: 60_000,
+        abortReason: abort,
+      });
       await sleep(1_000);
       cycles.push({ partitions: aPartitions, stoppedMs, fenced: count(a, FENCED) - fencedBefore });
-      console.error(`[zombie] cycle ${cycles.length}: A owned ${JSON.stringify(aPartitions)}, stopped ${stoppedMs} ms while holding a batch, logged ${cycles.at(-1)!.fenced} fenced warnings`);
+      console.error(
+        `[zombie] cycle ${cycles.length}: A owned ${JSON.stringify(aPartitions)}, stopped ${stoppedMs} ms while holding a batch, logged ${cycles.at(-1)!.fenced} fenced warnings`,
+      );
     }
     // Records keep coming for a while with A back in the group.
     await sleep(2_000);
@@ -502,7 +559,10 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
     assert.equal(o.orderViolations, 0, `per-key order: ${context()}`);
     assert.equal(o.misplaced, 0, `misplaced records: ${context()}`);
     // The fencing path ran: the zombie tried to write a batch after the new owner's claim.
-    assert.ok(fences.length > 0, `replica A was stopped inside a batch ${cycles.length} times and never logged "${FENCED}":\nreplica A:\n${tail(a)}`);
+    assert.ok(
+      fences.length > 0,
+      `replica A was stopped inside a batch ${cycles.length} times and never logged "${FENCED}":\nreplica A:\n${tail(a)}`,
+    );
   });
 
   it('at-least-once: three SIGKILLs mid-stream, nothing lost, duplicates only from uncommitted windows', async () => {
@@ -515,7 +575,11 @@ describe('delivery guarantees: exactly-once and at-least-once under kills and zo
       return 1 + kills.filter((k) => k.committed[p]! <= offset && offset < k.end[p]!).length;
     };
     const o = await oracle(input, total, allowed, true);
-    report('at-least-once kill -9', o, `${total} records; backlog produce rate ${Math.round(rate)} records/s; ${Date.now() - startedAt} ms`);
+    report(
+      'at-least-once kill -9',
+      o,
+      `${total} records; backlog produce rate ${Math.round(rate)} records/s; ${Date.now() - startedAt} ms`,
+    );
     const context = () => o.problems.slice(0, 30).join('\n');
     assert.equal(o.lost, 0, `lost records: ${context()}`);
     assert.ok(!o.problems.some((p) => p.includes('allowed')), `duplicates outside the uncommitted windows: ${context()}`);

@@ -25,7 +25,10 @@ describe('npm run demo', () => {
     assert.equal(code, 0, out);
     assert.match(out, /metrics: {3}http:\/\/127\.0\.0\.1:\d+\/metrics/);
     assert.match(out, /sales\.orders-enriched: raw\.orders -> sales\.orders-enriched\.v1/);
-    const last = out.split('\n').filter((l) => l.includes('orders-enriched: consumed')).at(-1);
+    const last = out
+      .split('\n')
+      .filter((l) => l.includes('orders-enriched: consumed'))
+      .at(-1);
     assert.ok(last, `a status line:\n${out}`);
     for (const name of ['orders-enriched', 'page-views']) {
       const m = new RegExp(`${name}: consumed (\\d+), published (\\d+), filtered (\\d+), dead-lettered (\\d+)`).exec(last);

@@ -109,7 +109,8 @@ describe('record counters scraped during and after processing', { timeout: 120_0
     const messages = Array.from({ length: RECORDS }, (_, seq) => {
       const kind = kindOf(seq);
       kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-      const value = kind === 'not-avro' ? Buffer.from(JSON.stringify({ seq })) : frame(rawId, rawType.toBuffer(rawOrder(seq, Date.now(), kind)));
+      const value =
+        kind === 'not-avro' ? Buffer.from(JSON.stringify({ seq })) : frame(rawId, rawType.toBuffer(rawOrder(seq, Date.now(), kind)));
       return { key: `o-${seq}`, value };
     });
     const expectFiltered = kinds.get('filtered') ?? 0;
@@ -147,7 +148,8 @@ describe('record counters scraped during and after processing', { timeout: 120_0
 
     const startedAt = Date.now();
     // In several sends, so processing overlaps producing.
-    for (let i = 0; i < RECORDS; i += 250) await producer.send({ topic: product.inputTopic, acks: -1, messages: messages.slice(i, i + 250) });
+    for (let i = 0; i < RECORDS; i += 250)
+      await producer.send({ topic: product.inputTopic, acks: -1, messages: messages.slice(i, i + 250) });
     await waitUntil(async () => (await groupProgress(admin, product.group, product.inputTopic)).committed === RECORDS, {
       what: `${product.id} to commit ${RECORDS} records`,
       timeoutMs: 60_000,

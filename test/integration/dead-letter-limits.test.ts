@@ -93,10 +93,13 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
    * A product copy with a one-partition input topic and its raw schema registered; with `dlqMaxBytes`,
    * its dead-letter topic is created beforehand with that max.message.bytes.
    */
-  async function setUpProduct(options: { inputMaxBytes?: number; dlqMaxBytes?: number } = {}): Promise<{ product: ProductCopy; rawId: number }> {
+  async function setUpProduct(
+    options: { inputMaxBytes?: number; dlqMaxBytes?: number } = {},
+  ): Promise<{ product: ProductCopy; rawId: number }> {
     const product = copyProduct('orders-enriched');
     copies.push(product);
-    const maxBytes = (bytes: number | undefined) => (bytes === undefined ? undefined : [{ name: 'max.message.bytes', value: String(bytes) }]);
+    const maxBytes = (bytes: number | undefined) =>
+      bytes === undefined ? undefined : [{ name: 'max.message.bytes', value: String(bytes) }];
     await admin.createTopics({
       waitForLeaders: true,
       topics: [{ topic: product.inputTopic, numPartitions: 1, configEntries: maxBytes(options.inputMaxBytes) }],
@@ -128,7 +131,10 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
     });
     workers.push(worker);
     await worker.start();
-    assert.deepEqual(worker.products.map((p) => p.state), products.map(() => 'running'));
+    assert.deepEqual(
+      worker.products.map((p) => p.state),
+      products.map(() => 'running'),
+    );
     return { worker, metrics };
   }
 
@@ -168,10 +174,24 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
     const dir = mkdtempSync(join(tmpdir(), 'dataprod-big-'));
     try {
       writeFileSync(join(dir, 'big'), original);
-      const sent = await runTool('kcat', [
-        '-P', '-b', stack.brokers.join(','), '-t', big.inputTopic, '-p', '0', '-k', 'o-big',
-        '-X', `message.max.bytes=${3 * MiB}`, join(dir, 'big'),
-      ], { timeoutMs: 60_000 });
+      const sent = await runTool(
+        'kcat',
+        [
+          '-P',
+          '-b',
+          stack.brokers.join(','),
+          '-t',
+          big.inputTopic,
+          '-p',
+          '0',
+          '-k',
+          'o-big',
+          '-X',
+          `message.max.bytes=${3 * MiB}`,
+          join(dir, 'big'),
+        ],
+        { timeoutMs: 60_000 },
+      );
       assert.equal(sent.code, 0, `kcat failed: ${sent.stderr}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -190,7 +210,12 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
     // Exactly the 20 good records published, once each; exactly one dead letter.
     assert.equal(await topicSize(admin, big.outputTopic), 20);
     const outputs = await readTopic(kafka, big.outputTopic, 20);
-    assert.deepEqual(distinctKeys(outputs, 'output'), range(0, 20).map((s) => `o-${s}`).sort());
+    assert.deepEqual(
+      distinctKeys(outputs, 'output'),
+      range(0, 20)
+        .map((s) => `o-${s}`)
+        .sort(),
+    );
     assert.equal(await topicSize(admin, big.dlqTopic), 1);
     const [letter] = await readTopic(kafka, big.dlqTopic, 1);
     assert.ok(letter);
@@ -207,8 +232,13 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
     assert.ok(value.length > 0 && value.length < original.length, `a prefix of the value: ${value.length} of ${original.length} bytes`);
     assert.ok(value.equals(original.subarray(0, value.length)), 'the dead letter keeps a prefix of the original bytes');
     const letterBytes = recordBytes({ key: letter.key, value, headers: letter.headers }) + BATCH_OVERHEAD_BYTES;
-    assert.ok(letterBytes <= DEFAULT_MAX_MESSAGE_BYTES, `the dead letter (${letterBytes} bytes) fits max.message.bytes ${DEFAULT_MAX_MESSAGE_BYTES}`);
-    console.error(`[dead-letter-limits] original value ${original.length} bytes; dead letter value ${value.length} bytes, record ~${letterBytes} bytes of ${DEFAULT_MAX_MESSAGE_BYTES}`);
+    assert.ok(
+      letterBytes <= DEFAULT_MAX_MESSAGE_BYTES,
+      `the dead letter (${letterBytes} bytes) fits max.message.bytes ${DEFAULT_MAX_MESSAGE_BYTES}`,
+    );
+    console.error(
+      `[dead-letter-limits] original value ${original.length} bytes; dead letter value ${value.length} bytes, record ~${letterBytes} bytes of ${DEFAULT_MAX_MESSAGE_BYTES}`,
+    );
 
     // The whole original stays in the input topic at the position the headers give.
     const input = await readTopic(kafka, big.inputTopic, 21);
@@ -220,9 +250,17 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
 
     // Nothing blocked: both products run, the other one published its records once.
     assert.equal(worker.state, 'running');
-    assert.deepEqual(worker.products.map((p) => p.state), ['running', 'running']);
+    assert.deepEqual(
+      worker.products.map((p) => p.state),
+      ['running', 'running'],
+    );
     assert.equal(await topicSize(admin, other.outputTopic), 5);
-    assert.deepEqual(distinctKeys(await readTopic(kafka, other.outputTopic, 5), 'other output'), range(100, 105).map((s) => `o-${s}`).sort());
+    assert.deepEqual(
+      distinctKeys(await readTopic(kafka, other.outputTopic, 5), 'other output'),
+      range(100, 105)
+        .map((s) => `o-${s}`)
+        .sort(),
+    );
     assert.equal(await topicSize(admin, other.dlqTopic), 0);
     const ready = await health(worker, '/readyz');
     assert.equal(ready.status, 200, JSON.stringify(ready.body));
@@ -237,16 +275,23 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
     const [blockedWorker, otherWorker] = worker.products;
 
     // 5 good, 1 bad (not Avro), 5 good: the good ones before it go through, the rest wait behind it.
-    const inputs = [...goodOrders(rawId, range(0, 5)), { key: 'o-bad', value: Buffer.from('{"order_id":"o-bad"}') }, ...goodOrders(rawId, range(5, 10))];
+    const inputs = [
+      ...goodOrders(rawId, range(0, 5)),
+      { key: 'o-bad', value: Buffer.from('{"order_id":"o-bad"}') },
+      ...goodOrders(rawId, range(5, 10)),
+    ];
     const sentAt = Date.now();
     await producer.send({ topic: blocked.inputTopic, acks: -1, messages: inputs });
 
     let body: HealthBody | undefined;
-    await waitUntil(async () => {
-      const res = await health(worker, '/readyz');
-      body = res.body;
-      return res.status === 503 && res.body.details.products[blocked.id]?.state === 'blocked';
-    }, { what: `/readyz to answer 503 with ${blocked.id} blocked`, timeoutMs: 30_000, intervalMs: 100 });
+    await waitUntil(
+      async () => {
+        const res = await health(worker, '/readyz');
+        body = res.body;
+        return res.status === 503 && res.body.details.products[blocked.id]?.state === 'blocked';
+      },
+      { what: `/readyz to answer 503 with ${blocked.id} blocked`, timeoutMs: 30_000, intervalMs: 100 },
+    );
     const blockedAt = Date.now();
     console.error(`[dead-letter-limits] blocked ${blockedAt - sentAt} ms after the produce`);
     const status = body!.details.products[blocked.id]!;
@@ -255,7 +300,10 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
     console.error(`[dead-letter-limits] reason: ${status.reason}`);
     assert.equal(body!.details.products[other.id]?.state, 'running');
     assert.equal((await health(worker, '/healthz')).status, 503);
-    assert.match(await metrics.metrics(), new RegExp(`dataprod_product_state\\{product="${escapeRegExp(blocked.id)}",state="blocked"\\} 1\\b`));
+    assert.match(
+      await metrics.metrics(),
+      new RegExp(`dataprod_product_state\\{product="${escapeRegExp(blocked.id)}",state="blocked"\\} 1\\b`),
+    );
 
     // The other product of the process goes on meanwhile.
     await producer.send({ topic: other.inputTopic, acks: -1, messages: goodOrders(otherRawId, range(100, 110)) });
@@ -268,19 +316,28 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
     const retries = () => logLines.filter((l) => l.includes(blocked.id) && l.includes('retrying the blocked write')).length;
     // Readiness sampled meanwhile: logged, not asserted (see the report: a retry shows 'running' until it blocks again).
     const probes = { ok: 0, unavailable: 0 };
-    await waitUntil(async () => {
-      if ((await health(worker, '/readyz')).status === 200) probes.ok += 1;
-      else probes.unavailable += 1;
-      return retries() >= 2 && blockedWorker!.state === 'blocked';
-    }, {
-      what: `${blocked.id} to block again after 2 retries (${retries()} so far, state ${blockedWorker!.state})`,
-      timeoutMs: 15_000,
-      intervalMs: 100,
-    });
+    await waitUntil(
+      async () => {
+        if ((await health(worker, '/readyz')).status === 200) probes.ok += 1;
+        else probes.unavailable += 1;
+        return retries() >= 2 && blockedWorker!.state === 'blocked';
+      },
+      {
+        what: `${blocked.id} to block again after 2 retries (${retries()} so far, state ${blockedWorker!.state})`,
+        timeoutMs: 15_000,
+        intervalMs: 100,
+      },
+    );
     assert.equal(blockedWorker!.reason, status.reason);
-    console.error(`[dead-letter-limits] while blocked, before the limit was raised: /readyz answered 503 to ${probes.unavailable} probes and 200 to ${probes.ok}`);
+    console.error(
+      `[dead-letter-limits] while blocked, before the limit was raised: /readyz answered 503 to ${probes.unavailable} probes and 200 to ${probes.ok}`,
+    );
     // A retry does not make the product look healthy before its write went through.
-    assert.equal(probes.ok, 0, `/readyz answered 200 to ${probes.ok} of ${probes.ok + probes.unavailable} probes while the product was blocked`);
+    assert.equal(
+      probes.ok,
+      0,
+      `/readyz answered 200 to ${probes.ok} of ${probes.ok + probes.unavailable} probes while the product was blocked`,
+    );
     // Nothing past the bad record was committed, and it was not dead-lettered.
     assert.equal((await groupProgress(admin, blocked.group, blocked.inputTopic)).committed, 5);
     assert.equal(await topicSize(admin, blocked.dlqTopic), 0);
@@ -290,32 +347,57 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
     // Raise the dead-letter topic's limit: the product resumes by itself.
     await admin.alterConfigs({
       validateOnly: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: blocked.dlqTopic, configEntries: [{ name: 'max.message.bytes', value: String(DEFAULT_MAX_MESSAGE_BYTES) }] }],
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: blocked.dlqTopic,
+          configEntries: [{ name: 'max.message.bytes', value: String(DEFAULT_MAX_MESSAGE_BYTES) }],
+        },
+      ],
     });
     const raisedAt = Date.now();
     console.error(`[dead-letter-limits] raised max.message.bytes ${raisedAt - blockedAt} ms after the block`);
     await waitCommitted(blocked, inputs.length, 60_000).finally(() => {
-      for (const line of logLines) if (line.includes(blocked.id) && /blocked|retrying|product state|refuses|max\.message\.bytes/.test(line)) console.error(`[dead-letter-limits] log: ${line.slice(0, 400)}`);
+      for (const line of logLines)
+        if (line.includes(blocked.id) && /blocked|retrying|product state|refuses|max\.message\.bytes/.test(line))
+          console.error(`[dead-letter-limits] log: ${line.slice(0, 400)}`);
     });
     console.error(`[dead-letter-limits] resumed: everything committed ${Date.now() - raisedAt} ms after the limit was raised`);
-    await waitUntil(async () => (await health(worker, '/readyz')).status === 200, { what: '/readyz to answer 200 again', timeoutMs: 30_000, intervalMs: 200 });
+    await waitUntil(async () => (await health(worker, '/readyz')).status === 200, {
+      what: '/readyz to answer 200 again',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     assert.equal(blockedWorker!.state, 'running');
     assert.equal(otherWorker!.state, 'running');
     const ready = await health(worker, '/readyz');
     assert.equal(ready.body.details.products[blocked.id]?.state, 'running');
-    assert.match(await metrics.metrics(), new RegExp(`dataprod_product_state\\{product="${escapeRegExp(blocked.id)}",state="blocked"\\} 0\\b`));
+    assert.match(
+      await metrics.metrics(),
+      new RegExp(`dataprod_product_state\\{product="${escapeRegExp(blocked.id)}",state="blocked"\\} 0\\b`),
+    );
 
     // Every input record published or dead-lettered exactly once.
     assert.equal(await topicSize(admin, blocked.outputTopic), 10);
     assert.equal(await topicSize(admin, blocked.dlqTopic), 1);
     const outputs = distinctKeys(await readTopic(kafka, blocked.outputTopic, 10), 'output');
     const letters = await readTopic(kafka, blocked.dlqTopic, 1);
-    assert.deepEqual(outputs, range(0, 10).map((s) => `o-${s}`).sort());
-    assert.deepEqual(letters.map((r) => r.key), ['o-bad']);
+    assert.deepEqual(
+      outputs,
+      range(0, 10)
+        .map((s) => `o-${s}`)
+        .sort(),
+    );
+    assert.deepEqual(
+      letters.map((r) => r.key),
+      ['o-bad'],
+    );
     assert.equal(letters[0]!.headers[DLQ_HEADER.reason], 'not-avro');
     assert.equal(letters[0]!.headers[DLQ_HEADER.offset], '5');
     assert.equal(letters[0]!.headers[DLQ_HEADER.valueTruncated], undefined, 'it fits whole now');
-    console.error(`[dead-letter-limits] the dead letter was written ${Number(letters[0]!.timestamp) - raisedAt} ms after the limit was raised`);
+    console.error(
+      `[dead-letter-limits] the dead letter was written ${Number(letters[0]!.timestamp) - raisedAt} ms after the limit was raised`,
+    );
     assert.deepEqual([...outputs, ...letters.map((r) => r.key)].sort(), inputs.map((m) => m.key).sort());
     assert.equal(await topicSize(admin, other.outputTopic), 10, 'the other product published nothing twice');
   });

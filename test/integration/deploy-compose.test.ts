@@ -57,7 +57,8 @@ interface ComposeService {
   stop_grace_period?: string;
 }
 
-const compose = () => parseYaml(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as { version?: unknown; services: Record<string, ComposeService> };
+const compose = () =>
+  parseYaml(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as { version?: unknown; services: Record<string, ComposeService> };
 
 describe('docker-compose.yml', () => {
   it('passes `docker-compose config`', async () => {
@@ -65,7 +66,14 @@ describe('docker-compose.yml', () => {
     const r = await run('docker-compose', ['-f', COMPOSE_FILE, 'config']);
     assert.equal(r.code, 0, show(r));
     const normalised = parseYaml(r.stdout) as { services: Record<string, unknown> };
-    assert.deepEqual(Object.keys(normalised.services).sort(), ['demo-producer', 'grafana', 'kafka', 'prometheus', 'schema-registry', 'worker']);
+    assert.deepEqual(Object.keys(normalised.services).sort(), [
+      'demo-producer',
+      'grafana',
+      'kafka',
+      'prometheus',
+      'schema-registry',
+      'worker',
+    ]);
   });
 
   it('uses the compose specification (no version key) and pins every image to a version', () => {
@@ -107,12 +115,18 @@ describe('docker-compose.yml', () => {
     }
     assert.deepEqual(services.worker!.command, ['run', '/app/products']);
     assert.deepEqual(services['demo-producer']!.command?.slice(0, 4), ['demo-produce', '/app/products', '--rate', '50']);
-    assert.ok(services.worker!.ports?.some((p) => String(p).endsWith(':9464')), 'the control port is published');
+    assert.ok(
+      services.worker!.ports?.some((p) => String(p).endsWith(':9464')),
+      'the control port is published',
+    );
     assert.match(JSON.stringify(services.worker!.healthcheck!.test), /\/healthz/);
     // Docker's default 10 s stop timeout would kill the worker in the middle of its drain.
     const grace = Number(services.worker!.environment?.DATAPROD_SHUTDOWN_GRACE_MS ?? 30_000) / 1000;
     const stop = /^(\d+)s$/.exec(services.worker!.stop_grace_period ?? '')?.[1];
-    assert.ok(stop !== undefined && Number(stop) > grace, `stop_grace_period (${services.worker!.stop_grace_period}) must exceed the ${grace} s drain`);
+    assert.ok(
+      stop !== undefined && Number(stop) > grace,
+      `stop_grace_period (${services.worker!.stop_grace_period}) must exceed the ${grace} s drain`,
+    );
   });
 
   it('mounts files that exist: the Prometheus config, its rules, Grafana provisioning and dashboards', () => {
@@ -131,10 +145,16 @@ describe('docker-compose.yml', () => {
 describe('deploy/compose/prometheus.yml and its rules', () => {
   it('passes `promtool check config`, rule file included', async () => {
     requireTool('promtool', 'apt-get install prometheus');
-    const config = parseYaml(readFileSync(PROMETHEUS_CONFIG, 'utf8')) as { rule_files: string[]; scrape_configs: { static_configs: { targets: string[] }[] }[] };
+    const config = parseYaml(readFileSync(PROMETHEUS_CONFIG, 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: { static_configs: { targets: string[] }[] }[];
+    };
     // Relative to the config file's folder, in the repo and under /etc/prometheus in the container.
     assert.deepEqual(config.rule_files, ['rules/dataprod.rules.yml']);
-    assert.ok(config.scrape_configs.some((s) => s.static_configs.some((c) => c.targets.includes('worker:9464'))), 'Prometheus scrapes the worker');
+    assert.ok(
+      config.scrape_configs.some((s) => s.static_configs.some((c) => c.targets.includes('worker:9464'))),
+      'Prometheus scrapes the worker',
+    );
     const r = await run('promtool', ['check', 'config', PROMETHEUS_CONFIG]);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout + r.stderr, /SUCCESS: 1 rule files found/);
@@ -151,7 +171,22 @@ describe('deploy/compose/prometheus.yml and its rules', () => {
 
 // --- Grafana -----------------------------------------------------------------------------------
 
-const PROMQL_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan', 'atan2']);
+const PROMQL_KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+  'atan2',
+]);
 
 /** Metric names a PromQL expression selects (functions, keywords, labels, strings, durations and Grafana variables left out). */
 function metricNames(expr: string): string[] {
@@ -181,14 +216,21 @@ interface Panel {
 describe('the Grafana dashboard', () => {
   it('extracts metric names from PromQL', () => {
     assert.deepEqual(
-      metricNames('sum by (product, le) (rate(dataprod_x_bucket{product=~"$product", le="30"}[$__rate_interval])) / on (product) group_left dataprod:y:rate5m{slo="a"} > bool 1e3'),
+      metricNames(
+        'sum by (product, le) (rate(dataprod_x_bucket{product=~"$product", le="30"}[$__rate_interval])) / on (product) group_left dataprod:y:rate5m{slo="a"} > bool 1e3',
+      ),
       ['dataprod_x_bucket', 'dataprod:y:rate5m'],
     );
     assert.deepEqual(metricNames('time() - max by (product) (up offset 5m) or vector(0)'), ['up']);
   });
 
   it('is valid JSON with panels whose every query names a metric the worker exports or a recording rule', async () => {
-    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { uid: string; title: string; panels: Panel[]; templating: { list: { query: string | { query: string } }[] } };
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+      uid: string;
+      title: string;
+      panels: Panel[];
+      templating: { list: { query: string | { query: string } }[] };
+    };
     assert.ok(dashboard.uid && dashboard.title);
 
     const exported = new Set<string>();
@@ -200,7 +242,10 @@ describe('the Grafana dashboard', () => {
     }
     const rules = parseYaml(readFileSync(RULES_FILE, 'utf8')) as { groups: { rules: { record?: string }[] }[] };
     const recorded = new Set(rules.groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))));
-    assert.ok(exported.has('dataprod_records_consumed_total') && exported.has('dataprod_append_to_publish_seconds_bucket'), [...exported].join(', '));
+    assert.ok(
+      exported.has('dataprod_records_consumed_total') && exported.has('dataprod_append_to_publish_seconds_bucket'),
+      [...exported].join(', '),
+    );
     assert.ok(recorded.has('dataprod:slo_error_budget:ratio'));
 
     const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]).filter((p) => p.type !== 'row');
@@ -213,7 +258,10 @@ describe('the Grafana dashboard', () => {
         const names = metricNames(target.expr!);
         assert.ok(names.length > 0, `panel "${panel.title}" ${target.refId} selects no metric: ${target.expr}`);
         for (const name of names) {
-          assert.ok(exported.has(name) || recorded.has(name), `panel "${panel.title}" ${target.refId}: ${name} is neither exported by the worker nor recorded by a rule`);
+          assert.ok(
+            exported.has(name) || recorded.has(name),
+            `panel "${panel.title}" ${target.refId}: ${name} is neither exported by the worker nor recorded by a rule`,
+          );
           used.add(name);
         }
       }
@@ -235,8 +283,14 @@ describe('the Grafana dashboard', () => {
     ]) {
       assert.ok(used.has(name), `the dashboard does not show ${name}`);
     }
-    assert.ok([...used].some((n) => /^dataprod:sli_\w+_error_ratio:rate1h$/.test(n)), 'the dashboard shows burn rates from the SLI recording rules');
-    assert.ok(panels.some((p) => p.targets!.some((t) => /by \(product, reason\)/.test(t.expr!) && t.expr!.includes('dataprod_dlq_records_total'))), 'dead letters by reason');
+    assert.ok(
+      [...used].some((n) => /^dataprod:sli_\w+_error_ratio:rate1h$/.test(n)),
+      'the dashboard shows burn rates from the SLI recording rules',
+    );
+    assert.ok(
+      panels.some((p) => p.targets!.some((t) => /by \(product, reason\)/.test(t.expr!) && t.expr!.includes('dataprod_dlq_records_total'))),
+      'dead letters by reason',
+    );
   });
 
   it('queries the provisioned Prometheus datasource, and the provider serves the dashboard folder', () => {
@@ -246,7 +300,8 @@ describe('the Grafana dashboard', () => {
     assert.equal(prometheus?.url, 'http://prometheus:9090');
     const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Panel[] };
     for (const panel of dashboard.panels.filter((p) => p.type !== 'row')) {
-      for (const uid of [panel.datasource?.uid, ...panel.targets!.map((t) => t.datasource?.uid)]) assert.equal(uid, prometheus!.uid, `panel "${panel.title}"`);
+      for (const uid of [panel.datasource?.uid, ...panel.targets!.map((t) => t.datasource?.uid)])
+        assert.equal(uid, prometheus!.uid, `panel "${panel.title}"`);
     }
     const providers = parseYaml(readFileSync(DASHBOARD_PROVIDERS, 'utf8')) as { providers: { options: { path: string } }[] };
     const volumes = compose().services.grafana!.volumes!;
@@ -262,7 +317,10 @@ describe('Dockerfile', () => {
   /** Instructions (comments dropped, continuations joined) of each stage, by stage name. */
   const stages = () => {
     const out: { from: string; name?: string; lines: string[] }[] = [];
-    for (const line of text().split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))) {
+    for (const line of text()
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'))) {
       const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
       if (from) out.push({ from: from[1]!, name: from[2], lines: [] });
       else out.at(-1)?.lines.push(line);
@@ -296,15 +354,18 @@ describe('Dockerfile', () => {
     assert.ok(healthcheck, 'HEALTHCHECK');
     assert.match(healthcheck!, /CMD \["node", "-e", .*\/healthz/);
     assert.equal(JSON.parse(healthcheck!.slice(healthcheck!.indexOf('CMD [') + 4))[0], 'node', 'the healthcheck is in exec form');
-    const json = (instruction: string) => JSON.parse(runtime.find((l) => l.startsWith(`${instruction} `))!.slice(instruction.length + 1)) as string[];
+    const json = (instruction: string) =>
+      JSON.parse(runtime.find((l) => l.startsWith(`${instruction} `))!.slice(instruction.length + 1)) as string[];
     assert.deepEqual(json('ENTRYPOINT'), ['node', '/app/bin/dataprod.js']);
     assert.deepEqual(json('CMD'), ['run', '/app/products']);
     assert.ok(runtime.includes('EXPOSE 9464'));
     assert.match(runtime.join('\n'), /ENV NODE_ENV=production\s+DATAPROD_HTTP_PORT=9464/);
   });
 
-  it("the healthcheck command exits 0 on /healthz 200 and 1 on 503 or no answer", async () => {
-    const healthcheck = stages().at(-1)!.lines.find((l) => /^HEALTHCHECK\s/i.test(l))!;
+  it('the healthcheck command exits 0 on /healthz 200 and 1 on 503 or no answer', async () => {
+    const healthcheck = stages()
+      .at(-1)!
+      .lines.find((l) => /^HEALTHCHECK\s/i.test(l))!;
     const [command, ...args] = JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD [') + 4)) as string[];
     assert.equal(command, 'node');
     let status = 200;
@@ -330,8 +391,11 @@ describe('Dockerfile', () => {
   });
 
   it('.dockerignore keeps dependencies, builds, caches, git and test output out of the context', () => {
-    const ignored = readFileSync(join(repo, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
-    for (const entry of ['node_modules', 'dist', '.cache', '.git', 'test', '*.log']) assert.ok(ignored.includes(entry), `.dockerignore lacks ${entry}`);
+    const ignored = readFileSync(join(repo, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['node_modules', 'dist', '.cache', '.git', 'test', '*.log'])
+      assert.ok(ignored.includes(entry), `.dockerignore lacks ${entry}`);
     for (const needed of ['src', 'bin', 'products', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) {
       assert.ok(!ignored.includes(needed), `.dockerignore must not exclude ${needed}`);
     }
@@ -363,7 +427,10 @@ describe('dataprod demo-produce', () => {
       env: { ...process.env, KAFKA_BROKERS: '127.0.0.1:1', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1' },
     });
     assert.equal(r.code, 1, show(r));
-    assert.match(r.stderr, /^dataprod demo-produce: cannot produce demo events:\n {2}web\.inventory-levels: inputPorts\[0\] \(clicks, raw\.\S+\): no demo generator for reader schema \w+; demo-produce knows RawOrder \(orders-enriched\), RawClick \(page-views\)/m);
+    assert.match(
+      r.stderr,
+      /^dataprod demo-produce: cannot produce demo events:\n {2}web\.inventory-levels: inputPorts\[0\] \(clicks, raw\.\S+\): no demo generator for reader schema \w+; demo-produce knows RawOrder \(orders-enriched\), RawClick \(page-views\)/m,
+    );
   });
 
   it('registers the raw contract, creates the topic and produces framed raw events until SIGTERM, then exits 0', async () => {
@@ -374,7 +441,12 @@ describe('dataprod demo-produce', () => {
     const log: string[] = [];
     const child = spawn(process.execPath, dataprodArgs(['demo-produce', copy.dir, '--rate', '50', '--ready-file', readyFile]), {
       cwd: repo,
-      env: { ...process.env, KAFKA_BROKERS: stack.brokers.join(','), SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl, DATAPROD_LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: stack.brokers.join(','),
+        SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
+        DATAPROD_LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);

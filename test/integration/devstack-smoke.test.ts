@@ -105,7 +105,10 @@ describe('devstack smoke: real Kafka and registry', () => {
 
     // Offsets are per partition and dense: three records each at 0, 1, 2.
     for (const p of [0, 1, 2]) {
-      assert.deepEqual(sent.filter((s) => s.partition === p).map((s) => s.offset), ['0', '1', '2']);
+      assert.deepEqual(
+        sent.filter((s) => s.partition === p).map((s) => s.offset),
+        ['0', '1', '2'],
+      );
     }
     for (const s of sent) {
       assert.equal(s.bytes[0], 0, 'magic byte');
@@ -114,14 +117,11 @@ describe('devstack smoke: real Kafka and registry', () => {
       assert.ok(ts >= producedBeforeMs - 1000 && ts <= producedAfterMs + 1000, `broker timestamp ${ts} within the produce window`);
     }
     const offsets = await admin.fetchTopicOffsets(topic);
-    assert.deepEqual(
-      offsets.map((o) => [o.partition, o.high]).sort(),
-      [
-        [0, '3'],
-        [1, '3'],
-        [2, '3'],
-      ],
-    );
+    assert.deepEqual(offsets.map((o) => [o.partition, o.high]).sort(), [
+      [0, '3'],
+      [1, '3'],
+      [2, '3'],
+    ]);
   });
 
   it('consumes and decodes them with kafkajs', async () => {
@@ -161,10 +161,22 @@ describe('devstack smoke: real Kafka and registry', () => {
   it('kcat reads the same raw bytes, offsets, timestamps and headers', async () => {
     requireTool('kcat');
     const { stdout } = await exec('kcat', [
-      '-C', '-b', stack.brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q',
-      '-f', '%p %o %T %k %S %h\\n',
+      '-C',
+      '-b',
+      stack.brokers.join(','),
+      '-t',
+      topic,
+      '-o',
+      'beginning',
+      '-e',
+      '-q',
+      '-f',
+      '%p %o %T %k %S %h\\n',
     ]);
-    const lines = stdout.trim().split('\n').map((l) => l.split(' '));
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     assert.equal(lines.length, sent.length);
     for (const s of sent) {
       const line = lines.find((l) => l[3] === s.key);

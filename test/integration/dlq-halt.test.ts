@@ -77,7 +77,12 @@ describe('dead-letter halt breaker', { timeout: 180_000 }, () => {
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: 1 }] });
     const rawId = await new RegistryClient({ url: stack.schemaRegistryUrl }).register(product.inputSubject, rawSchema);
     const metrics = new Registry();
-    const worker = new Worker({ config, products: [await loadProduct(product.dir)], logger: createLogger('warn'), metricsRegistry: metrics });
+    const worker = new Worker({
+      config,
+      products: [await loadProduct(product.dir)],
+      logger: createLogger('warn'),
+      metricsRegistry: metrics,
+    });
     workers.push(worker);
     return { product, rawId, worker, metrics };
   }
@@ -93,7 +98,10 @@ describe('dead-letter halt breaker', { timeout: 180_000 }, () => {
     await producer.send({
       topic: product.inputTopic,
       acks: -1,
-      messages: Array.from({ length: TOTAL }, (_, seq) => ({ key: `o-${seq}`, value: frame(rawId, rawType.toBuffer(rawOrder(seq, now, 'valid'))) })),
+      messages: Array.from({ length: TOTAL }, (_, seq) => ({
+        key: `o-${seq}`,
+        value: frame(rawId, rawType.toBuffer(rawOrder(seq, now, 'valid'))),
+      })),
     });
 
     const startedAt = Date.now();
@@ -115,7 +123,10 @@ describe('dead-letter halt breaker', { timeout: 180_000 }, () => {
     assert.equal(body.alive, false);
     assert.deepEqual(body.details.products[product.id], { state: 'halted', reason: productWorker!.reason });
     assert.equal((await fetch(`${worker.controlUrl}/readyz`)).status, 503);
-    assert.match(await metrics.metrics(), new RegExp(`dataprod_product_state\\{product="${product.id.replace(/\./g, '\\.')}",state="halted"\\} 1`));
+    assert.match(
+      await metrics.metrics(),
+      new RegExp(`dataprod_product_state\\{product="${product.id.replace(/\./g, '\\.')}",state="halted"\\} 1`),
+    );
 
     const dlq = await topicSize(admin, product.dlqTopic);
     const output = await topicSize(admin, product.outputTopic);
@@ -174,7 +185,10 @@ describe('dead-letter halt breaker', { timeout: 180_000 }, () => {
     assert.equal(dlq.length, expectedDlq);
     assert.deepEqual(
       dlq.map((r) => r.key).sort(),
-      seqs.filter((seq) => !['valid', 'filtered'].includes(kindOf(seq))).map((seq) => `o-${seq}`).sort(),
+      seqs
+        .filter((seq) => !['valid', 'filtered'].includes(kindOf(seq)))
+        .map((seq) => `o-${seq}`)
+        .sort(),
     );
   });
 });

@@ -32,7 +32,7 @@ const exec = promisify(execFile);
 const rawSchema = readSchema('orders-enriched', 'raw-order.avsc');
 const PARTITIONS = 2;
 
-describe('signals against Prometheus and Kafka\'s own tools', { timeout: 300_000 }, () => {
+describe("signals against Prometheus and Kafka's own tools", { timeout: 300_000 }, () => {
   let brokers: string[];
   let admin: Admin;
   let producer: Producer;
@@ -67,9 +67,15 @@ describe('signals against Prometheus and Kafka\'s own tools', { timeout: 300_000
   /** Lag per partition as Kafka's own kafka-consumer-groups tool reports it. */
   async function kafkaToolLag(): Promise<Map<number, number>> {
     const { stdout } = await exec('java', [
-      '-cp', `${kafkaLibDir()}/*`, '-Dlog4j.configuration=file:/dev/null',
+      '-cp',
+      `${kafkaLibDir()}/*`,
+      '-Dlog4j.configuration=file:/dev/null',
       'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
-      '--bootstrap-server', brokers.join(','), '--describe', '--group', product.group,
+      '--bootstrap-server',
+      brokers.join(','),
+      '--describe',
+      '--group',
+      product.group,
     ]);
     const lags = new Map<number, number>();
     for (const line of stdout.split('\n')) {
@@ -89,7 +95,12 @@ describe('signals against Prometheus and Kafka\'s own tools', { timeout: 300_000
     const stack = await testStack();
     brokers = stack.brokers;
     ({ admin, producer, close: closeClients } = await connectClients(stack));
-    registryNode = new RegistryNode({ workDir: join(workDir, 'registry'), kafkaBootstrap: brokers[0]!, journalTopic: uniqueName('journal'), progress: () => undefined });
+    registryNode = new RegistryNode({
+      workDir: join(workDir, 'registry'),
+      kafkaBootstrap: brokers[0]!,
+      journalTopic: uniqueName('journal'),
+      progress: () => undefined,
+    });
     await registryNode.start();
     product = copyProduct('orders-enriched');
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: PARTITIONS }] });
@@ -118,11 +129,18 @@ describe('signals against Prometheus and Kafka\'s own tools', { timeout: 300_000
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
     const target = new URL(worker.controlUrl).host;
-    writeFileSync(join(workDir, 'prometheus.yml'), `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n  - job_name: dataprod\n    static_configs: [{ targets: ['${target}'] }]\n`);
+    writeFileSync(
+      join(workDir, 'prometheus.yml'),
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n  - job_name: dataprod\n    static_configs: [{ targets: ['${target}'] }]\n`,
+    );
     prometheus = new ManagedProcess({
       name: 'prometheus',
       command: 'prometheus',
-      args: [`--config.file=${join(workDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(workDir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`],
+      args: [
+        `--config.file=${join(workDir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(workDir, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
       logFile: join(workDir, 'prometheus.log'),
     });
     prometheus.start();
@@ -141,11 +159,16 @@ describe('signals against Prometheus and Kafka\'s own tools', { timeout: 300_000
     const expectedBad = Array.from({ length: 300 }, (_, i) => i).filter((i) => !['valid', 'filtered'].includes(kindOf(i))).length;
     assert.equal(dlq, expectedBad);
     assert.equal(published! + dlq! + filtered, 300, 'consumed = published + dead-lettered + filtered');
-    await waitUntil(async () => (await promQuery(`sum(dataprod_consumer_lag_records${sel})`)) === 0 && (await promQuery(`max(dataprod_consumer_lag_seconds${sel})`)) === 0, {
-      what: 'lag back to 0 in Prometheus',
-      timeoutMs: 30_000,
-      intervalMs: 1000,
-    });
+    await waitUntil(
+      async () =>
+        (await promQuery(`sum(dataprod_consumer_lag_records${sel})`)) === 0 &&
+        (await promQuery(`max(dataprod_consumer_lag_seconds${sel})`)) === 0,
+      {
+        what: 'lag back to 0 in Prometheus',
+        timeoutMs: 30_000,
+        intervalMs: 1000,
+      },
+    );
     const age = await promQuery(`time() - dataprod_last_publish_timestamp_seconds${sel}`);
     assert.ok(age !== undefined && age >= 0 && age < 60, `freshness within bounds: ${age}`);
     const latencyCount = await promQuery(`sum(dataprod_append_to_publish_seconds_count${sel})`);
@@ -157,9 +180,11 @@ describe('signals against Prometheus and Kafka\'s own tools', { timeout: 300_000
     const text = await (await fetch(`${worker.controlUrl}/metrics`)).text();
     const file = join(workDir, 'metrics.txt');
     writeFileSync(file, text);
-    const { stdout, stderr } = await exec('sh', ['-c', `promtool check metrics < ${file}`]).catch((err: { stdout: string; stderr: string }) => {
-      assert.fail(`promtool check metrics failed:\n${err.stdout}${err.stderr}`);
-    });
+    const { stdout, stderr } = await exec('sh', ['-c', `promtool check metrics < ${file}`]).catch(
+      (err: { stdout: string; stderr: string }) => {
+        assert.fail(`promtool check metrics failed:\n${err.stdout}${err.stderr}`);
+      },
+    );
     assert.equal(`${stdout}${stderr}`.trim(), '', 'no lint findings');
   });
 
@@ -169,24 +194,36 @@ describe('signals against Prometheus and Kafka\'s own tools', { timeout: 300_000
 
     // The registry goes away and upstream starts writing with a schema id the worker has not seen:
     // the worker pauses those partitions with a backlog behind them.
-    const v2 = { ...rawSchema, fields: [...(rawSchema.fields as object[]), { name: 'channel_detail', type: ['null', 'string'], default: null }] };
+    const v2 = {
+      ...rawSchema,
+      fields: [...(rawSchema.fields as object[]), { name: 'channel_detail', type: ['null', 'string'], default: null }],
+    };
     const v2Id = await new RegistryClient({ url: registryNode.url }).register(product.inputSubject, v2);
     await registryNode.stop();
     await produce(200, v2Id, v2);
     await waitUntil(async () => worker.products[0]!.state === 'backing-off', { what: 'the worker to back off', timeoutMs: 30_000 });
     // End offsets of paused partitions come from the admin refresh (every 5 s).
-    await waitUntil(async () => {
-      const [ours, theirs] = [await ourLag(), await kafkaToolLag()];
-      return [...theirs.values()].reduce((a, b) => a + b, 0) === 200 && sameLag(ours, theirs);
-    }, { what: 'our lag to equal the consumer-groups tool mid-backlog', timeoutMs: 40_000, intervalMs: 1000 });
+    await waitUntil(
+      async () => {
+        const [ours, theirs] = [await ourLag(), await kafkaToolLag()];
+        return [...theirs.values()].reduce((a, b) => a + b, 0) === 200 && sameLag(ours, theirs);
+      },
+      { what: 'our lag to equal the consumer-groups tool mid-backlog', timeoutMs: 40_000, intervalMs: 1000 },
+    );
     const lagSeconds = await metrics.getSingleMetric('dataprod_consumer_lag_seconds')!.get();
-    assert.ok(lagSeconds.values.some((v) => v.labels.product === product.id && v.value > 0), 'lag in seconds is positive while behind');
+    assert.ok(
+      lagSeconds.values.some((v) => v.labels.product === product.id && v.value > 0),
+      'lag in seconds is positive while behind',
+    );
 
     await registryNode.start();
-    await waitUntil(async () => {
-      const [ours, theirs] = [await ourLag(), await kafkaToolLag()];
-      return [...theirs.values()].every((l) => l === 0) && sameLag(ours, theirs);
-    }, { what: 'both to report 0 after draining', timeoutMs: 90_000, intervalMs: 1000 });
+    await waitUntil(
+      async () => {
+        const [ours, theirs] = [await ourLag(), await kafkaToolLag()];
+        return [...theirs.values()].every((l) => l === 0) && sameLag(ours, theirs);
+      },
+      { what: 'both to report 0 after draining', timeoutMs: 90_000, intervalMs: 1000 },
+    );
   });
 });
 

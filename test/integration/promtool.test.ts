@@ -63,7 +63,16 @@ describe('dataprod rules under promtool', () => {
     .sort();
 
   it('has the scenarios: healthy, page burns, freshness, stall, dead-letter failures, absent metrics', () => {
-    for (const f of ['healthy', 'error-rate-burn', 'latency-burn', 'freshness', 'consumer-stalled', 'dlq-publish-failing', 'metrics-absent', 'product-not-running']) {
+    for (const f of [
+      'healthy',
+      'error-rate-burn',
+      'latency-burn',
+      'freshness',
+      'consumer-stalled',
+      'dlq-publish-failing',
+      'metrics-absent',
+      'product-not-running',
+    ]) {
       assert.ok(files.includes(`${f}.test.yml`), `test/promtool/${f}.test.yml is missing`);
     }
   });

@@ -37,15 +37,20 @@ function dataprod(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): P
   if (nodeOptions) childEnv.NODE_OPTIONS = nodeOptions;
   else delete childEnv.NODE_OPTIONS;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repo, env: childEnv, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      if (err && (err as { killed?: boolean }).killed) {
-        reject(new Error(`dataprod ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-      } else if (err && typeof (err as { code?: unknown }).code !== 'number') {
-        reject(err);
-      } else {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      }
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: repo, env: childEnv, timeout: timeoutMs, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        if (err && (err as { killed?: boolean }).killed) {
+          reject(new Error(`dataprod ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+        } else if (err && typeof (err as { code?: unknown }).code !== 'number') {
+          reject(err);
+        } else {
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        }
+      },
+    );
   });
 }
 
@@ -158,7 +163,10 @@ describe('dataprod register against the real schema registry', () => {
         'm',
       ),
     );
-    assert.ok(out.split('\n').some((l) => l.startsWith('  - ')), `no reason line:\n${out}`);
+    assert.ok(
+      out.split('\n').some((l) => l.startsWith('  - ')),
+      `no reason line:\n${out}`,
+    );
     assert.match(r.stdout, /^A breaking change needs a new major version: bump version to 2\.0\.0 and the topic to \.v2\.$/m);
     assert.doesNotMatch(out, /✔/);
 
@@ -170,19 +178,19 @@ describe('dataprod register against the real schema registry', () => {
     assert.deepEqual(versions.body, [1]);
   });
 
-  it(
-    "quotes the registry's own reason for refusing a breaking change",
-    async () => {
-      const r = await registerWith(breakingSchema());
-      assertExit(r, 1);
-      const reasons = r.stdout.split('\n').filter((l) => l.startsWith('  - '));
-      assert.ok(reasons.length > 0, r.stdout);
-      assert.doesNotMatch(r.stdout, /no reason given/);
-      // Confluent and Apicurio both point at the field by its JSON path: customer_id is fields[1].
-      assert.ok(reasons.some((l) => l.includes('/fields/1/type')), `the reason does not name the changed field:\n${r.stdout}`);
-      assert.equal((await registry.latest(subject))?.id, firstId);
-    },
-  );
+  it("quotes the registry's own reason for refusing a breaking change", async () => {
+    const r = await registerWith(breakingSchema());
+    assertExit(r, 1);
+    const reasons = r.stdout.split('\n').filter((l) => l.startsWith('  - '));
+    assert.ok(reasons.length > 0, r.stdout);
+    assert.doesNotMatch(r.stdout, /no reason given/);
+    // Confluent and Apicurio both point at the field by its JSON path: customer_id is fields[1].
+    assert.ok(
+      reasons.some((l) => l.includes('/fields/1/type')),
+      `the reason does not name the changed field:\n${r.stdout}`,
+    );
+    assert.equal((await registry.latest(subject))?.id, firstId);
+  });
 
   it('refuses removing a field and adding one without a default', async () => {
     const changed = readOutputSchema();

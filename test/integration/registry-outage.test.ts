@@ -74,7 +74,10 @@ describe('registry outage', { timeout: 240_000 }, () => {
       producer.send({
         topic: product.inputTopic,
         acks: -1,
-        messages: seqs.map((seq) => ({ key: `k-${seq}`, value: frame(id, avsc.Type.forSchema(schema as avsc.Schema).toBuffer(rawClick(seq, now, 'valid'))) })),
+        messages: seqs.map((seq) => ({
+          key: `k-${seq}`,
+          value: frame(id, avsc.Type.forSchema(schema as avsc.Schema).toBuffer(rawClick(seq, now, 'valid'))),
+        })),
       });
     await send(v1, rawSchema, [1, 2, 4, 5, 6]);
     await readTopic(kafka, product.outputTopic, 5);
@@ -91,7 +94,11 @@ describe('registry outage', { timeout: 240_000 }, () => {
     await new Promise((r) => setTimeout(r, 3_000));
     assert.deepEqual(await groupProgress(admin, product.group, product.inputTopic), { committed: 5, end: 10 });
     const dlqOffsets = await admin.fetchTopicOffsets(product.dlqTopic);
-    assert.equal(dlqOffsets.reduce((s, p) => s + Number(p.high), 0), 0, 'nothing dead-lettered');
+    assert.equal(
+      dlqOffsets.reduce((s, p) => s + Number(p.high), 0),
+      0,
+      'nothing dead-lettered',
+    );
     const text = await metrics.metrics();
     assert.match(text, /dataprod_processing_errors_total\{product="[^"]+",stage="registry"\} [1-9]/);
 
@@ -106,7 +113,11 @@ describe('registry outage', { timeout: 240_000 }, () => {
       what: 'the group to commit all ten',
       timeoutMs: 30_000,
     });
-    assert.equal((await admin.fetchTopicOffsets(product.dlqTopic)).reduce((s, p) => s + Number(p.high), 0), 0, 'still nothing dead-lettered');
+    assert.equal(
+      (await admin.fetchTopicOffsets(product.dlqTopic)).reduce((s, p) => s + Number(p.high), 0),
+      0,
+      'still nothing dead-lettered',
+    );
     assert.equal(productWorker!.state, 'running');
   });
 });

@@ -71,7 +71,10 @@ describe('stalled product', { timeout: 180_000 }, () => {
 
   const orders = (from: number, to: number) => {
     const now = Date.now();
-    return Array.from({ length: to - from }, (_, i) => from + i).map((seq) => ({ key: `o-${seq}`, value: frame(rawId, rawType.toBuffer(rawOrder(seq, now, 'valid'))) }));
+    return Array.from({ length: to - from }, (_, i) => from + i).map((seq) => ({
+      key: `o-${seq}`,
+      value: frame(rawId, rawType.toBuffer(rawOrder(seq, now, 'valid'))),
+    }));
   };
   const committed = async () => (await groupProgress(admin, product.group, product.inputTopic)).committed;
   async function health(path: '/healthz' | '/readyz'): Promise<{ status: number; body: HealthBody }> {
@@ -88,12 +91,21 @@ describe('stalled product', { timeout: 180_000 }, () => {
       },
     });
     const config = workerConfig({ brokers, schemaRegistryUrl: registryUrl }, { DATAPROD_STALL_AFTER_MS: String(STALL_AFTER_MS) });
-    worker = new Worker({ config, products: [await loadProduct(product.dir)], logger: createLogger('info', capture), metricsRegistry: new Registry() });
+    worker = new Worker({
+      config,
+      products: [await loadProduct(product.dir)],
+      logger: createLogger('info', capture),
+      metricsRegistry: new Registry(),
+    });
     await worker.start();
 
     // Healthy: records flow and are committed.
     await producer.send({ topic: product.inputTopic, acks: -1, messages: orders(0, 10) });
-    await waitUntil(async () => (await committed()) === 10, { what: 'the first 10 records to be committed', timeoutMs: 30_000, intervalMs: 100 });
+    await waitUntil(async () => (await committed()) === 10, {
+      what: 'the first 10 records to be committed',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     // Past the stall window with lag 0: an idle product is not stalled.
     await new Promise((r) => setTimeout(r, STALL_AFTER_MS + 500));
     const idle = await health('/healthz');
@@ -113,18 +125,31 @@ describe('stalled product', { timeout: 180_000 }, () => {
     })();
     await new Promise((r) => setTimeout(r, 300));
     // Another producer takes the partition's transactional id: its InitProducerId fences the worker's.
-    const usurper = kafka.producer({ idempotent: true, maxInFlightRequests: 1, transactionalId: `${product.group}.${product.inputTopic}.0` });
+    const usurper = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionalId: `${product.group}.${product.inputTopic}.0`,
+    });
     await usurper.connect();
     const tx = await usurper.transaction();
     await tx.abort();
     await usurper.disconnect();
     const sentAt = Date.now();
     await producer.send({ topic: product.inputTopic, acks: -1, messages: orders(10, 20) });
-    await waitUntil(async () => logLines.some((l) => l.includes('fenced by a newer owner of the partition')), { what: 'the worker to be fenced', timeoutMs: 30_000, intervalMs: 100 }).catch((err: Error) => {
+    await waitUntil(async () => logLines.some((l) => l.includes('fenced by a newer owner of the partition')), {
+      what: 'the worker to be fenced',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    }).catch((err: Error) => {
       throw new Error(`${err.message}\n${logTail()}`);
     });
-    const seen = () => JSON.stringify(probes.reduce<Record<string, number>>((acc, p) => ({ ...acc, [p.state]: (acc[p.state] ?? 0) + 1 }), {}));
-    await waitUntil(async () => probes.some((p) => p.state === 'stalled'), { what: `/healthz to report ${product.id} stalled`, timeoutMs: 30_000, intervalMs: 100 }).catch((err: Error) => {
+    const seen = () =>
+      JSON.stringify(probes.reduce<Record<string, number>>((acc, p) => ({ ...acc, [p.state]: (acc[p.state] ?? 0) + 1 }), {}));
+    await waitUntil(async () => probes.some((p) => p.state === 'stalled'), {
+      what: `/healthz to report ${product.id} stalled`,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    }).catch((err: Error) => {
       throw new Error(`${err.message}; states seen: ${seen()}\n${logTail()}`);
     });
     probing = false;
@@ -133,7 +158,10 @@ describe('stalled product', { timeout: 180_000 }, () => {
     const stalledAfterMs = stalled.at - sentAt;
     assert.equal(stalled.status, 503);
     // The clock starts at the last probe that saw no lag, at most one probe interval (+ its answer) before the send.
-    assert.ok(stalledAfterMs >= STALL_AFTER_MS - 200, `stalled only after --stall-after-ms (${stalledAfterMs} ms after the records were sent)`);
+    assert.ok(
+      stalledAfterMs >= STALL_AFTER_MS - 200,
+      `stalled only after --stall-after-ms (${stalledAfterMs} ms after the records were sent)`,
+    );
     assert.equal(await committed(), 10, 'nothing committed while fenced');
     const ready = await health('/readyz');
     assert.equal(ready.status, 503, `/readyz of a stalled product: ${JSON.stringify(ready.body)}`);
@@ -150,7 +178,11 @@ describe('stalled product', { timeout: 180_000 }, () => {
     await visitor.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
     await waitUntil(async () => joined, { what: 'a second member to join the group', timeoutMs: 30_000, intervalMs: 100 });
     await visitor.disconnect();
-    await waitUntil(async () => (await committed()) === 20, { what: 'the waiting records to be committed', timeoutMs: 60_000, intervalMs: 100 }).catch((err: Error) => {
+    await waitUntil(async () => (await committed()) === 20, {
+      what: 'the waiting records to be committed',
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    }).catch((err: Error) => {
       throw new Error(`${err.message}\n${logTail()}`);
     });
     await waitUntil(

@@ -34,7 +34,16 @@ function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     timeout: 60_000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -112,7 +121,10 @@ describe('status page', { timeout: 240_000 }, () => {
     };
     const status = async () => (await (await fetch(`${worker.controlUrl}/api/status`)).json()) as StatusSnapshot;
     const consumedUpTo = (n: number) =>
-      waitUntil(async () => (await status()).products[0]!.counters.consumed === n, { what: `the worker to consume ${n} records`, timeoutMs: 60_000 });
+      waitUntil(async () => (await status()).products[0]!.counters.consumed === n, {
+        what: `the worker to consume ${n} records`,
+        timeoutMs: 60_000,
+      });
 
     await produce(100);
     await consumedUpTo(100);
@@ -180,7 +192,10 @@ describe('status page', { timeout: 240_000 }, () => {
     assert.equal(await shown(field('published')), (await status()).products[0]!.counters.published);
     assert.ok((await shown(field('deadLetters'))) >= 0);
     // Once the stream stops, the rate falls back to zero.
-    await waitUntil(async () => (await field('throughput').textContent()) === '0.0 /s', { what: 'the throughput to fall back to 0', timeoutMs: 15_000 });
+    await waitUntil(async () => (await field('throughput').textContent()) === '0.0 /s', {
+      what: 'the throughput to fall back to 0',
+      timeoutMs: 15_000,
+    });
 
     // The charts have collected points, one per poll, and say what they show in text.
     for (const chart of ['throughput', 'lag', 'freshness']) {
@@ -209,9 +224,16 @@ describe('status page', { timeout: 240_000 }, () => {
     await page.locator('#error').waitFor({ state: 'hidden', timeout: 10_000 });
 
     const origin = new URL(worker.controlUrl).origin;
-    assert.deepEqual(requests.filter((u) => new URL(u).origin !== origin && !u.startsWith('data:')), [], 'only the worker is asked');
+    assert.deepEqual(
+      requests.filter((u) => new URL(u).origin !== origin && !u.startsWith('data:')),
+      [],
+      'only the worker is asked',
+    );
     // The aborted polls are the only errors the page may log.
-    assert.deepEqual(errors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)), []);
+    assert.deepEqual(
+      errors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)),
+      [],
+    );
     await page.close();
   });
 

@@ -94,7 +94,10 @@ describe('a product or dead-letter topic deleted while the product runs', { time
   }
 
   function tail(n = 40): string {
-    return logLines.slice(-n).map((l) => l.slice(0, 400)).join('\n');
+    return logLines
+      .slice(-n)
+      .map((l) => l.slice(0, 400))
+      .join('\n');
   }
 
   /**
@@ -115,7 +118,12 @@ describe('a product or dead-letter topic deleted while the product runs', { time
       },
     });
     const metrics = new Registry();
-    const worker = new Worker({ config, products: [await loadProduct(product.dir)], logger: createLogger('info', capture), metricsRegistry: metrics });
+    const worker = new Worker({
+      config,
+      products: [await loadProduct(product.dir)],
+      logger: createLogger('info', capture),
+      metricsRegistry: metrics,
+    });
     workers.push(worker);
     await worker.start();
     const [pw] = worker.products;
@@ -125,7 +133,9 @@ describe('a product or dead-letter topic deleted while the product runs', { time
 
     const kind = (seq: number) => (mixed ? kindOf(seq) : 'valid');
     const encode = (seq: number) =>
-      kind(seq) === 'not-avro' ? Buffer.from(JSON.stringify({ seq })) : frame(rawId, rawType.toBuffer(rawOrder(seq, Date.now(), kind(seq))));
+      kind(seq) === 'not-avro'
+        ? Buffer.from(JSON.stringify({ seq }))
+        : frame(rawId, rawType.toBuffer(rawOrder(seq, Date.now(), kind(seq))));
 
     // Feeder: 10 records every 100 ms until stopped.
     let seq = 0;
@@ -142,19 +152,28 @@ describe('a product or dead-letter topic deleted while the product runs', { time
       }
     })().catch((err: unknown) => (feedError = err));
 
-    await waitUntil(async () => total(await committedByPartition(product)) >= 100, { what: `${product.id} to commit 100 records`, timeoutMs: 30_000, intervalMs: 100 });
+    await waitUntil(async () => total(await committedByPartition(product)) >= 100, {
+      what: `${product.id} to commit 100 records`,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     const sizeBefore = await topicSize(victim);
     const sentBefore = seq;
     const deletedAt = Date.now();
     await admin.deleteTopics({ topics: [victim], timeout: 10_000 });
-    console.error(`${TAG} ${label}: deleted ${victim} with ${sizeBefore} records on it (${sentBefore} sent so far); deleteTopics took ${Date.now() - deletedAt} ms`);
+    console.error(
+      `${TAG} ${label}: deleted ${victim} with ${sizeBefore} records on it (${sentBefore} sent so far); deleteTopics took ${Date.now() - deletedAt} ms`,
+    );
 
     let body: HealthBody | undefined;
-    await waitUntil(async () => {
-      const res = await health(worker, '/readyz');
-      body = res.body;
-      return res.status === 503 && res.body.details.products[product.id]?.state === 'blocked';
-    }, { what: `/readyz 503 with ${product.id} blocked after ${victim} was deleted`, timeoutMs: 30_000, intervalMs: 50 }).catch((err: Error) => {
+    await waitUntil(
+      async () => {
+        const res = await health(worker, '/readyz');
+        body = res.body;
+        return res.status === 503 && res.body.details.products[product.id]?.state === 'blocked';
+      },
+      { what: `/readyz 503 with ${product.id} blocked after ${victim} was deleted`, timeoutMs: 30_000, intervalMs: 50 },
+    ).catch((err: Error) => {
       throw new Error(`${err.message} (state ${pw!.state}, ${pw!.reason})\nworker log:\n${tail()}`);
     });
     const blockedAt = Date.now();
@@ -188,7 +207,12 @@ describe('a product or dead-letter topic deleted while the product runs', { time
     assert.equal(probes.ok, 0, 'no 200 on /readyz while blocked');
     assert.deepEqual(committedBlocked, committedAtBlock, 'nothing committed while blocked');
     assert.equal(pw!.state, 'blocked');
-    for (const name of ['dataprod_records_consumed_total', 'dataprod_output_records_total', 'dataprod_dlq_records_total', 'dataprod_records_rewritten_total']) {
+    for (const name of [
+      'dataprod_records_consumed_total',
+      'dataprod_output_records_total',
+      'dataprod_dlq_records_total',
+      'dataprod_records_rewritten_total',
+    ]) {
       assert.equal(counterSum(countersBlocked, name), counterSum(countersAtBlock, name), `${name} did not move while blocked`);
     }
     assert.ok(!(await admin.listTopics()).includes(victim), `${victim} is still gone: nothing created it again`);
@@ -198,9 +222,15 @@ describe('a product or dead-letter topic deleted while the product runs', { time
     // Create it again, same partitions: the product resumes by itself.
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: victim, numPartitions: PARTITIONS }] });
     const recreatedAt = Date.now();
-    await waitUntil(async () => total(await committedByPartition(product)) === sent, { what: `${product.id} to commit all ${sent} records after ${victim} was created again`, timeoutMs: 45_000, intervalMs: 200 }).catch(async (err: Error) => {
+    await waitUntil(async () => total(await committedByPartition(product)) === sent, {
+      what: `${product.id} to commit all ${sent} records after ${victim} was created again`,
+      timeoutMs: 45_000,
+      intervalMs: 200,
+    }).catch(async (err: Error) => {
       const ready = await health(worker, '/readyz');
-      const states = logLines.filter((l) => l.includes(product.id) && /product state|retrying|blocked:/.test(l)).map((l) => l.slice(0, 300));
+      const states = logLines
+        .filter((l) => l.includes(product.id) && /product state|retrying|blocked:/.test(l))
+        .map((l) => l.slice(0, 300));
       throw new Error(
         `${err.message}: committed ${total(await committedByPartition(product))} (${blockedCommitted} at the block), state ${pw!.state}, ` +
           `/readyz ${ready.status} ${JSON.stringify(ready.body.details.products[product.id])}, ${victim} holds ${await topicSize(victim)}\n` +
@@ -208,11 +238,18 @@ describe('a product or dead-letter topic deleted while the product runs', { time
       );
     });
     const resumedAt = Date.now();
-    await waitUntil(async () => (await health(worker, '/readyz')).status === 200, { what: '/readyz 200 again', timeoutMs: 30_000, intervalMs: 100 });
+    await waitUntil(async () => (await health(worker, '/readyz')).status === 200, {
+      what: '/readyz 200 again',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     assert.equal(pw!.state, 'running');
-    console.error(`${TAG} ${label}: created again ${recreatedAt - blockedAt} ms after the block; all ${sent} committed ${resumedAt - recreatedAt} ms later`);
+    console.error(
+      `${TAG} ${label}: created again ${recreatedAt - blockedAt} ms after the block; all ${sent} committed ${resumedAt - recreatedAt} ms later`,
+    );
     for (const line of logLines) {
-      if (line.includes(product.id) && /blocked|retrying|product state|refuses|not exist/.test(line)) console.error(`${TAG} log: ${line.slice(0, 300)}`);
+      if (line.includes(product.id) && /blocked|retrying|product state|refuses|not exist/.test(line))
+        console.error(`${TAG} log: ${line.slice(0, 300)}`);
     }
 
     // Which input records each side holds: the ones below the committed offsets at the block went to
@@ -226,7 +263,10 @@ describe('a product or dead-letter topic deleted while the product runs', { time
       return k === 'valid' ? 'output' : k === 'filtered' ? 'filtered' : 'dlq';
     };
     const onVictim = victim === product.outputTopic ? 'output' : 'dlq';
-    const expected = inputs.filter((r) => afterBlock(r) && outcome(seqOf(r)) === onVictim).map((r) => r.key!).sort();
+    const expected = inputs
+      .filter((r) => afterBlock(r) && outcome(seqOf(r)) === onVictim)
+      .map((r) => r.key!)
+      .sort();
     const recreatedSize = await topicSize(victim);
     const recreated = await readTopicSettled(kafka, victim, recreatedSize, { timeoutMs: 30_000 });
     const keys = recreated.map((r) => r.key ?? '<null>').sort();
@@ -239,13 +279,17 @@ describe('a product or dead-letter topic deleted while the product runs', { time
     assert.deepEqual(dupes, [], 'no input record twice on the recreated topic');
     assert.deepEqual(keys, expected, 'the recreated topic holds exactly the records not committed at the block');
     // The records the deleted topic held when it was deleted had all been committed by the block.
-    if (!mixed) assert.ok(sizeBefore <= blockedCommitted, `${sizeBefore} written before the deletion <= ${blockedCommitted} committed at the block`);
+    if (!mixed)
+      assert.ok(sizeBefore <= blockedCommitted, `${sizeBefore} written before the deletion <= ${blockedCommitted} committed at the block`);
 
     if (onVictim === 'dlq') {
       // The product topic was never touched: every valid input on it exactly once.
       const outSize = await topicSize(product.outputTopic);
       const outputs = (await readTopicSettled(kafka, product.outputTopic, outSize, { timeoutMs: 30_000 })).map((r) => r.key!).sort();
-      const valid = inputs.filter((r) => outcome(seqOf(r)) === 'output').map((r) => r.key!).sort();
+      const valid = inputs
+        .filter((r) => outcome(seqOf(r)) === 'output')
+        .map((r) => r.key!)
+        .sort();
       console.error(`${TAG} ${label}: product topic holds ${outputs.length} records for ${valid.length} valid inputs`);
       assert.deepEqual(outputs, valid, 'every valid input on the product topic exactly once');
     }
@@ -253,7 +297,9 @@ describe('a product or dead-letter topic deleted while the product runs', { time
     // Counters: everything consumed once; the product topic grew by the output and rewritten counts.
     const scraped = await metrics.metrics();
     assert.equal(counterSum(scraped, 'dataprod_records_consumed_total'), sent);
-    const outTopicGrowth = counterSum(scraped, 'dataprod_output_records_total') + counterSum(scraped, 'dataprod_records_rewritten_total', { topic: product.outputTopic });
+    const outTopicGrowth =
+      counterSum(scraped, 'dataprod_output_records_total') +
+      counterSum(scraped, 'dataprod_records_rewritten_total', { topic: product.outputTopic });
     console.error(`${TAG} ${label}: output_records + rewritten{product topic} = ${outTopicGrowth}`);
   }
 

@@ -84,7 +84,7 @@ describe('worker: orders-enriched against real Kafka and registry', () => {
     product?.remove();
   });
 
-  it('publishes enriched orders in Confluent wire format that Confluent\'s Python client reads field by field', async () => {
+  it("publishes enriched orders in Confluent wire format that Confluent's Python client reads field by field", async () => {
     const createdAt = Date.now();
     const orders = [1, 2, 4, 5, 6].map((seq) => rawOrder(seq, createdAt, 'valid'));
     await send(orders.map((o) => ({ key: String(o.order_id), value: encodeOrder(o) })));
@@ -95,7 +95,11 @@ describe('worker: orders-enriched against real Kafka and registry', () => {
     for (const record of out) assert.equal(record.value!.readUInt32BE(1), latest.id);
 
     const python = await runPythonScript<{ key: string; schemaId: number; value: Record<string, unknown> }>('confluent_read.py', [
-      stack.brokers.join(','), stack.schemaRegistryUrl, product.outputTopic, String(orders.length), '60',
+      stack.brokers.join(','),
+      stack.schemaRegistryUrl,
+      product.outputTopic,
+      String(orders.length),
+      '60',
     ]);
     assert.equal(python.length, orders.length);
     for (const order of orders) {
@@ -104,12 +108,16 @@ describe('worker: orders-enriched against real Kafka and registry', () => {
       assert.equal(got.schemaId, latest.id);
       const items = order.items as { quantity: number; unit_price: number }[];
       const subtotal = items.reduce((s, i) => s + i.quantity * Math.round(i.unit_price * 100), 0);
-      const total = subtotal + Math.round((order.shipping_cost as number) * 100) - Math.round(((order.discount as number | null) ?? 0) * 100);
+      const total =
+        subtotal + Math.round((order.shipping_cost as number) * 100) - Math.round(((order.discount as number | null) ?? 0) * 100);
       assert.equal(got.value.order_id, order.order_id);
       assert.equal(got.value.customer_id, order.customer_id);
       assert.equal(got.value.customer_email, String(order.customer_email).toLowerCase());
       assert.equal(got.value.currency, String(order.currency).toUpperCase());
-      assert.equal(got.value.item_count, items.reduce((s, i) => s + i.quantity, 0));
+      assert.equal(
+        got.value.item_count,
+        items.reduce((s, i) => s + i.quantity, 0),
+      );
       assert.equal(got.value.subtotal, subtotal / 100);
       assert.equal(got.value.total, total / 100);
       assert.equal(got.value.channel, order.channel);
@@ -140,12 +148,18 @@ describe('worker: orders-enriched against real Kafka and registry', () => {
     rmSync(dir, { recursive: true, force: true });
 
     // A writer schema the reader cannot resolve: currency became an int.
-    const incompatible = { ...rawSchema, fields: (rawSchema.fields as { name: string }[]).map((f) => (f.name === 'currency' ? { name: 'currency', type: 'int' } : f)) };
+    const incompatible = {
+      ...rawSchema,
+      fields: (rawSchema.fields as { name: string }[]).map((f) => (f.name === 'currency' ? { name: 'currency', type: 'int' } : f)),
+    };
     const incompatibleId = await registry.register(`${product.inputTopic}-incompatible-value`, incompatible);
     const incompatibleType = avsc.Type.forSchema(incompatible as avsc.Schema);
     const now = Date.now();
     await send([
-      { key: 'poison-incompatible-writer-schema', value: frame(incompatibleId, incompatibleType.toBuffer({ ...rawOrder(101, now, 'valid'), currency: 978 })) },
+      {
+        key: 'poison-incompatible-writer-schema',
+        value: frame(incompatibleId, incompatibleType.toBuffer({ ...rawOrder(101, now, 'valid'), currency: 978 })),
+      },
       { key: 'poison-contract', value: encodeOrder(rawOrder(102, now, 'contract')) },
       { key: 'poison-quality', value: encodeOrder(rawOrder(103, now, 'quality')) },
       { key: 'poison-transform', value: encodeOrder(rawOrder(104, now, 'transform')) },
@@ -182,10 +196,13 @@ describe('worker: orders-enriched against real Kafka and registry', () => {
 
     assert.equal(worker.state, 'running');
     assert.ok(worker.products.every((p) => p.state === 'running'));
-    await waitUntil(async () => {
-      const { committed, end } = await groupProgress(admin, product.group, product.inputTopic);
-      return committed === end && end === sent;
-    }, { what: 'the group to commit past every record', timeoutMs: 30_000 });
+    await waitUntil(
+      async () => {
+        const { committed, end } = await groupProgress(admin, product.group, product.inputTopic);
+        return committed === end && end === sent;
+      },
+      { what: 'the group to commit past every record', timeoutMs: 30_000 },
+    );
   });
 
   it('reads a newer, compatible writer schema through the reader schema', async () => {
@@ -195,7 +212,10 @@ describe('worker: orders-enriched against real Kafka and registry', () => {
     const order = { ...rawOrder(200, Date.now(), 'valid'), gift_wrap: true };
     await send([{ key: 'o-200', value: frame(v2Id, avsc.Type.forSchema(v2 as avsc.Schema).toBuffer(order)) }]);
     const out = await readTopic(kafka, product.outputTopic, 6);
-    assert.ok(out.some((r) => r.key === 'o-200'), 'the v2 order was published');
+    assert.ok(
+      out.some((r) => r.key === 'o-200'),
+      'the v2 order was published',
+    );
   });
 
   it('keeps event values and pii out of the logs', () => {

@@ -40,7 +40,11 @@ export async function readTopic(kafka: Kafka, topic: string, count: number, time
         });
       },
     });
-    await waitUntil(async () => records.length >= count, { what: `${count} records on ${topic} (have ${records.length})`, timeoutMs, intervalMs: 100 }).catch((err: Error) => {
+    await waitUntil(async () => records.length >= count, {
+      what: `${count} records on ${topic} (have ${records.length})`,
+      timeoutMs,
+      intervalMs: 100,
+    }).catch((err: Error) => {
       throw new Error(`${err.message}; got ${records.length}`);
     });
   } finally {
@@ -70,7 +74,11 @@ export async function readTopicSettled(
   kafka: Kafka,
   topic: string,
   atLeast: number,
-  { timeoutMs = 60_000, quietMs = 2_000, readUncommitted = false }: { timeoutMs?: number; quietMs?: number; readUncommitted?: boolean } = {},
+  {
+    timeoutMs = 60_000,
+    quietMs = 2_000,
+    readUncommitted = false,
+  }: { timeoutMs?: number; quietMs?: number; readUncommitted?: boolean } = {},
 ): Promise<ReadRecord[]> {
   const records: ReadRecord[] = [];
   const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted, maxWaitTimeInMs: 250 });

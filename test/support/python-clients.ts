@@ -17,7 +17,9 @@ export async function confluentPython(progress: ProgressLog = (m) => process.std
   await provisionOnce(dir, async (tmp) => {
     progress(`creating a Python venv with confluent-kafka in ${dir}`);
     await runToCompletion('python3', ['-m', 'venv', tmp], { what: 'creating the Python venv' });
-    await runToCompletion(join(tmp, 'bin', 'python'), ['-m', 'pip', 'install', '-q', '-r', requirements], { what: 'installing confluent-kafka' });
+    await runToCompletion(join(tmp, 'bin', 'python'), ['-m', 'pip', 'install', '-q', '-r', requirements], {
+      what: 'installing confluent-kafka',
+    });
   });
   // venvs hard-code their path; the temporary build folder was renamed, so call python through it.
   return join(dir, 'bin', 'python');

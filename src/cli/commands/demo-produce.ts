@@ -10,7 +10,7 @@ export const demoProduce: Command = {
   name: 'demo-produce',
   summary: 'produce synthetic raw events for the example products at a steady rate (the demo upstream), until SIGTERM/SIGINT',
   description:
-    'For each product: registers its input port\'s raw contract under the contract subject, creates the raw topic when\n' +
+    "For each product: registers its input port's raw contract under the contract subject, creates the raw topic when\n" +
     'it is missing, and produces generated events (about 8% of them bad on purpose). Knows the example products\n' +
     '(orders-enriched: RawOrder, page-views: RawClick) and copies of them. Exit code 0 after a clean stop.',
   async run(positionals, flags) {
@@ -23,7 +23,15 @@ export const demoProduce: Command = {
 
     let demo: DemoProducer;
     try {
-      demo = await DemoProducer.start({ kafka: config.kafka, registry: config.registry, products, ratePerSecond, partitions, logger, readyFile });
+      demo = await DemoProducer.start({
+        kafka: config.kafka,
+        registry: config.registry,
+        products,
+        ratePerSecond,
+        partitions,
+        logger,
+        readyFile,
+      });
     } catch (err) {
       // Exit here rather than return: a half-open Kafka connection must not keep the process up.
       await new Promise<void>((resolve) => logger.flush(() => resolve()));

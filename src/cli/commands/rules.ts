@@ -44,7 +44,9 @@ export const rules: Command = {
     writeAtomically(file, text);
     const groups = buildRuleGroups(selected);
     const count = groups.reduce((n, g) => n + g.rules.length, 0);
-    console.log(`wrote ${display(file)}: ${plural(count, 'rule')} in ${plural(groups.length, 'group')} for ${selected.map((d) => d.id).join(', ') || 'no product'}`);
+    console.log(
+      `wrote ${display(file)}: ${plural(count, 'rule')} in ${plural(groups.length, 'group')} for ${selected.map((d) => d.id).join(', ') || 'no product'}`,
+    );
     return 0;
   },
 };

@@ -14,7 +14,9 @@ export const validate: Command = {
         console.log(`✔ ${display(dir)}: ${descriptor.id} ${descriptor.version} (${descriptor.status})`);
       } else {
         failed += 1;
-        console.log(`✖ ${display(join(dir, 'product.yaml'))}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${formatIssues(issues)}`);
+        console.log(
+          `✖ ${display(join(dir, 'product.yaml'))}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${formatIssues(issues)}`,
+        );
       }
     }
     return failed > 0 ? 1 : 0;

@@ -30,12 +30,64 @@ export const PRIMITIVE_BUCKET: Readonly<Record<string, string>> = {
  * declaration error) and the global types the generated code itself refers to.
  */
 export const RESERVED_TYPE_NAMES = new Set([
-  'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do',
-  'else', 'enum', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in',
-  'instanceof', 'new', 'null', 'return', 'super', 'switch', 'this', 'throw', 'true', 'try',
-  'typeof', 'var', 'void', 'while', 'with', 'implements', 'interface', 'let', 'package', 'private',
-  'protected', 'public', 'static', 'yield', 'await', 'any', 'unknown', 'never', 'number', 'bigint',
-  'boolean', 'string', 'symbol', 'object', 'undefined', 'Buffer', 'Record',
+  'break',
+  'case',
+  'catch',
+  'class',
+  'const',
+  'continue',
+  'debugger',
+  'default',
+  'delete',
+  'do',
+  'else',
+  'enum',
+  'export',
+  'extends',
+  'false',
+  'finally',
+  'for',
+  'function',
+  'if',
+  'import',
+  'in',
+  'instanceof',
+  'new',
+  'null',
+  'return',
+  'super',
+  'switch',
+  'this',
+  'throw',
+  'true',
+  'try',
+  'typeof',
+  'var',
+  'void',
+  'while',
+  'with',
+  'implements',
+  'interface',
+  'let',
+  'package',
+  'private',
+  'protected',
+  'public',
+  'static',
+  'yield',
+  'await',
+  'any',
+  'unknown',
+  'never',
+  'number',
+  'bigint',
+  'boolean',
+  'string',
+  'symbol',
+  'object',
+  'undefined',
+  'Buffer',
+  'Record',
 ]);
 
 export const isPrimitive = (name: string): boolean => Object.hasOwn(PRIMITIVE_TS, name);
@@ -101,9 +153,7 @@ export function propertyKey(name: string): string {
 }
 
 export function docComment(lines: readonly string[], indent: string): string[] {
-  const text = lines
-    .flatMap((line) => line.split(/\r?\n/))
-    .map((line) => line.replace(/\*\//g, '*\\/').trimEnd());
+  const text = lines.flatMap((line) => line.split(/\r?\n/)).map((line) => line.replace(/\*\//g, '*\\/').trimEnd());
   while (text.length > 0 && text[text.length - 1] === '') text.pop();
   while (text.length > 0 && text[0] === '') text.shift();
   if (text.length === 0) return [];

@@ -20,7 +20,25 @@
  * every field (defaults are filled in by schema resolution), and outputs are expected complete.
  */
 
-import { PRIMITIVE_TS, PRIMITIVE_BUCKET, RESERVED_TYPE_NAMES, isPrimitive, describe, isObject, optionalDoc, namespaceOf, simpleNameOf, pascalCase, quoteString, propertyKey, docComment, type Node, type Field, type NamedDef, type Expr } from './avro-nodes.js';
+import {
+  PRIMITIVE_TS,
+  PRIMITIVE_BUCKET,
+  RESERVED_TYPE_NAMES,
+  isPrimitive,
+  describe,
+  isObject,
+  optionalDoc,
+  namespaceOf,
+  simpleNameOf,
+  pascalCase,
+  quoteString,
+  propertyKey,
+  docComment,
+  type Node,
+  type Field,
+  type NamedDef,
+  type Expr,
+} from './avro-nodes.js';
 
 /**
  * Collects the named types of one or more schemas, then renders declarations and type
@@ -115,7 +133,8 @@ export class AvroTypeScriptGenerator {
       def = { kind: 'enum', fullName, ...optionalDoc(schema.doc), symbols };
     } else if (type === 'fixed') {
       const size = schema.size;
-      if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) throw new Error(`${at}: fixed size must be a non-negative integer`);
+      if (typeof size !== 'number' || !Number.isInteger(size) || size < 0)
+        throw new Error(`${at}: fixed size must be a non-negative integer`);
       def = { kind: 'fixed', fullName, ...optionalDoc(schema.doc), size };
     } else {
       const rawFields = schema.fields;
@@ -319,9 +338,10 @@ export class AvroTypeScriptGenerator {
         const texts: string[] = [];
         for (const branch of node.branches) {
           const inner = this.expr(branch, names).text;
-          const text = !wrapped || (branch.kind === 'primitive' && branch.type === 'null')
-            ? inner
-            : `{ ${propertyKey(this.branchName(branch))}: ${inner} }`;
+          const text =
+            !wrapped || (branch.kind === 'primitive' && branch.type === 'null')
+              ? inner
+              : `{ ${propertyKey(this.branchName(branch))}: ${inner} }`;
           if (!texts.includes(text)) texts.push(text);
         }
         return { text: texts.join(' | '), compound: texts.length > 1 };

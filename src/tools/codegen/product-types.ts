@@ -47,9 +47,10 @@ export function generateProductTypes(product: ProductPorts): string {
   if (declarations !== '') lines.push(declarations);
   for (const { port, alias, handle } of entries) {
     const type = generator.typeOf(handle);
-    const what = 'contract' in port
-      ? `Input port \`${port.name}\`: an event of ${port.topic}, decoded with the port's reader schema.`
-      : `Output port \`${port.name}\`: an event published to ${port.topic}.`;
+    const what =
+      'contract' in port
+        ? `Input port \`${port.name}\`: an event of ${port.topic}, decoded with the port's reader schema.`
+        : `Output port \`${port.name}\`: an event published to ${port.topic}.`;
     lines.push(`/** ${what} */`, `export type ${alias} = ${type};`, '');
   }
   return lines.join('\n');

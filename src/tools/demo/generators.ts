@@ -71,10 +71,12 @@ export function rawClick(seq: number, eventTime: number, kind: EventKind = kindO
     session_id: `s-${Math.floor(seq / 5)}`,
     user_id: seq % 3 === 0 ? `u-${seq % 211}` : null,
     // filtered: a crawler.
-    user_agent: kind === 'filtered' ? 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' : AGENTS[seq % AGENTS.length],
+    user_agent:
+      kind === 'filtered' ? 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' : AGENTS[seq % AGENTS.length],
     ip: seq % 7 === 0 ? `2001:db8:${(seq % 4096).toString(16)}:1::${(seq % 97).toString(16)}` : `198.51.100.${seq % 250}`,
     // contract: not an http(s) URL; transform: passes the contract's pattern but does not parse.
-    url: kind === 'contract' ? `ftp://shop.example.com${page}` : kind === 'transform' ? 'https://' : `https://shop.example.com${page}${query}`,
+    url:
+      kind === 'contract' ? `ftp://shop.example.com${page}` : kind === 'transform' ? 'https://' : `https://shop.example.com${page}${query}`,
     referrer: seq % 2 === 0 ? 'https://www.search.example/results?q=shoes' : null,
     // quality: a device with a reset clock.
     event_time: kind === 'quality' ? 86_400_000 : eventTime,

@@ -75,7 +75,10 @@ export function planSources(products: readonly ProductDescriptor[]): DemoSource[
       const where = `${product.id}: inputPorts[${i}] (${port.name}, ${port.topic})`;
       const generator = generatorFor(product, port);
       if (!generator) {
-        issues.push({ path: where, message: `no demo generator for reader schema ${recordName(port.contract.schema) ?? '(not a record)'}; demo-produce knows ${known}` });
+        issues.push({
+          path: where,
+          message: `no demo generator for reader schema ${recordName(port.contract.schema) ?? '(not a record)'}; demo-produce knows ${known}`,
+        });
         return;
       }
       // The generator must write records the reader schema accepts, or every event would be garbage.
@@ -85,20 +88,34 @@ export function planSources(products: readonly ProductDescriptor[]): DemoSource[
         if (!type.isValid(generator.make(seq, Date.now()), { errorHook: (path) => (bad ??= path.join('.') || '(root)') })) break;
       }
       if (bad !== undefined) {
-        issues.push({ path: where, message: `the ${generator.record} generator writes events that do not match ${recordName(port.contract.schema) ?? 'the reader schema'} at ${bad}` });
+        issues.push({
+          path: where,
+          message: `the ${generator.record} generator writes events that do not match ${recordName(port.contract.schema) ?? 'the reader schema'} at ${bad}`,
+        });
         return;
       }
       const shared = byTopic.get(port.topic);
       if (shared) {
         if (shared.subject !== port.contract.subject || shared.generator !== generator) {
-          issues.push({ path: where, message: `${port.topic} is also read by ${shared.products.join(', ')} with another contract subject or schema; demo-produce writes one stream per topic` });
+          issues.push({
+            path: where,
+            message: `${port.topic} is also read by ${shared.products.join(', ')} with another contract subject or schema; demo-produce writes one stream per topic`,
+          });
         } else shared.products.push(product.id);
         return;
       }
-      byTopic.set(port.topic, { products: [product.id], port: port.name, topic: port.topic, subject: port.contract.subject, schema: port.contract.schema, generator });
+      byTopic.set(port.topic, {
+        products: [product.id],
+        port: port.name,
+        topic: port.topic,
+        subject: port.contract.subject,
+        schema: port.contract.schema,
+        generator,
+      });
     });
   }
-  if (issues.length > 0) throw new DataprodError('CONFIG_INVALID', `cannot produce demo events:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+  if (issues.length > 0)
+    throw new DataprodError('CONFIG_INVALID', `cannot produce demo events:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
   return [...byTopic.values()].sort((a, b) => a.topic.localeCompare(b.topic));
 }
 
@@ -190,12 +207,22 @@ export class DemoProducer {
       await admin.disconnect().catch(() => undefined);
     }
 
-    const running = sources.map((s): Running => ({ ...s, schemaId: ids.get(s.topic)!, type: avsc.Type.forSchema(s.schema as avsc.Schema), seq: 0, acknowledged: 0, failed: 0 }));
+    const running = sources.map((s): Running => ({
+      ...s,
+      schemaId: ids.get(s.topic)!,
+      type: avsc.Type.forSchema(s.schema as avsc.Schema),
+      seq: 0,
+      acknowledged: 0,
+      failed: 0,
+    }));
     const demo = new DemoProducer(options, producer, running);
     demo.timers.push(setInterval(() => demo.tick(), TICK_MS));
     demo.timers.push(setInterval(() => demo.logStatus(), options.statusEveryMs ?? 10_000));
     logger.info(
-      { rate: options.ratePerSecond, topics: running.map((s) => ({ topic: s.topic, subject: s.subject, schemaId: s.schemaId, products: s.products })) },
+      {
+        rate: options.ratePerSecond,
+        topics: running.map((s) => ({ topic: s.topic, subject: s.subject, schemaId: s.schemaId, products: s.products })),
+      },
       'producing demo events',
     );
     return demo;
@@ -235,7 +262,8 @@ export class DemoProducer {
         const seq = first + i;
         const event = source.generator.make(seq, now);
         // ~2% are not Avro at all (JSON sent by mistake), as real upstreams sometimes do.
-        const value = kindOf(seq) === 'not-avro' ? Buffer.from(JSON.stringify({ seq })) : frame(source.schemaId, source.type.toBuffer(event));
+        const value =
+          kindOf(seq) === 'not-avro' ? Buffer.from(JSON.stringify({ seq })) : frame(source.schemaId, source.type.toBuffer(event));
         return { key: source.generator.key(event), value };
       });
       source.inFlight = this.producer

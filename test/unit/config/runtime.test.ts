@@ -68,7 +68,9 @@ describe('runtime configuration', () => {
       ['include-draft', 'out'],
     );
     assert.deepEqual(
-      optionsOf('demo-produce').filter((o) => !o.env).map((o) => o.flag),
+      optionsOf('demo-produce')
+        .filter((o) => !o.env)
+        .map((o) => o.flag),
       ['rate', 'partitions', 'ready-file'],
     );
     assert.deepEqual(optionsOf('validate'), []);
@@ -107,8 +109,14 @@ describe('one parser for every option', () => {
 
   it("reads a command's options from flags, its variables and the defaults", () => {
     assert.deepEqual(readOptions('rules', {}, {}), { 'include-draft': false, out: '-' });
-    assert.deepEqual(readOptions('rules', { 'include-draft': true, out: 'r.yaml' }, { DATAPROD_INCLUDE_DRAFT: 'no' }), { 'include-draft': true, out: 'r.yaml' });
-    assert.deepEqual(readOptions('rules', {}, { DATAPROD_INCLUDE_DRAFT: 'yes', DATAPROD_HTTP_PORT: 'bad' }), { 'include-draft': true, out: '-' });
+    assert.deepEqual(readOptions('rules', { 'include-draft': true, out: 'r.yaml' }, { DATAPROD_INCLUDE_DRAFT: 'no' }), {
+      'include-draft': true,
+      out: 'r.yaml',
+    });
+    assert.deepEqual(readOptions('rules', {}, { DATAPROD_INCLUDE_DRAFT: 'yes', DATAPROD_HTTP_PORT: 'bad' }), {
+      'include-draft': true,
+      out: '-',
+    });
     assert.deepEqual(readOptions('codegen', {}, {}), {});
     const demo = readOptions('demo-produce', { rate: '20', 'ready-file': '' }, {});
     assert.equal(demo.rate, 20);
@@ -127,10 +135,15 @@ describe('one parser for every option', () => {
         ['--log-level (DATAPROD_LOG_LEVEL)', '--rate', '--partitions'],
       );
     }
-    assert.throws(() => readOptions('rules', {}, { DATAPROD_INCLUDE_DRAFT: 'sometimes' }), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.deepEqual(err.issues, [{ path: '--include-draft (DATAPROD_INCLUDE_DRAFT)', message: 'must be true or false, got "sometimes"' }]);
-      return true;
-    });
+    assert.throws(
+      () => readOptions('rules', {}, { DATAPROD_INCLUDE_DRAFT: 'sometimes' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(err.issues, [
+          { path: '--include-draft (DATAPROD_INCLUDE_DRAFT)', message: 'must be true or false, got "sometimes"' },
+        ]);
+        return true;
+      },
+    );
   });
 });

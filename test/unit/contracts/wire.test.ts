@@ -69,9 +69,13 @@ describe('FrameArena', () => {
 
   it('lets what the writer throws through, and the next frame reuses the space', () => {
     const arena = new FrameArena(64);
-    assert.throws(() => arena.frame(1, () => {
-      throw new Error('invalid value');
-    }), /invalid value/);
+    assert.throws(
+      () =>
+        arena.frame(1, () => {
+          throw new Error('invalid value');
+        }),
+      /invalid value/,
+    );
     const next = arena.frame(2, writeBytes([5]));
     assert.equal(next.byteOffset, 0);
     assert.deepEqual(next, frame(2, Buffer.from([5])));

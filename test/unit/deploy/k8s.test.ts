@@ -40,7 +40,11 @@ const FILES = yamlFiles(K8S_DIR);
 const DOCS: Doc[] = FILES.flatMap((file) => {
   const text = readFileSync(join(K8S_DIR, file), 'utf8');
   return parseAllDocuments(text).flatMap((doc, i) => {
-    assert.deepEqual(doc.errors.map((e) => e.message), [], `${file}, document ${i + 1}: YAML errors`);
+    assert.deepEqual(
+      doc.errors.map((e) => e.message),
+      [],
+      `${file}, document ${i + 1}: YAML errors`,
+    );
     const body = doc.toJS() as Obj | null;
     if (body === null) return [];
     const metadata = (body.metadata ?? {}) as Obj;
@@ -49,7 +53,10 @@ const DOCS: Doc[] = FILES.flatMap((file) => {
 });
 
 const obj = (value: unknown, what: string): Obj => {
-  assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), `${what}: expected a mapping, got ${JSON.stringify(value)}`);
+  assert.ok(
+    typeof value === 'object' && value !== null && !Array.isArray(value),
+    `${what}: expected a mapping, got ${JSON.stringify(value)}`,
+  );
   return value as Obj;
 };
 const list = (value: unknown, what: string): unknown[] => {
@@ -127,7 +134,9 @@ describe('deploy/k8s manifests', () => {
   it('runs the image with the products folder and the control port named http', () => {
     assert.equal(container.image, 'dataprod:0.1.0');
     assert.deepEqual(container.args, ['run', '/app/products']);
-    const port = list(container.ports, 'ports').map((p) => obj(p, 'port')).find((p) => p.name === 'http');
+    const port = list(container.ports, 'ports')
+      .map((p) => obj(p, 'port'))
+      .find((p) => p.name === 'http');
     assert.ok(port, 'no container port named http');
     assert.equal(String(port.containerPort), setting('DATAPROD_HTTP_PORT'), 'containerPort must be the control port (DATAPROD_HTTP_PORT)');
     assert.equal(port.containerPort, 9464);
@@ -138,13 +147,19 @@ describe('deploy/k8s manifests', () => {
       const probe = obj(container[name], name);
       const get = obj(probe.httpGet, `${name}.httpGet`);
       assert.equal(get.path, path, `${name} path`);
-      assert.ok(get.port === 'http' || String(get.port) === setting('DATAPROD_HTTP_PORT'), `${name} must target the control port, got ${String(get.port)}`);
+      assert.ok(
+        get.port === 'http' || String(get.port) === setting('DATAPROD_HTTP_PORT'),
+        `${name} must target the control port, got ${String(get.port)}`,
+      );
       return probe;
     };
     probeOn('livenessProbe', '/healthz');
     const readiness = probeOn('readinessProbe', '/readyz');
     // Each /readyz makes one registry request with a 10 s timeout (docs/runtime.md, control port).
-    assert.ok(Number(readiness.timeoutSeconds) > 10, `readinessProbe.timeoutSeconds must exceed the registry check's 10 s, got ${String(readiness.timeoutSeconds)}`);
+    assert.ok(
+      Number(readiness.timeoutSeconds) > 10,
+      `readinessProbe.timeoutSeconds must exceed the registry check's 10 s, got ${String(readiness.timeoutSeconds)}`,
+    );
     if (container.startupProbe !== undefined) probeOn('startupProbe', '/healthz');
   });
 
@@ -152,7 +167,10 @@ describe('deploy/k8s manifests', () => {
     const graceMs = Number(setting('DATAPROD_SHUTDOWN_GRACE_MS'));
     const termination = Number(podSpec.terminationGracePeriodSeconds);
     assert.ok(Number.isFinite(termination), 'terminationGracePeriodSeconds must be set');
-    assert.ok(termination > graceMs / 1000, `terminationGracePeriodSeconds ${termination} must be above the drain timeout ${graceMs / 1000} s`);
+    assert.ok(
+      termination > graceMs / 1000,
+      `terminationGracePeriodSeconds ${termination} must be above the drain timeout ${graceMs / 1000} s`,
+    );
   });
 
   it('requests and limits cpu and memory, requests within limits', () => {
@@ -182,13 +200,18 @@ describe('deploy/k8s manifests', () => {
     const mounts = list(container.volumeMounts ?? [], 'volumeMounts').map((m) => obj(m, 'volumeMount'));
     const tmp = mounts.find((m) => m.mountPath === '/tmp');
     assert.ok(tmp, 'a read-only root needs a writable volume at /tmp');
-    const volume = list(podSpec.volumes, 'volumes').map((v) => obj(v, 'volume')).find((v) => v.name === tmp.name);
+    const volume = list(podSpec.volumes, 'volumes')
+      .map((v) => obj(v, 'volume'))
+      .find((v) => v.name === tmp.name);
     assert.ok(volume && volume.emptyDir !== undefined, '/tmp must be an emptyDir');
   });
 
   it('takes settings from the ConfigMap and credentials only through secretKeyRef', () => {
     const fromConfigMaps = list(container.envFrom ?? [], 'envFrom').map((e) => obj(e, 'envFrom'));
-    assert.ok(fromConfigMaps.some((e) => at(e, 'configMapRef.name') === configMap.name), `envFrom must reference the ConfigMap ${configMap.name}`);
+    assert.ok(
+      fromConfigMaps.some((e) => at(e, 'configMapRef.name') === configMap.name),
+      `envFrom must reference the ConfigMap ${configMap.name}`,
+    );
     for (const key of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DATAPROD_LOG_LEVEL', 'DATAPROD_SHUTDOWN_GRACE_MS', 'DATAPROD_HTTP_PORT']) {
       assert.ok(configData[key] !== undefined && configData[key] !== '', `ConfigMap must set ${key}`);
     }
@@ -208,7 +231,13 @@ describe('deploy/k8s manifests', () => {
         assert.ok(referenced.has(name), `${name} must come from a secretKeyRef`);
       }
     }
-    for (const name of ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'SCHEMA_REGISTRY_USER', 'SCHEMA_REGISTRY_PASSWORD']) {
+    for (const name of [
+      'KAFKA_SASL_MECHANISM',
+      'KAFKA_SASL_USERNAME',
+      'KAFKA_SASL_PASSWORD',
+      'SCHEMA_REGISTRY_USER',
+      'SCHEMA_REGISTRY_PASSWORD',
+    ]) {
       const ref = referenced.get(name);
       assert.ok(ref, `${name} must be a secretKeyRef`);
       assert.equal(ref.name, secretExample.name, `${name}: the Secret shown in ${secretExample.file}`);
@@ -263,7 +292,10 @@ describe('deploy/k8s manifests', () => {
 
   it('runs two replicas and scrapes them by annotation', () => {
     assert.equal(at(deployment.body, 'spec.replicas'), 2);
-    assert.ok(subset(obj(at(deployment.body, 'spec.selector.matchLabels'), 'selector'), podLabels), 'the Deployment selector must match its pod labels');
+    assert.ok(
+      subset(obj(at(deployment.body, 'spec.selector.matchLabels'), 'selector'), podLabels),
+      'the Deployment selector must match its pod labels',
+    );
     const annotations = obj(at(deployment.body, 'spec.template.metadata.annotations'), 'pod annotations');
     assert.equal(annotations['prometheus.io/scrape'], 'true');
     assert.equal(annotations['prometheus.io/port'], setting('DATAPROD_HTTP_PORT'));
@@ -275,7 +307,10 @@ describe('deploy/k8s manifests', () => {
     assert.equal(pdb.body.apiVersion, 'policy/v1');
     const selector = obj(at(pdb.body, 'spec.selector.matchLabels'), 'PDB selector');
     assert.ok(Object.keys(selector).length > 0, 'empty PDB selector');
-    assert.ok(subset(selector, podLabels), `PDB selector ${JSON.stringify(selector)} does not select the pods ${JSON.stringify(podLabels)}`);
+    assert.ok(
+      subset(selector, podLabels),
+      `PDB selector ${JSON.stringify(selector)} does not select the pods ${JSON.stringify(podLabels)}`,
+    );
     const spec = obj(pdb.body.spec, 'PDB spec');
     const replicas = Number(at(deployment.body, 'spec.replicas'));
     if (spec.maxUnavailable !== undefined) assert.equal(spec.maxUnavailable, 1);
@@ -295,7 +330,10 @@ describe('deploy/k8s manifests', () => {
     assert.equal(monitor.body.apiVersion, 'monitoring.coreos.com/v1');
     const monitorSelector = obj(at(monitor.body, 'spec.selector.matchLabels'), 'ServiceMonitor selector');
     const serviceLabels = obj(at(service.body, 'metadata.labels'), 'Service labels');
-    assert.ok(Object.keys(monitorSelector).length > 0 && subset(monitorSelector, serviceLabels), 'the ServiceMonitor must select the Service by its labels');
+    assert.ok(
+      Object.keys(monitorSelector).length > 0 && subset(monitorSelector, serviceLabels),
+      'the ServiceMonitor must select the Service by its labels',
+    );
     const endpoints = list(at(monitor.body, 'spec.endpoints'), 'endpoints').map((e) => obj(e, 'endpoint'));
     assert.ok(endpoints.length > 0);
     for (const endpoint of endpoints) {
@@ -303,5 +341,4 @@ describe('deploy/k8s manifests', () => {
       assert.equal(endpoint.path ?? '/metrics', '/metrics');
     }
   });
-
 });

@@ -60,7 +60,12 @@ const tableLines = (section: string) =>
     .split('\n')
     .filter((l) => l.startsWith('|') && !/^\|\s*-/.test(l))
     .slice(1)
-    .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+    .map((l) =>
+      l
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
 
 describe('docs/cli.md', () => {
   const bySection = sections(text);
@@ -97,21 +102,37 @@ describe('docs/cli.md', () => {
           assert.ok(section.includes(`--${o.flag}`), `## ${command.name} names --${o.flag}`);
           if (o.default !== undefined && o.kind !== 'bool') {
             const value = o.default.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
-            assert.match(section, new RegExp(`default \`?${value}(?![\\w.])`), `## ${command.name} gives the default of --${o.flag} (${o.default})`);
+            assert.match(
+              section,
+              new RegExp(`default \`?${value}(?![\\w.])`),
+              `## ${command.name} gives the default of --${o.flag} (${o.default})`,
+            );
           }
         }
         // Its usage lines name only its flags.
         const flags = new Set(['help', ...own.flatMap((o) => [o.flag, `no-${o.flag}`])]);
         const usage = [...section.matchAll(new RegExp(`dataprod ${command.name}\\b[^\\n\`]*`, 'g'))].map((m) => m[0]);
         const named = usage.flatMap((u) => [...u.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1]!));
-        assert.deepEqual(named.filter((f) => !flags.has(f)), [], `flags in \`dataprod ${command.name} ...\` that it does not take`);
+        assert.deepEqual(
+          named.filter((f) => !flags.has(f)),
+          [],
+          `flags in \`dataprod ${command.name} ...\` that it does not take`,
+        );
       });
     }
 
     it('documents no command that does not exist', () => {
       const names = new Set<string>(commands.map((c) => c.name));
-      assert.deepEqual(commandRows.map((cells) => cells[0]!).filter((cell) => !names.has(/^\[`([a-z-]+)`\]/.exec(cell)?.[1] ?? '')), [], 'command table');
-      assert.deepEqual(commandSections.filter((h) => !names.has(h)), [], '## sections');
+      assert.deepEqual(
+        commandRows.map((cells) => cells[0]!).filter((cell) => !names.has(/^\[`([a-z-]+)`\]/.exec(cell)?.[1] ?? '')),
+        [],
+        'command table',
+      );
+      assert.deepEqual(
+        commandSections.filter((h) => !names.has(h)),
+        [],
+        '## sections',
+      );
     });
   });
 

@@ -32,7 +32,10 @@ function tableRows(markdown: string): Map<string, { cells: string[]; section: st
     const heading = /^## (.+)$/.exec(line);
     if (heading) section = heading[1]!.trim();
     if (!line.startsWith('| `--')) continue;
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     rows.set(cells[0]!, { cells, section });
   }
   return rows;
@@ -59,7 +62,10 @@ describe('docs/configuration.md', () => {
 
   it('has no row for an option that does not exist or has no variable', () => {
     const known = new Set(settings.map((o) => `\`--${o.flag}\``));
-    assert.deepEqual([...rows.keys()].filter((flag) => !known.has(flag)), []);
+    assert.deepEqual(
+      [...rows.keys()].filter((flag) => !known.has(flag)),
+      [],
+    );
   });
 
   it('names only variables dataprod reads (here and in deploy/k8s/README.md)', () => {

@@ -52,8 +52,16 @@ describe('docs/errors.md', () => {
 
   it('lists only codes that exist', () => {
     const known = new Set(codes);
-    assert.deepEqual(rows.filter((r) => !known.has(r)), [], 'codes table');
-    assert.deepEqual(sections.filter((s) => !known.has(s)), [], '### sections');
+    assert.deepEqual(
+      rows.filter((r) => !known.has(r)),
+      [],
+      'codes table',
+    );
+    assert.deepEqual(
+      sections.filter((s) => !known.has(s)),
+      [],
+      '### sections',
+    );
   });
 
   it('counts the codes right in its intro', () => {

@@ -25,7 +25,8 @@ interface Spec {
 async function metricsOf(options: { processMetrics: boolean }): Promise<Map<string, Spec>> {
   const registry = new Registry();
   const metrics = new Metrics(registry, options);
-  for (const histogram of [metrics.appendToPublish, metrics.eventToPublish, metrics.batchDuration]) histogram.labels({ product: 'p' }).observe(1);
+  for (const histogram of [metrics.appendToPublish, metrics.eventToPublish, metrics.batchDuration])
+    histogram.labels({ product: 'p' }).observe(1);
   const json = (await registry.getMetricsAsJSON()) as MetricObjectWithValues<MetricValue<string>>[];
   const specs = new Map<string, Spec>();
   for (const metric of registry.getMetricsAsArray()) {
@@ -46,7 +47,10 @@ function tableRows(markdown: string): Map<string, { type: string; labels: string
     const heading = /^## (.+)$/.exec(line);
     if (heading) section = heading[1]!.trim();
     if (!line.startsWith('| `dataprod_')) continue;
-    const [metric, type, labels] = line.split('|').slice(1, -1).map((c) => c.trim());
+    const [metric, type, labels] = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     assert.ok(!rows.has(metric!), `two rows for ${metric}`);
     rows.set(metric!, { type: type!, labels: [...labels!.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!).sort(), section });
   }
@@ -86,12 +90,27 @@ describe('docs/metrics.md', async () => {
   it('covers the process and Node.js collectors with one wildcard row', () => {
     assert.equal(wildcardRows.length, 1, 'one row of dataprod_*_* names');
     const process = [...withProcess.keys()].filter((name) => !code.has(name));
-    assert.ok(process.length > 5, 'processMetrics adds prom-client\'s collectors');
-    assert.deepEqual(process.filter((name) => !wildcards.some((w) => wildcard(w).test(name))), [], 'collector metrics no wildcard covers');
-    assert.deepEqual(wildcards.filter((w) => !process.some((name) => wildcard(w).test(name))), [], 'wildcards that match no collector');
-    assert.deepEqual([...code.keys()].filter((name) => wildcards.some((w) => wildcard(w).test(name))), [], 'documented metrics a wildcard also matches');
+    assert.ok(process.length > 5, "processMetrics adds prom-client's collectors");
+    assert.deepEqual(
+      process.filter((name) => !wildcards.some((w) => wildcard(w).test(name))),
+      [],
+      'collector metrics no wildcard covers',
+    );
+    assert.deepEqual(
+      wildcards.filter((w) => !process.some((name) => wildcard(w).test(name))),
+      [],
+      'wildcards that match no collector',
+    );
+    assert.deepEqual(
+      [...code.keys()].filter((name) => wildcards.some((w) => wildcard(w).test(name))),
+      [],
+      'documented metrics a wildcard also matches',
+    );
     // The row says the nodejs_active_*_total gauges are removed.
-    assert.deepEqual([...withProcess.keys()].filter((name) => /^dataprod_nodejs_active_.*_total$/.test(name)), []);
+    assert.deepEqual(
+      [...withProcess.keys()].filter((name) => /^dataprod_nodejs_active_.*_total$/.test(name)),
+      [],
+    );
   });
 
   it('names only metrics that exist (tables, prose and PromQL)', () => {
@@ -104,7 +123,9 @@ describe('docs/metrics.md', async () => {
 
   it('lists the label names the metrics use in its intro', () => {
     const intro = text.slice(0, text.indexOf('\n\n', text.indexOf('keep labels')));
-    const listed = [...intro.slice(intro.indexOf('keep labels')).matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!).filter((l) => !l.startsWith('dataprod_'));
+    const listed = [...intro.slice(intro.indexOf('keep labels')).matchAll(/`([a-z_]+)`/g)]
+      .map((m) => m[1]!)
+      .filter((l) => !l.startsWith('dataprod_'));
     const used = [...new Set([...code.values()].flatMap((s) => s.labels))];
     assert.deepEqual([...listed].sort(), used.sort());
   });

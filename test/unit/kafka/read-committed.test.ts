@@ -65,7 +65,11 @@ describe('kafkajs read_committed filter (patched)', () => {
   });
 
   it('keeps committed transactions and non-transactional records', () => {
-    const messages = [data(0, '1'), marker(1, '1', true), { ...data(2, '-1'), batchContext: { producerId: '-1', inTransaction: false, isControlBatch: false } }];
+    const messages = [
+      data(0, '1'),
+      marker(1, '1', true),
+      { ...data(2, '-1'), batchContext: { producerId: '-1', inTransaction: false, isControlBatch: false } },
+    ];
     const kept = filterAbortedMessages({ messages, abortedTransactions: [] });
     assert.equal(kept.length, 3);
   });

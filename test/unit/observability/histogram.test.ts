@@ -9,7 +9,13 @@ describe('ProductHistogram', () => {
     const ours = new Registry();
     const theirs = new Registry();
     const mine = new ProductHistogram('x_seconds', 'How long', LATENCY_BUCKETS, [ours]);
-    const reference = new Histogram({ name: 'x_seconds', help: 'How long', labelNames: ['product'], buckets: LATENCY_BUCKETS, registers: [theirs] });
+    const reference = new Histogram({
+      name: 'x_seconds',
+      help: 'How long',
+      labelNames: ['product'],
+      buckets: LATENCY_BUCKETS,
+      registers: [theirs],
+    });
     // Values on, just under and just over bucket bounds, below the first and above the last.
     const values = [0, 0.001, 0.005, 0.0050001, 0.01, 0.3, 1, 2.5, 599.9, 600, 601, 1e6, ...LATENCY_BUCKETS.map((b) => b * 0.999)];
     for (const [i, v] of values.entries()) {

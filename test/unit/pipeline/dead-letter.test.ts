@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { BATCH_OVERHEAD_BYTES, DLQ_HEADER, fitDeadLetter, recordBytes, type DeadLetterMessage, type WritableRecord } from '../../../src/pipeline/dead-letter.js';
+import {
+  BATCH_OVERHEAD_BYTES,
+  DLQ_HEADER,
+  fitDeadLetter,
+  recordBytes,
+  type DeadLetterMessage,
+  type WritableRecord,
+} from '../../../src/pipeline/dead-letter.js';
 
 // kafkajs's own v2 record batch encoder, as its Produce request (v3+) uses it: the real bytes a
 // send puts on the wire for one partition, which the broker compares with max.message.bytes.
@@ -26,7 +33,11 @@ async function encodedBatchBytes(records: WritableRecord[]): Promise<number> {
   return batch.size();
 }
 
-function letter(value: Buffer | null, headers: Record<string, Buffer | string> = {}, key: Buffer | null = Buffer.from('key-1')): DeadLetterMessage {
+function letter(
+  value: Buffer | null,
+  headers: Record<string, Buffer | string> = {},
+  key: Buffer | null = Buffer.from('key-1'),
+): DeadLetterMessage {
   return {
     key,
     value,
@@ -94,7 +105,10 @@ describe('recordBytes', () => {
     ['a record without key, value or headers', [{ key: null, value: null }]],
     ['a dead letter with headers', [letter(Buffer.alloc(300, 9), { 'x-unicode': 'é✓' })]],
     ['a string key and a value whose length takes a 3-byte varint', [{ key: 'payment-1', value: Buffer.alloc(100_000, 1) }]],
-    ['many small records (offset deltas grow)', Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(`v${i}`), headers: { n: String(i) } }))],
+    [
+      'many small records (offset deltas grow)',
+      Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(`v${i}`), headers: { n: String(i) } })),
+    ],
   ];
   for (const [name, records] of cases) {
     it(`is an upper bound of kafkajs's encoded record batch: ${name}`, async () => {

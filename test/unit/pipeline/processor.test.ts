@@ -20,7 +20,13 @@ const readerSchema = {
 // A newer upstream version: adds a field with a default, which the reader simply skips.
 const writerV2 = { ...readerSchema, fields: [...readerSchema.fields, { name: 'channel', type: 'string', default: 'web' }] };
 // Breaks the contract: `amount` became a string.
-const incompatible = { ...readerSchema, fields: [{ name: 'id', type: 'string' }, { name: 'amount', type: 'string' }] };
+const incompatible = {
+  ...readerSchema,
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'amount', type: 'string' },
+  ],
+};
 const outputSchema = {
   type: 'record',
   name: 'PaymentOut',
@@ -71,7 +77,13 @@ function product(overrides: { onInvalid?: InputPort['onInvalid']; quality?: Qual
     ],
     deadLetter: { topic: 'fin.payments.dlq' },
     quality: overrides.quality ?? [
-      { name: 'amount-non-negative', port: 'payments', property: 'amount', check: { op: 'mustBeGreaterOrEqualTo', value: 0 }, onFailure: 'dlq' },
+      {
+        name: 'amount-non-negative',
+        port: 'payments',
+        property: 'amount',
+        check: { op: 'mustBeGreaterOrEqualTo', value: 0 },
+        onFailure: 'dlq',
+      },
     ],
     slaProperties: [],
     consumerGroup: 'dataprod.fin.payments.v2',
@@ -85,19 +97,37 @@ const toCents: TransformFn<{ id: string; amount: number }, unknown> = (event) =>
 
 async function schemaCache(): Promise<SchemaCache> {
   const cache = new SchemaCache(
-    new StaticSchemaSource(new Map<number, unknown>([[1, readerSchema], [2, writerV2], [3, incompatible]]) as never),
+    new StaticSchemaSource(
+      new Map<number, unknown>([
+        [1, readerSchema],
+        [2, writerV2],
+        [3, incompatible],
+      ]) as never,
+    ),
     new Map([['payments', readerSchema]]),
   );
   await cache.fetch([1, 2, 3, 404]);
   return cache;
 }
 
-async function processorFor(fn: TransformFn<never, unknown> = toCents as TransformFn<never, unknown>, p = product(), maxOutputBytes = 1_000_000) {
+async function processorFor(
+  fn: TransformFn<never, unknown> = toCents as TransformFn<never, unknown>,
+  p = product(),
+  maxOutputBytes = 1_000_000,
+) {
   return new ProductProcessor(p, defineTransform(fn), await schemaCache(), { outputSchemaId: 77, maxOutputBytes });
 }
 
 function record(value: Buffer | null, key = 'k1'): SourceRecord {
-  return { topic: 'raw.payments', partition: 3, offset: '41', timestamp: '1700000000000', key: Buffer.from(key), value, headers: { trace: Buffer.from('t-1') } };
+  return {
+    topic: 'raw.payments',
+    partition: 3,
+    offset: '41',
+    timestamp: '1700000000000',
+    key: Buffer.from(key),
+    value,
+    headers: { trace: Buffer.from('t-1') },
+  };
 }
 
 const encode = (schema: object, value: object, id: number) => frame(id, avsc.Type.forSchema(schema as avsc.Schema).toBuffer(value));
@@ -115,7 +145,10 @@ describe('ProductProcessor', () => {
     const [out] = (outcome as Extract<Outcome, { kind: 'published' }>).outputs;
     assert.equal(out!.key, 'p-1');
     assert.equal(out!.value.readUInt32BE(1), 77);
-    assert.deepEqual({ ...(avsc.Type.forSchema(outputSchema as avsc.Schema).fromBuffer(out!.value.subarray(5)) as object) }, { payment_id: 'p-1', cents: 1234 });
+    assert.deepEqual(
+      { ...(avsc.Type.forSchema(outputSchema as avsc.Schema).fromBuffer(out!.value.subarray(5)) as object) },
+      { payment_id: 'p-1', cents: 1234 },
+    );
   });
 
   it('reads a newer compatible writer schema through the reader schema', async () => {
@@ -138,16 +171,30 @@ describe('ProductProcessor', () => {
     const p = await processorFor();
     const contract = p.process(record(payment('p', 1, 'euro')));
     assert.deepEqual((contract as Extract<Outcome, { kind: 'dead-lettered' }>).error, {
-      reason: 'contract', stage: 'contract', rule: 'currency-iso', field: 'currency', schemaId: 1,
+      reason: 'contract',
+      stage: 'contract',
+      rule: 'currency-iso',
+      field: 'currency',
+      schemaId: 1,
     });
     const quality = p.process(record(payment('p', -1)));
     assert.deepEqual((quality as Extract<Outcome, { kind: 'dead-lettered' }>).error, {
-      reason: 'quality', stage: 'quality', rule: 'amount-non-negative', field: 'amount', schemaId: 1,
+      reason: 'quality',
+      stage: 'quality',
+      rule: 'amount-non-negative',
+      field: 'amount',
+      schemaId: 1,
     });
   });
 
   it('applies onFailure drop and warn of quality rules', async () => {
-    const rule = (onFailure: 'drop' | 'warn'): QualityRule => ({ name: 'positive', port: 'payments', property: 'amount', check: { op: 'mustBeGreaterThan', value: 0 }, onFailure });
+    const rule = (onFailure: 'drop' | 'warn'): QualityRule => ({
+      name: 'positive',
+      port: 'payments',
+      property: 'amount',
+      check: { op: 'mustBeGreaterThan', value: 0 },
+      onFailure,
+    });
     const dropped = (await processorFor(undefined, product({ quality: [rule('drop')] }))).process(record(payment('p', -1)));
     assert.equal(dropped.kind, 'filtered');
     assert.equal((dropped as Extract<Outcome, { kind: 'filtered' }>).by, 'rule');
@@ -179,9 +226,15 @@ describe('ProductProcessor', () => {
   });
 
   it('publishes several outputs from one event, and dead-letters outputs above the size limit', async () => {
-    const many = await processorFor(() => [{ payment_id: 'a', cents: 1 }, { payment_id: 'b', cents: 2 }]);
+    const many = await processorFor(() => [
+      { payment_id: 'a', cents: 1 },
+      { payment_id: 'b', cents: 2 },
+    ]);
     const outcome = many.process(record(payment('p', 1)));
-    assert.deepEqual((outcome as Extract<Outcome, { kind: 'published' }>).outputs.map((o) => o.key), ['a', 'b']);
+    assert.deepEqual(
+      (outcome as Extract<Outcome, { kind: 'published' }>).outputs.map((o) => o.key),
+      ['a', 'b'],
+    );
     const big = await processorFor(() => ({ payment_id: 'x'.repeat(100), cents: 1 }), product(), 50);
     assert.equal(reasonOf(big.process(record(payment('p', 1)))), 'too-large');
   });
@@ -204,20 +257,56 @@ describe('ProductProcessor', () => {
         { name: 'attrs', type: { type: 'map', values: 'long' } },
         { name: 'raw', type: 'bytes' },
         { name: 'hash', type: { type: 'fixed', name: 'Hash', size: 2 } },
-        { name: 'where', type: { type: 'record', name: 'Where', fields: [{ name: 'city', type: 'string' }, { name: 'zip', type: ['null', 'int'] }] } },
+        {
+          name: 'where',
+          type: {
+            type: 'record',
+            name: 'Where',
+            fields: [
+              { name: 'city', type: 'string' },
+              { name: 'zip', type: ['null', 'int'] },
+            ],
+          },
+        },
         { name: 'extra', type: 'string', default: 'x' },
       ],
     };
     const valid = {
-      id: 'a', n: 1, big: 2 ** 40, ratio: 0.5, flag: true, state: 'NEW', note: null, tags: ['t'], attrs: { k: 1 },
-      raw: Buffer.from([1]), hash: Buffer.from([1, 2]), where: { city: 'Oslo', zip: 1234 }, extra: 'e',
+      id: 'a',
+      n: 1,
+      big: 2 ** 40,
+      ratio: 0.5,
+      flag: true,
+      state: 'NEW',
+      note: null,
+      tags: ['t'],
+      attrs: { k: 1 },
+      raw: Buffer.from([1]),
+      hash: Buffer.from([1, 2]),
+      where: { city: 'Oslo', zip: 1234 },
+      extra: 'e',
     };
     const invalid: [string, Record<string, unknown>][] = [
-      ['id', { id: 1 }], ['id', { id: undefined }], ['n', { n: 1.5 }], ['n', { n: 2 ** 31 }], ['n', { n: '1' }],
-      ['big', { big: 0.5 }], ['big', { big: 2 ** 60 }], ['ratio', { ratio: 'x' }], ['flag', { flag: 1 }],
-      ['state', { state: 'OLD' }], ['note', { note: 5 }], ['tags', { tags: 't' }], ['tags.0', { tags: [1] }],
-      ['attrs', { attrs: [] }], ['attrs.k', { attrs: { k: 'v' } }], ['raw', { raw: 'bytes' }], ['hash', { hash: Buffer.from([1]) }],
-      ['where', { where: null }], ['where.city', { where: { zip: null } }], ['where.zip', { where: { city: 'c', zip: 'z' } }],
+      ['id', { id: 1 }],
+      ['id', { id: undefined }],
+      ['n', { n: 1.5 }],
+      ['n', { n: 2 ** 31 }],
+      ['n', { n: '1' }],
+      ['big', { big: 0.5 }],
+      ['big', { big: 2 ** 60 }],
+      ['ratio', { ratio: 'x' }],
+      ['flag', { flag: 1 }],
+      ['state', { state: 'OLD' }],
+      ['note', { note: 5 }],
+      ['tags', { tags: 't' }],
+      ['tags.0', { tags: [1] }],
+      ['attrs', { attrs: [] }],
+      ['attrs.k', { attrs: { k: 'v' } }],
+      ['raw', { raw: 'bytes' }],
+      ['hash', { hash: Buffer.from([1]) }],
+      ['where', { where: null }],
+      ['where.city', { where: { zip: null } }],
+      ['where.zip', { where: { city: 'c', zip: 'z' } }],
       ['extra', { extra: null }],
     ];
     const type = avsc.Type.forSchema(wide as avsc.Schema);
@@ -225,7 +314,12 @@ describe('ProductProcessor', () => {
     const wideOutput = { ...product().output, key: 'id', schema: wide };
     const wideProduct: ProductDescriptor = { ...product(), outputPorts: [wideOutput], output: wideOutput };
     const produce = (out: unknown) =>
-      new ProductProcessor(wideProduct, defineTransform(() => out), cache, { outputSchemaId: 9, maxOutputBytes: 1e6 }).process(record(payment('p', 1)));
+      new ProductProcessor(
+        wideProduct,
+        defineTransform(() => out),
+        cache,
+        { outputSchemaId: 9, maxOutputBytes: 1e6 },
+      ).process(record(payment('p', 1)));
     for (const out of [valid, { ...valid, note: 'n', where: { city: 'c', zip: null } }, { ...valid, extra: undefined }]) {
       const outcome = produce(out);
       assert.equal(outcome.kind, 'published', JSON.stringify(outcome));
@@ -245,11 +339,27 @@ describe('ProductProcessor', () => {
   it('gives the transform its context', async () => {
     let seen: unknown;
     const p = await processorFor((_e, ctx) => {
-      seen = { port: ctx.port, key: ctx.key, headers: ctx.headers, topic: ctx.topic, partition: ctx.partition, offset: ctx.offset, timestamp: ctx.timestamp };
+      seen = {
+        port: ctx.port,
+        key: ctx.key,
+        headers: ctx.headers,
+        topic: ctx.topic,
+        partition: ctx.partition,
+        offset: ctx.offset,
+        timestamp: ctx.timestamp,
+      };
       return null;
     });
     p.process(record(payment('p', 1)));
-    assert.deepEqual(seen, { port: 'payments', key: 'k1', headers: { trace: 't-1' }, topic: 'raw.payments', partition: 3, offset: '41', timestamp: 1700000000000 });
+    assert.deepEqual(seen, {
+      port: 'payments',
+      key: 'k1',
+      headers: { trace: 't-1' },
+      topic: 'raw.payments',
+      partition: 3,
+      offset: '41',
+      timestamp: 1700000000000,
+    });
   });
 
   it('asks for the writer schema when it is not cached yet', async () => {
@@ -262,7 +372,11 @@ describe('ProductProcessor', () => {
 describe('dead-letter records', () => {
   it('keep the original bytes and headers and add codes and positions only', () => {
     const value = Buffer.from('garbage');
-    const msg = deadLetterMessage(record(value), { reason: 'quality', stage: 'quality', rule: 'r', field: 'amount', schemaId: 1, detail: 'amount was -5' }, product());
+    const msg = deadLetterMessage(
+      record(value),
+      { reason: 'quality', stage: 'quality', rule: 'r', field: 'amount', schemaId: 1, detail: 'amount was -5' },
+      product(),
+    );
     assert.equal(msg.value, value);
     assert.deepEqual(msg.key, Buffer.from('k1'));
     assert.deepEqual(msg.headers.trace, Buffer.from('t-1'));
@@ -281,7 +395,10 @@ describe('dead-letter records', () => {
   });
 
   it('replace the dataprod.* headers of a replayed dead letter instead of keeping stale ones', () => {
-    const replayed = { ...record(Buffer.from('x')), headers: { [DLQ_HEADER.rule]: Buffer.from('old-rule'), [DLQ_HEADER.reason]: Buffer.from('quality'), keep: Buffer.from('me') } };
+    const replayed = {
+      ...record(Buffer.from('x')),
+      headers: { [DLQ_HEADER.rule]: Buffer.from('old-rule'), [DLQ_HEADER.reason]: Buffer.from('quality'), keep: Buffer.from('me') },
+    };
     const msg = deadLetterMessage(replayed, { reason: 'not-avro', stage: 'decode' }, product());
     assert.equal(msg.headers[DLQ_HEADER.reason], 'not-avro');
     assert.equal(msg.headers[DLQ_HEADER.rule], undefined);

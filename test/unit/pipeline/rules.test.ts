@@ -39,7 +39,11 @@ describe('rule checks', () => {
   });
 
   it('compiles a named rule against a property', () => {
-    const rule = compileRule({ name: 'shipping-non-negative', property: 'shipping.cost', check: { op: 'mustBeGreaterOrEqualTo', value: 0 } });
+    const rule = compileRule({
+      name: 'shipping-non-negative',
+      property: 'shipping.cost',
+      check: { op: 'mustBeGreaterOrEqualTo', value: 0 },
+    });
     assert.equal(rule.passes({ shipping: { cost: 1 } }), true);
     assert.equal(rule.passes({ shipping: { cost: -1 } }), false);
   });

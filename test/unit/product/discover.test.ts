@@ -26,10 +26,7 @@ describe('findProductDirs', () => {
   });
 
   it('expands a folder of products into its product subfolders, sorted and absolute', () => {
-    assert.deepEqual(findProductDirs([join(root, 'products')]), [
-      join(root, 'products', 'a-product'),
-      join(root, 'products', 'b-product'),
-    ]);
+    assert.deepEqual(findProductDirs([join(root, 'products')]), [join(root, 'products', 'a-product'), join(root, 'products', 'b-product')]);
   });
 
   it('accepts a product folder itself, and deduplicates', () => {

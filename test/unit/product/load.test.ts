@@ -162,8 +162,13 @@ describe('loadProduct: a valid product', () => {
 
   it('honours explicit subject, onInvalid, compatibility and deadLetter', async () => {
     const dir = tempProduct(
-      MINIMAL.replace('contract: { schema: schemas/raw-order.avsc }', 'contract: { subject: orders-contract, schema: schemas/raw-order.avsc }\n    onInvalid: fail')
-        .replace('    schema: schemas/orders-enriched.avsc\n', '    schema: schemas/orders-enriched.avsc\n    compatibility: FULL\ndeadLetter: { topic: sales.dead }\n'),
+      MINIMAL.replace(
+        'contract: { schema: schemas/raw-order.avsc }',
+        'contract: { subject: orders-contract, schema: schemas/raw-order.avsc }\n    onInvalid: fail',
+      ).replace(
+        '    schema: schemas/orders-enriched.avsc\n',
+        '    schema: schemas/orders-enriched.avsc\n    compatibility: FULL\ndeadLetter: { topic: sales.dead }\n',
+      ),
     );
     const { descriptor: d } = await loadProduct(dir, { loadTransform: false });
     assert.equal(d.inputPorts[0]!.contract.subject, 'orders-contract');
@@ -195,7 +200,10 @@ describe('delivery', () => {
     assertIssue(issues, 'delivery', 'must be one of: at-least-once, exactly-once', '"exactly_once"', 'did you mean exactly-once?');
     assertIssue(issues, 'status', 'must be one of: draft, active, deprecated, retired');
     assert.equal(issues.length, 2, issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
-    assert.deepEqual(issues.map((i) => i.path), ['status', 'delivery']);
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ['status', 'delivery'],
+    );
 
     const other = await validateProduct(tempProduct(`${MINIMAL}delivery: twice\n`), { loadTransform: false });
     assert.deepEqual(other.issues, [{ path: 'delivery', message: 'must be one of: at-least-once, exactly-once (got "twice")' }]);
@@ -227,7 +235,13 @@ describe('validateProduct: a broken product', () => {
     assertIssue(issues, 'outputPorts[0].classification.customer_mail', 'not a field of the output schema', 'did you mean customer_email?');
     assertIssue(issues, 'outputPorts[0].classification.order_id', 'must be one of: pii, confidential, internal, public');
     assertIssue(issues, 'deadLetter.topic', 'must differ from every input and output topic', 'inputPorts[0]');
-    assertIssue(issues, 'quality[0].property', 'amount_eur is not a field of input port orders', 'did you mean amount?', 'top-level fields: order_id, customer_id, amount, currency, customer');
+    assertIssue(
+      issues,
+      'quality[0].property',
+      'amount_eur is not a field of input port orders',
+      'did you mean amount?',
+      'top-level fields: order_id, customer_id, amount, currency, customer',
+    );
     assertIssue(issues, 'quality[1]', 'has 2 operators (mustBeGreaterThan, mustBeLessThan)', 'exactly one');
     assertIssue(issues, 'quality[2].port', 'is required because the product has 4 input ports');
     assertIssue(issues, 'slaProperties[0].value', 'must be greater than 0');
@@ -276,14 +290,20 @@ describe('validateProduct: a broken product', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dataprod-empty-'));
     tmpRoots.push(dir);
     const { issues } = await validateProduct(dir);
-    assert.deepEqual(issues.map((i) => i.path), ['product.yaml']);
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ['product.yaml'],
+    );
     assert.match(issues[0]!.message, /not found in /);
     await assert.rejects(loadProduct(dir), (e: unknown) => e instanceof DescriptorError && e.issues[0]!.path === 'product.yaml');
   });
 
   it('reports a missing product folder', async () => {
     const { issues } = await validateProduct(join(FIXTURES, 'no-such-product'));
-    assert.deepEqual(issues.map((i) => i.path), ['product.yaml']);
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ['product.yaml'],
+    );
     assert.match(issues[0]!.message, /does not exist/);
   });
 
@@ -294,7 +314,9 @@ describe('validateProduct: a broken product', () => {
   });
 
   it('reports missing required fields with an example', async () => {
-    const { issues } = await validateProduct(tempProduct('apiVersion: dataprod/v2\nkind: DataProduct\nteam: {}\n'), { loadTransform: false });
+    const { issues } = await validateProduct(tempProduct('apiVersion: dataprod/v2\nkind: DataProduct\nteam: {}\n'), {
+      loadTransform: false,
+    });
     assertIssue(issues, 'apiVersion', 'must be dataprod/v1');
     assertIssue(issues, 'version', 'is required', 'version: 1.0.0');
     assertIssue(issues, 'inputPorts', 'is required');
@@ -366,11 +388,21 @@ slaProperties:
     assertIssue(issues, 'status', 'must be one of: draft, active, deprecated, retired');
     assertIssue(issues, 'team.members[0].role', 'is required');
     assertIssue(issues, 'deadLetter.topic', 'must be a valid Kafka topic name');
-    assertIssue(issues, 'inputPorts[0].contract.required[0]', 'customer.emial is not a field', 'did you mean customer.email?', 'customer has no field emial');
+    assertIssue(
+      issues,
+      'inputPorts[0].contract.required[0]',
+      'customer.emial is not a field',
+      'did you mean customer.email?',
+      'customer has no field emial',
+    );
     assertIssue(issues, 'inputPorts[0].contract.constraints[0].property', 'customer.email is string, not a record');
     assertIssue(issues, 'inputPorts[0].contract.constraints[1]', 'constraint has no operator; add exactly one of: mustBe,');
     assertIssue(issues, 'inputPorts[0].contract.constraints[2].mustBeBetween', 'min 10 is greater than max 1');
-    assertIssue(issues, 'inputPorts[0].contract.constraints[3].mustBeGreaterOrEqual', 'unknown field (did you mean mustBeGreaterOrEqualTo?)');
+    assertIssue(
+      issues,
+      'inputPorts[0].contract.constraints[3].mustBeGreaterOrEqual',
+      'unknown field (did you mean mustBeGreaterOrEqualTo?)',
+    );
     assertIssue(issues, 'inputPorts[1].name', 'duplicate input port name orders');
     assertIssue(issues, 'inputPorts[1].topic', 'raw.orders is already read by inputPorts[0]');
     assertIssue(issues, 'outputPorts[0].topic', 'must not be "." or ".."');
@@ -379,14 +411,25 @@ slaProperties:
     assertIssue(issues, 'quality[0].onFailure', 'must be one of: dlq, drop, warn');
     assertIssue(issues, 'quality[1].name', 'duplicate quality rule name q');
     assertIssue(issues, 'quality[1].mustMatch', 'must be a regular expression as a string');
-    assertIssue(issues, 'slaProperties[0].property', 'must be one of: latency, freshness, completeness, errorRate', 'did you mean latency?');
+    assertIssue(
+      issues,
+      'slaProperties[0].property',
+      'must be one of: latency, freshness, completeness, errorRate',
+      'did you mean latency?',
+    );
     // The id check needs valid name and domain, so it waits until name is fixed.
-    assert.equal(issues.find((i) => i.path === 'id'), undefined);
+    assert.equal(
+      issues.find((i) => i.path === 'id'),
+      undefined,
+    );
   });
 
   it('rejects an output schema that is not a record, and a default DLQ topic that clashes', async () => {
     const dir = tempProduct(
-      MINIMAL.replace('topic: raw.orders', 'topic: sales.orders-enriched.dlq').replace('schemas/orders-enriched.avsc', 'schemas/plain.avsc'),
+      MINIMAL.replace('topic: raw.orders', 'topic: sales.orders-enriched.dlq').replace(
+        'schemas/orders-enriched.avsc',
+        'schemas/plain.avsc',
+      ),
     );
     writeFileSync(join(dir, 'schemas', 'plain.avsc'), '"string"');
     const { issues } = await validateProduct(dir, { loadTransform: false });
@@ -401,7 +444,12 @@ slaProperties:
   });
 
   it('reports a nonexistent classification path with bracket notation for dotted keys', async () => {
-    const dir = tempProduct(MINIMAL.replace('    schema: schemas/orders-enriched.avsc\n', '    schema: schemas/orders-enriched.avsc\n    classification: { shipping.street: pii }\n'));
+    const dir = tempProduct(
+      MINIMAL.replace(
+        '    schema: schemas/orders-enriched.avsc\n',
+        '    schema: schemas/orders-enriched.avsc\n    classification: { shipping.street: pii }\n',
+      ),
+    );
     const { issues } = await validateProduct(dir, { loadTransform: false });
     assertIssue(issues, 'outputPorts[0].classification["shipping.street"]', 'shipping has no field street; its fields: address');
   });

@@ -7,13 +7,19 @@ import { AtLeastOnceDelivery, classifyWriteError, type CommitOffsets } from '../
 
 // kafkajs's own error table and retrier, so the errors below have exactly the shape a send rejects with.
 const require = createRequire(import.meta.url);
-const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode: (code: number) => kafkajs.KafkaJSProtocolError };
+const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as {
+  createErrorFromCode: (code: number) => kafkajs.KafkaJSProtocolError;
+};
 type Retrier = <T>(fn: (bail: (err: Error) => void, retryCount: number, retryTime: number) => Promise<T>) => Promise<T>;
 // Not in kafkajs's type declarations, though index.js exports it.
 const { KafkaJSConnectionClosedError } = require('kafkajs/src/errors.js') as {
   KafkaJSConnectionClosedError: new (message: string, at: { host: string; port: number }) => kafkajs.KafkaJSConnectionError;
 };
-const createRetry = require('kafkajs/src/retry/index.js') as (opts: { retries: number; initialRetryTime: number; maxRetryTime: number }) => Retrier;
+const createRetry = require('kafkajs/src/retry/index.js') as (opts: {
+  retries: number;
+  initialRetryTime: number;
+  maxRetryTime: number;
+}) => Retrier;
 
 const CODE = {
   UNKNOWN_TOPIC_OR_PARTITION: 3,
@@ -70,7 +76,11 @@ describe('classifyWriteError', () => {
   it('MESSAGE_TOO_LARGE and RECORD_LIST_TOO_LARGE are too-large, however wrapped', async () => {
     for (const code of [CODE.MESSAGE_TOO_LARGE, CODE.RECORD_LIST_TOO_LARGE]) {
       const type = code === CODE.MESSAGE_TOO_LARGE ? 'MESSAGE_TOO_LARGE' : 'RECORD_LIST_TOO_LARGE';
-      for (const err of [createErrorFromCode(code), await sendBatchRejection(createErrorFromCode(code)), await retrierRejection(createErrorFromCode(code))]) {
+      for (const err of [
+        createErrorFromCode(code),
+        await sendBatchRejection(createErrorFromCode(code)),
+        await retrierRejection(createErrorFromCode(code)),
+      ]) {
         const failure = classifyWriteError(err, 'fin.payments.v2');
         assert.equal(failure.kind, 'too-large');
         assert.equal(failure.type, type);
@@ -85,7 +95,11 @@ describe('classifyWriteError', () => {
       [CODE.TOPIC_AUTHORIZATION_FAILED, 'TOPIC_AUTHORIZATION_FAILED'],
       [CODE.POLICY_VIOLATION, 'POLICY_VIOLATION'],
     ] as const) {
-      for (const err of [createErrorFromCode(code), await sendBatchRejection(createErrorFromCode(code)), await retrierRejection(createErrorFromCode(code))]) {
+      for (const err of [
+        createErrorFromCode(code),
+        await sendBatchRejection(createErrorFromCode(code)),
+        await retrierRejection(createErrorFromCode(code)),
+      ]) {
         assert.deepEqual(classifyWriteError(err, 'fin.payments.dlq'), { kind: 'refused', topic: 'fin.payments.dlq', type, cause: err });
       }
     }
@@ -106,7 +120,10 @@ describe('classifyWriteError', () => {
   });
 
   it('INVALID_PRODUCER_EPOCH is fenced, however wrapped', async () => {
-    for (const err of [createErrorFromCode(CODE.INVALID_PRODUCER_EPOCH), await retrierRejection(createErrorFromCode(CODE.INVALID_PRODUCER_EPOCH))]) {
+    for (const err of [
+      createErrorFromCode(CODE.INVALID_PRODUCER_EPOCH),
+      await retrierRejection(createErrorFromCode(CODE.INVALID_PRODUCER_EPOCH)),
+    ]) {
       const failure = classifyWriteError(err, undefined);
       assert.equal(failure.kind, 'fenced');
       assert.equal(failure.type, 'INVALID_PRODUCER_EPOCH');
@@ -123,18 +140,22 @@ describe('classifyWriteError', () => {
     }
   });
 
-  it(
-    'code 90 as kafkajs reports it (createErrorFromCode(90)) is fenced',
-    async () => {
-      const err = await retrierRejection(createErrorFromCode(90));
-      assert.equal(classifyWriteError(err, undefined).kind, 'fenced');
-    },
-  );
+  it('code 90 as kafkajs reports it (createErrorFromCode(90)) is fenced', async () => {
+    const err = await retrierRejection(createErrorFromCode(90));
+    assert.equal(classifyWriteError(err, undefined).kind, 'fenced');
+  });
 
   it('connection errors and request timeouts are unavailable', async () => {
     const connection = new kafkajs.KafkaJSConnectionError('Connection error: connect ECONNREFUSED', { broker: 'localhost:9092' });
     const closed = new KafkaJSConnectionClosedError('Closed connection', { host: 'localhost', port: 9092 });
-    const timeout = new kafkajs.KafkaJSRequestTimeoutError('Request Produce(key: 0, version: 7) timed out', { broker: 'localhost:9092', clientId: 'dataprod', correlationId: 1, createdAt: 0, sentAt: 0, pendingDuration: 0 });
+    const timeout = new kafkajs.KafkaJSRequestTimeoutError('Request Produce(key: 0, version: 7) timed out', {
+      broker: 'localhost:9092',
+      clientId: 'dataprod',
+      correlationId: 1,
+      createdAt: 0,
+      sentAt: 0,
+      pendingDuration: 0,
+    });
     for (const err of [connection, closed, timeout, await sendBatchRejection(connection), await sendBatchRejection(timeout)]) {
       const failure = classifyWriteError(err, 'fin.payments.v2');
       assert.equal(failure.kind, 'unavailable', `${(err as Error).name}: ${failure.type}`);
@@ -209,7 +230,10 @@ describe('AtLeastOnceDelivery.deliver', () => {
   it('sends a chunk’s dead letters before its outputs, with acks from all replicas', async () => {
     const { producer, sends } = fakeProducer();
     const { commit } = fakeCommit();
-    await new AtLeastOnceDelivery(producer, () => 1_000_000).deliver(plan([write(OUT, 0), write(DLQ, 1), write(OUT, 2), write(DLQ, 3)], 4), commit);
+    await new AtLeastOnceDelivery(producer, () => 1_000_000).deliver(
+      plan([write(OUT, 0), write(DLQ, 1), write(OUT, 2), write(DLQ, 3)], 4),
+      commit,
+    );
     assert.deepEqual(sends, [
       { topic: DLQ, keys: ['d1', 'd3'], acks: -1 },
       { topic: OUT, keys: ['o0', 'o2'], acks: -1 },
@@ -219,7 +243,10 @@ describe('AtLeastOnceDelivery.deliver', () => {
   it('sends chunk by chunk, in order, within the budget', async () => {
     const { producer, sends } = fakeProducer();
     const { commit } = fakeCommit();
-    await new AtLeastOnceDelivery(producer, () => 20).deliver(plan([write(OUT, 0), write(DLQ, 1), write(OUT, 2), write(OUT, 3)], 4), commit);
+    await new AtLeastOnceDelivery(producer, () => 20).deliver(
+      plan([write(OUT, 0), write(DLQ, 1), write(OUT, 2), write(OUT, 3)], 4),
+      commit,
+    );
     assert.deepEqual(
       sends.map((s) => [s.topic, s.keys]),
       [
@@ -233,7 +260,10 @@ describe('AtLeastOnceDelivery.deliver', () => {
   it('all acknowledged: commits once, the plan’s commit offset', async () => {
     const { producer } = fakeProducer();
     const { commit, calls } = fakeCommit();
-    const result = await new AtLeastOnceDelivery(producer, () => 20).deliver(plan([write(OUT, 0), write(DLQ, 1), write(OUT, 2)], 3), commit);
+    const result = await new AtLeastOnceDelivery(producer, () => 20).deliver(
+      plan([write(OUT, 0), write(DLQ, 1), write(OUT, 2)], 3),
+      commit,
+    );
     assert.deepEqual(result, { acknowledged: 3, committed: true });
     assert.deepEqual(calls, [{ topics: [{ topic: 'raw.payments', partitions: [{ partition: 3, offset: '103' }] }] }]);
   });
@@ -243,7 +273,10 @@ describe('AtLeastOnceDelivery.deliver', () => {
     // Chunks of 20 bytes: [o0, o1] [o2, o3]; the third send (the second chunk's) fails.
     const { producer, sends } = fakeProducer((send) => (send === 2 ? tooLarge : undefined));
     const { commit, calls } = fakeCommit();
-    const result = await new AtLeastOnceDelivery(producer, () => 20).deliver(plan([write(OUT, 0), write(OUT, 1), write(OUT, 2), write(OUT, 3)], 4), commit);
+    const result = await new AtLeastOnceDelivery(producer, () => 20).deliver(
+      plan([write(OUT, 0), write(OUT, 1), write(OUT, 2), write(OUT, 3)], 4),
+      commit,
+    );
     assert.equal(result.acknowledged, 2);
     assert.equal(result.committed, false);
     assert.equal(result.commitError, undefined);
@@ -256,7 +289,10 @@ describe('AtLeastOnceDelivery.deliver', () => {
     // Record 1 has two outputs, one in each chunk: the second chunk starts at record 1.
     const { producer } = fakeProducer((send) => (send === 2 ? new kafkajs.KafkaJSConnectionError('down') : undefined));
     const { commit, calls } = fakeCommit();
-    const result = await new AtLeastOnceDelivery(producer, () => 20).deliver(plan([write(OUT, 0), write(OUT, 1), write(OUT, 1), write(OUT, 2)], 3), commit);
+    const result = await new AtLeastOnceDelivery(producer, () => 20).deliver(
+      plan([write(OUT, 0), write(OUT, 1), write(OUT, 1), write(OUT, 2)], 3),
+      commit,
+    );
     assert.equal(result.acknowledged, 1);
     assert.equal(result.failure?.kind, 'unavailable');
     assert.equal(calls.length, 0);
@@ -267,7 +303,11 @@ describe('AtLeastOnceDelivery.deliver', () => {
     const { producer, sends } = fakeProducer((_, topic) => (topic === DLQ ? refused : undefined));
     const { commit, calls } = fakeCommit();
     const result = await new AtLeastOnceDelivery(producer, () => 1_000).deliver(plan([write(OUT, 0), write(DLQ, 1)], 2), commit);
-    assert.deepEqual(result, { acknowledged: 0, committed: false, failure: { kind: 'refused', topic: DLQ, type: 'TOPIC_AUTHORIZATION_FAILED', cause: refused } });
+    assert.deepEqual(result, {
+      acknowledged: 0,
+      committed: false,
+      failure: { kind: 'refused', topic: DLQ, type: 'TOPIC_AUTHORIZATION_FAILED', cause: refused },
+    });
     assert.deepEqual(
       sends.map((s) => s.topic),
       [DLQ],

@@ -73,7 +73,12 @@ describe('rule file structure', () => {
   it('has an slo and an operations group per product, sorted by product id', () => {
     assert.deepEqual(
       groups.map((g) => g.name),
-      ['dataprod.sales.orders-enriched.slo', 'dataprod.sales.orders-enriched.operations', 'dataprod.web.page-views.slo', 'dataprod.web.page-views.operations'],
+      [
+        'dataprod.sales.orders-enriched.slo',
+        'dataprod.sales.orders-enriched.operations',
+        'dataprod.web.page-views.slo',
+        'dataprod.web.page-views.operations',
+      ],
     );
   });
 
@@ -82,7 +87,10 @@ describe('rule file structure', () => {
     const records = group(groups, 'dataprod.sales.orders-enriched.slo').rules.filter(isRecord);
     for (const slo of ['latency', 'freshness', 'completeness', 'error_rate']) {
       const names = records.filter((r) => r.record.startsWith(`dataprod:sli_${slo}_error_ratio:`)).map((r) => r.record);
-      assert.deepEqual(names, SLI_WINDOWS.map((w) => `dataprod:sli_${slo}_error_ratio:rate${w}`));
+      assert.deepEqual(
+        names,
+        SLI_WINDOWS.map((w) => `dataprod:sli_${slo}_error_ratio:rate${w}`),
+      );
     }
     for (const r of records) {
       assert.equal(r.labels?.product, 'sales.orders-enriched', r.record);
@@ -110,9 +118,17 @@ describe('rule file structure', () => {
     const expr = (name: string) => rules.find((r) => r.record === name)!.expr;
     const latency = expr('dataprod:sli_latency_error_ratio:rate5m');
     assert.match(latency, /dataprod_append_to_publish_seconds_count\{product="sales.orders-enriched"\}\[5m\]/);
-    assert.ok(latency.includes('dataprod_append_to_publish_seconds_bucket{product="sales.orders-enriched",le=~"30(\\\\.0)?"}[5m]'), latency);
+    assert.ok(
+      latency.includes('dataprod_append_to_publish_seconds_bucket{product="sales.orders-enriched",le=~"30(\\\\.0)?"}[5m]'),
+      latency,
+    );
     const completeness = expr('dataprod:sli_completeness_error_ratio:rate1h');
-    for (const m of ['dataprod_records_published_total', 'dataprod_dlq_records_total', 'dataprod_records_filtered_total', 'dataprod_records_consumed_total']) {
+    for (const m of [
+      'dataprod_records_published_total',
+      'dataprod_dlq_records_total',
+      'dataprod_records_filtered_total',
+      'dataprod_records_consumed_total',
+    ]) {
       assert.ok(completeness.includes(`${m}{product="sales.orders-enriched"}[1h]`), `${m} missing: ${completeness}`);
     }
     const errorRate = expr('dataprod:sli_error_rate_error_ratio:rate1d');
@@ -121,7 +137,10 @@ describe('rule file structure', () => {
     assert.match(stale, /time\(\) - max\(dataprod_last_event_timestamp_seconds\{product="sales.orders-enriched"\}\) > bool 300/);
     assert.match(stale, /sum\(dataprod_consumer_lag_records\{product="sales.orders-enriched"\}\) > 0/);
     assert.match(stale, /time\(\) - max\(dataprod_source_last_append_timestamp_seconds\{product="sales.orders-enriched"\}\) <= 300/);
-    assert.equal(expr('dataprod:sli_freshness_error_ratio:rate6h'), 'avg_over_time(dataprod:sli_freshness_stale:bool{product="sales.orders-enriched"}[6h])');
+    assert.equal(
+      expr('dataprod:sli_freshness_error_ratio:rate6h'),
+      'avg_over_time(dataprod:sli_freshness_stale:bool{product="sales.orders-enriched"}[6h])',
+    );
     // The staleness series is recorded before the windows that average it (rules run in order).
     const names = rules.map((r) => r.record);
     assert.ok(names.indexOf('dataprod:sli_freshness_stale:bool') < names.indexOf('dataprod:sli_freshness_error_ratio:rate5m'));
@@ -168,7 +187,10 @@ describe('rule file structure', () => {
     assert.equal(page.annotations.runbook_url, 'https://wiki.example.com/orders');
     assert.match(page.annotations.summary!, /^sales\.orders-enriched: latency error budget burning fast$/);
     assert.match(page.annotations.description!, /99\.5% of records published within 30s/);
-    assert.match(page.annotations.description!, /above 14\.4x the budget \(7\.2%\) over 1h and 5m, or above 6x the budget \(3%\) over 6h and 30m/);
+    assert.match(
+      page.annotations.description!,
+      /above 14\.4x the budget \(7\.2%\) over 1h and 5m, or above 6x the budget \(3%\) over 6h and 30m/,
+    );
     assert.match(page.annotations.description!, /\{\{ \$value \| humanizePercentage \}\}/);
     assert.match(page.annotations.description!, /Owners: sales-data\. Support: #sales-data https:\/\/wiki\.example\.com\/orders$/);
     assert.equal(alertOf(rules, 'DataprodSloBurnRateTicket', 'latency').labels.severity, 'ticket');
@@ -194,7 +216,10 @@ describe('rule file structure', () => {
         'unless on (product, topic)\n' +
         'sum by (product, topic) (increase(dataprod_records_consumed_total{product="sales.orders-enriched"}[10m])) > 0',
     );
-    assert.equal(expr('DataprodDeadLetterPublishFailing'), 'sum by (product) (increase(dataprod_dlq_publish_errors_total{product="sales.orders-enriched"}[5m])) > 0');
+    assert.equal(
+      expr('DataprodDeadLetterPublishFailing'),
+      'sum by (product) (increase(dataprod_dlq_publish_errors_total{product="sales.orders-enriched"}[5m])) > 0',
+    );
     assert.equal(expr('DataprodMetricsAbsent'), 'absent(dataprod_build_info{product="sales.orders-enriched"})');
     assert.match(expr('DataprodProductNotRunning'), /dataprod_product_state\{product="sales.orders-enriched",state!="running"\}/);
     for (const r of ops) {
@@ -209,7 +234,10 @@ describe('rule file structure', () => {
 
   it('gives a product without slaProperties only its operations group, and no runbook without a support url', () => {
     const groups = buildRuleGroups([product({ slaProperties: [], support: [{ channel: '#x' }] })]);
-    assert.deepEqual(groups.map((g) => g.name), ['dataprod.sales.orders-enriched.operations']);
+    assert.deepEqual(
+      groups.map((g) => g.name),
+      ['dataprod.sales.orders-enriched.operations'],
+    );
     for (const r of groups[0]!.rules.filter(isAlert)) {
       assert.equal(r.annotations.runbook_url, undefined);
       assert.match(r.annotations.description!, /Owners: sales-data\. Support: #x$/);
@@ -240,7 +268,9 @@ describe('units and objectives', () => {
     assert.equal(leMatcher(30), 'le=~"30(\\\\.0)?"');
     assert.equal(leMatcher(0.005), 'le=~"0\\\\.005"');
     assert.equal(leMatcher(2.5), 'le=~"2\\\\.5"');
-    const rules = buildRuleGroups([product({ slaProperties: [{ property: 'latency', value: 250, unit: 'ms', objective: 99.9 }] })])[0]!.rules.filter(isRecord);
+    const rules = buildRuleGroups([
+      product({ slaProperties: [{ property: 'latency', value: 250, unit: 'ms', objective: 99.9 }] }),
+    ])[0]!.rules.filter(isRecord);
     assert.ok(rules[0]!.expr.includes('le=~"0\\\\.25"'), rules[0]!.expr);
   });
 
@@ -258,7 +288,9 @@ describe('units and objectives', () => {
       assert.deepEqual(issues, [], JSON.stringify(sla));
       assert.equal(slos[0]!.thresholdSeconds, seconds, JSON.stringify(sla));
     }
-    const stale = buildRuleGroups([product({ slaProperties: [{ property: 'freshness', value: 2, unit: 'h' }] })])[0]!.rules.filter(isRecord)[0]!;
+    const stale = buildRuleGroups([product({ slaProperties: [{ property: 'freshness', value: 2, unit: 'h' }] })])[0]!.rules.filter(
+      isRecord,
+    )[0]!;
     assert.equal(stale.record, 'dataprod:sli_freshness_stale:bool');
     assert.match(stale.expr, /> bool 7200\n/);
     assert.match(stale.expr, /<= 7200\n/);
@@ -282,15 +314,26 @@ describe('units and objectives', () => {
     assert.equal(onlySla({ property: 'freshness', value: 5, unit: 'm' }).slos[0]!.objectiveDefaulted, true);
     assert.equal(onlySla({ property: 'latency', value: 30, objective: 99.5 }).slos[0]!.objectiveDefaulted, false);
     const text = generateRules([product()]);
-    assert.match(text, /# freshness \(slaProperties\[1\]\): .*error budget 1%\n\s+# objective not set in the descriptor: the default 99% applies\n/);
-    assert.match(text, /# latency \(slaProperties\[0\]\): 99\.5% of records published within 30s .*\n\s+# threshold = bucket le="30" of dataprod_append_to_publish_seconds\n/);
+    assert.match(
+      text,
+      /# freshness \(slaProperties\[1\]\): .*error budget 1%\n\s+# objective not set in the descriptor: the default 99% applies\n/,
+    );
+    assert.match(
+      text,
+      /# latency \(slaProperties\[0\]\): 99\.5% of records published within 30s .*\n\s+# threshold = bucket le="30" of dataprod_append_to_publish_seconds\n/,
+    );
   });
 });
 
 describe('budgets at the edges', () => {
   it('says in the file when a burn-rate condition can never hold, or when any error fires', () => {
     const text = generateRules([
-      product({ slaProperties: [{ property: 'errorRate', value: 20, unit: 'percent' }, { property: 'completeness', value: 100, unit: 'percent' }] }),
+      product({
+        slaProperties: [
+          { property: 'errorRate', value: 20, unit: 'percent' },
+          { property: 'completeness', value: 100, unit: 'percent' },
+        ],
+      }),
     ]);
     assert.match(text, /# note: 14\.4 x 20% >= 100%: the 1h\/5m condition can never hold\n/);
     assert.match(text, /# note: 6 x 20% >= 100%: the 6h\/30m condition can never hold\n/);
@@ -307,13 +350,25 @@ describe('unsupported SLA properties', () => {
     assert.equal(err.file, '/products/orders-enriched/product.yaml');
     assert.equal(err.issues.length, 1);
     assert.equal(err.issues[0]!.path, 'slaProperties[0].value');
-    assert.match(err.issues[0]!.message, /^product sales\.orders-enriched, latency: 45 s is not a bucket boundary of dataprod_append_to_publish_seconds/);
-    assert.match(err.issues[0]!.message, /use one of 5ms, 10ms, 25ms, 50ms, 100ms, 250ms, 500ms, 1s, 2\.5s, 5s, 10s, 30s, 1m, 2m, 5m, 10m$/);
+    assert.match(
+      err.issues[0]!.message,
+      /^product sales\.orders-enriched, latency: 45 s is not a bucket boundary of dataprod_append_to_publish_seconds/,
+    );
+    assert.match(
+      err.issues[0]!.message,
+      /use one of 5ms, 10ms, 25ms, 50ms, 100ms, 250ms, 500ms, 1s, 2\.5s, 5s, 10s, 30s, 1m, 2m, 5m, 10m$/,
+    );
     assert.equal(LATENCY_BUCKETS.length, 16);
     assert.match(err.message, /slaProperties\[0\]\.value: product sales\.orders-enriched, latency: 45 s/);
     // above the largest bucket, and in another unit
-    assert.match(issuesOf([product({ slaProperties: [{ property: 'latency', value: 1, unit: 'h', objective: 99 }] })]).issues[0]!.message, /1 h is not a bucket boundary/);
-    assert.match(issuesOf([product({ slaProperties: [{ property: 'latency', value: 45, objective: 99 }] })]).issues[0]!.message, /45 \(seconds\) is not a bucket boundary/);
+    assert.match(
+      issuesOf([product({ slaProperties: [{ property: 'latency', value: 1, unit: 'h', objective: 99 }] })]).issues[0]!.message,
+      /1 h is not a bucket boundary/,
+    );
+    assert.match(
+      issuesOf([product({ slaProperties: [{ property: 'latency', value: 45, objective: 99 }] })]).issues[0]!.message,
+      /45 \(seconds\) is not a bucket boundary/,
+    );
   });
 
   it('refuses unknown units, percentages above 100, an objective on completeness/errorRate and a repeated property', () => {
@@ -343,7 +398,10 @@ describe('unsupported SLA properties', () => {
         ],
       }),
     ]);
-    assert.deepEqual(more.issues.map((i) => i.path), ['slaProperties[0].objective', 'slaProperties[2].property']);
+    assert.deepEqual(
+      more.issues.map((i) => i.path),
+      ['slaProperties[0].objective', 'slaProperties[2].property'],
+    );
     assert.match(more.issues[0]!.message, /objective is not used for errorRate/);
     assert.match(more.issues[1]!.message, /a second completeness entry \(the first is slaProperties\[1\]\)/);
   });
@@ -351,12 +409,16 @@ describe('unsupported SLA properties', () => {
   it('reports the problems of every product at once', () => {
     const err = issuesOf([
       product({ slaProperties: [{ property: 'latency', value: 45, objective: 99 }] }),
-      product({ id: 'web.page-views', file: '/products/page-views/product.yaml', slaProperties: [{ property: 'freshness', value: 5, unit: 'x' }] }),
+      product({
+        id: 'web.page-views',
+        file: '/products/page-views/product.yaml',
+        slaProperties: [{ property: 'freshness', value: 5, unit: 'x' }],
+      }),
     ]);
-    assert.deepEqual(err.issues.map((i) => i.path), [
-      '/products/orders-enriched/product.yaml: slaProperties[0].value',
-      '/products/page-views/product.yaml: slaProperties[0].unit',
-    ]);
+    assert.deepEqual(
+      err.issues.map((i) => i.path),
+      ['/products/orders-enriched/product.yaml: slaProperties[0].value', '/products/page-views/product.yaml: slaProperties[0].unit'],
+    );
   });
 });
 
@@ -380,7 +442,9 @@ describe('the YAML text', () => {
 
   it('generates rules for the example products', async () => {
     const root = fileURLToPath(new URL('../../../products/', import.meta.url));
-    const descriptors = await Promise.all(['orders-enriched', 'page-views'].map(async (d) => (await loadProduct(root + d, { loadTransform: false })).descriptor));
+    const descriptors = await Promise.all(
+      ['orders-enriched', 'page-views'].map(async (d) => (await loadProduct(root + d, { loadTransform: false })).descriptor),
+    );
     const groups = buildRuleGroups(descriptors);
     assert.deepEqual(
       groups.map((g) => [g.name, g.rules.filter(isRecord).length, g.rules.filter(isAlert).length]),

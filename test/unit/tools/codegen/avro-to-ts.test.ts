@@ -127,11 +127,7 @@ describe('avroToTypeScript', () => {
         [
           {
             name: 'payment',
-            type: [
-              'null',
-              record('Card', [{ name: 'last4', type: 'string' }]),
-              record('Transfer', [{ name: 'iban', type: 'string' }]),
-            ],
+            type: ['null', record('Card', [{ name: 'last4', type: 'string' }]), record('Transfer', [{ name: 'iban', type: 'string' }])],
           },
           { name: 'id', type: ['int', 'long'] },
           { name: 'label', type: ['string', { type: 'enum', name: 'Kind', symbols: ['A'] }] },
@@ -203,7 +199,10 @@ describe('avroToTypeScript', () => {
       ),
     );
     assert.equal(out.match(/^export /gm)?.length, 4);
-    assert.match(out, /^ {2}total: Money;\n {2}line: Line;\n {2}again: Line;\n {2}objRef: Line;\n {2}status: Status;\n {2}status2: Status;$/m);
+    assert.match(
+      out,
+      /^ {2}total: Money;\n {2}line: Line;\n {2}again: Line;\n {2}objRef: Line;\n {2}status: Status;\n {2}status2: Status;$/m,
+    );
     assert.throws(() => gen(record('Broken', [{ name: 'x', type: 'Nope' }])), /unknown Avro type "Nope"/);
   });
 
@@ -218,9 +217,21 @@ describe('avroToTypeScript', () => {
   it('prefixes types that share a simple name with their namespace in PascalCase', () => {
     const out = gen(
       record('Order', [{ name: 'item', type: record('Item', [{ name: 'sku', type: 'string' }]) }], { namespace: 'com.acme.raw' }),
-      record('Enriched', [{ name: 'item', type: record('Item', [{ name: 'sku', type: 'string' }, { name: 'qty', type: 'int' }]) }], {
-        namespace: 'com.acme.sales_v2',
-      }),
+      record(
+        'Enriched',
+        [
+          {
+            name: 'item',
+            type: record('Item', [
+              { name: 'sku', type: 'string' },
+              { name: 'qty', type: 'int' },
+            ]),
+          },
+        ],
+        {
+          namespace: 'com.acme.sales_v2',
+        },
+      ),
       record('Item', [{ name: 'plain', type: 'boolean' }]),
     );
     assert.match(out, /^export interface ComAcmeRawItem \{$/m);
@@ -293,7 +304,10 @@ describe('avroToTypeScript', () => {
     const second = avroToTypeScript([{ schema: schema() }]);
     assert.equal(first, second);
     assert.equal(avroToTypeScript([]), '');
-    assert.deepEqual([...first.matchAll(/^export \w+ (\w+)/gm)].map((m) => m[1]), ['Order', 'A', 'B', 'C']);
+    assert.deepEqual(
+      [...first.matchAll(/^export \w+ (\w+)/gm)].map((m) => m[1]),
+      ['Order', 'A', 'B', 'C'],
+    );
   });
 
   it('rejects what is not an Avro schema', () => {
@@ -321,7 +335,14 @@ describe('avroToTypeScript', () => {
           name: 'lines',
           type: {
             type: 'array',
-            items: { type: 'record', name: 'Line', fields: [{ name: 'sku', type: 'string' }, { name: 'qty', type: 'int' }] },
+            items: {
+              type: 'record',
+              name: 'Line',
+              fields: [
+                { name: 'sku', type: 'string' },
+                { name: 'qty', type: 'int' },
+              ],
+            },
           },
         },
         { name: 'pay', type: ['null', { type: 'record', name: 'Card', fields: [{ name: 'last4', type: 'string' }] }, 'Line'] },
@@ -343,7 +364,12 @@ describe('avroToTypeScript', () => {
     assert.deepEqual(ok, []);
     // Names avsc itself would refuse still give valid TypeScript.
     const odd = avroToTypeScript([
-      { schema: record('Buffer', [{ name: 'kebab-case', type: 'bytes' }, { name: 'default', type: { type: 'enum', name: 'class', symbols: ['A'] } }]) },
+      {
+        schema: record('Buffer', [
+          { name: 'kebab-case', type: 'bytes' },
+          { name: 'default', type: { type: 'enum', name: 'class', symbols: ['A'] } },
+        ]),
+      },
       { schema: record('Empty', []) },
     ]);
     assert.deepEqual(typecheck({ 'odd.ts': odd }), []);

@@ -13,7 +13,12 @@ type Ports = Pick<ProductDescriptor, 'id' | 'inputPorts' | 'outputPorts'>;
 const input = (name: string, schema: unknown): InputPort => ({
   name,
   topic: `raw.${name}`,
-  contract: { subject: `raw.${name}-value`, schemaFile: `/p/schemas/${name}.avsc`, schema: schema as InputPort['contract']['schema'], constraints: [] },
+  contract: {
+    subject: `raw.${name}-value`,
+    schemaFile: `/p/schemas/${name}.avsc`,
+    schema: schema as InputPort['contract']['schema'],
+    constraints: [],
+  },
   onInvalid: 'dlq',
 });
 
@@ -43,10 +48,27 @@ const enriched = {
   namespace: 'com.shop.sales',
   fields: [
     { name: 'order_id', type: 'string' },
-    { name: 'items', type: { type: 'array', items: { type: 'record', name: 'Item', fields: [{ name: 'sku', type: 'string' }, { name: 'qty', type: 'int' }] } } },
+    {
+      name: 'items',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'Item',
+          fields: [
+            { name: 'sku', type: 'string' },
+            { name: 'qty', type: 'int' },
+          ],
+        },
+      },
+    },
   ],
 };
-const product: Ports = { id: 'sales.orders-enriched', inputPorts: [input('orders', rawOrder)], outputPorts: [output('orders-enriched', enriched)] };
+const product: Ports = {
+  id: 'sales.orders-enriched',
+  inputPorts: [input('orders', rawOrder)],
+  outputPorts: [output('orders-enriched', enriched)],
+};
 
 describe('generateProductTypes', () => {
   it('writes the header, every type once, then one alias per port', () => {
@@ -97,7 +119,12 @@ describe('generateProductTypes', () => {
 
   it('names the port when a schema is broken', () => {
     assert.throws(
-      () => generateProductTypes({ id: 'x.y', inputPorts: [input('orders', { type: 'record', name: 'A', fields: [{ name: 'b', type: 'Nope' }] })], outputPorts: [] }),
+      () =>
+        generateProductTypes({
+          id: 'x.y',
+          inputPorts: [input('orders', { type: 'record', name: 'A', fields: [{ name: 'b', type: 'Nope' }] })],
+          outputPorts: [],
+        }),
       /unknown Avro type "Nope"/,
     );
     assert.throws(
