@@ -1,0 +1,339 @@
+/**
+ * Every option of every command in one table: its kind, bounds or choices, default, variable (for
+ * the settings a deployment sets in the environment) and the commands that take it. The table
+ * drives the parser (./parse-options.ts: `readOptions`; ./runtime.ts: `loadRuntimeConfig`), the parseArgs spec and `--help` of
+ * src/cli/main.ts, and the docs tests of docs/cli.md and docs/configuration.md, so none of them can
+ * drift from the others.
+ */
+
+/** The commands of `dataprod`; src/cli/commands.ts has one entry for each. */
+export type CommandName = 'validate' | 'test' | 'register' | 'run' | 'codegen' | 'rules' | 'demo-produce';
+
+type Kind = 'string' | 'secret' | 'int' | 'number' | 'bool' | 'list' | { oneOf: readonly string[] };
+
+export interface OptionSpec {
+  flag: string;
+  /** The variable of a setting; an option without one is a flag only. */
+  env?: string;
+  kind: Kind;
+  /** Inclusive bounds of an int or number option; `above` is an exclusive lower bound of a number. */
+  min?: number;
+  max?: number;
+  above?: number;
+  default?: string;
+  description: string;
+  /** The commands that take it, in the order of `dataprod --help`. */
+  commands: readonly CommandName[];
+  /** The table of docs/configuration.md a setting is documented in (options with a variable only). */
+  section?: 'Kafka connection' | 'Schema registry' | 'Worker';
+}
+
+/** Who takes the connection settings: the worker and the demo producer (which also registers). */
+const KAFKA = ['run', 'demo-produce'] as const;
+const REGISTRY = ['register', 'run', 'demo-produce'] as const;
+const WORKER = ['run'] as const;
+
+export const OPTIONS = [
+  {
+    flag: 'brokers',
+    env: 'KAFKA_BROKERS',
+    kind: 'list',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'Kafka bootstrap servers, comma-separated (host:port,...)',
+  },
+  {
+    flag: 'client-id',
+    env: 'KAFKA_CLIENT_ID',
+    kind: 'string',
+    default: 'dataprod',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: "Kafka client id of the worker's connections",
+  },
+  {
+    flag: 'sasl-mechanism',
+    env: 'KAFKA_SASL_MECHANISM',
+    kind: { oneOf: ['plain', 'scram-sha-256', 'scram-sha-512'] },
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'SASL mechanism; needs --sasl-username and --sasl-password',
+  },
+  {
+    flag: 'sasl-username',
+    env: 'KAFKA_SASL_USERNAME',
+    kind: 'string',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'SASL user name',
+  },
+  {
+    flag: 'sasl-password',
+    env: 'KAFKA_SASL_PASSWORD',
+    kind: 'secret',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'SASL password',
+  },
+  {
+    flag: 'tls',
+    env: 'KAFKA_TLS',
+    kind: 'bool',
+    default: 'false',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'Connect to Kafka over TLS',
+  },
+  {
+    flag: 'tls-ca-file',
+    env: 'KAFKA_TLS_CA_FILE',
+    kind: 'string',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: "PEM file of the CA that signed the brokers' certificates (implies --tls)",
+  },
+  {
+    flag: 'tls-cert-file',
+    env: 'KAFKA_TLS_CERT_FILE',
+    kind: 'string',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'PEM client certificate for mutual TLS (with --tls-key-file)',
+  },
+  {
+    flag: 'tls-key-file',
+    env: 'KAFKA_TLS_KEY_FILE',
+    kind: 'string',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'PEM client key for mutual TLS (with --tls-cert-file)',
+  },
+  {
+    flag: 'tls-reject-unauthorized',
+    env: 'KAFKA_TLS_REJECT_UNAUTHORIZED',
+    kind: 'bool',
+    default: 'true',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: "Verify the brokers' certificates",
+  },
+  {
+    flag: 'registry-url',
+    env: 'SCHEMA_REGISTRY_URL',
+    kind: 'string',
+    commands: REGISTRY,
+    section: 'Schema registry',
+    description: 'Confluent-compatible schema registry base URL',
+  },
+  {
+    flag: 'registry-user',
+    env: 'SCHEMA_REGISTRY_USER',
+    kind: 'string',
+    commands: REGISTRY,
+    section: 'Schema registry',
+    description: 'Registry basic-auth user',
+  },
+  {
+    flag: 'registry-password',
+    env: 'SCHEMA_REGISTRY_PASSWORD',
+    kind: 'secret',
+    commands: REGISTRY,
+    section: 'Schema registry',
+    description: 'Registry basic-auth password',
+  },
+  {
+    flag: 'http-host',
+    env: 'DATAPROD_HTTP_HOST',
+    kind: 'string',
+    default: '0.0.0.0',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Control port address (/metrics, /healthz, /readyz)',
+  },
+  {
+    flag: 'http-port',
+    env: 'DATAPROD_HTTP_PORT',
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    default: '9464',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Control port; 0 picks a free port',
+  },
+  {
+    flag: 'log-level',
+    env: 'DATAPROD_LOG_LEVEL',
+    kind: { oneOf: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] },
+    default: 'info',
+    commands: ['run', 'demo-produce'],
+    section: 'Worker',
+    description: 'Log level',
+  },
+  {
+    flag: 'include-draft',
+    env: 'DATAPROD_INCLUDE_DRAFT',
+    kind: 'bool',
+    default: 'false',
+    commands: ['run', 'rules'],
+    section: 'Worker',
+    description: 'Also take products with status: draft (run starts them, rules generates their rules)',
+  },
+  {
+    flag: 'shutdown-grace-ms',
+    env: 'DATAPROD_SHUTDOWN_GRACE_MS',
+    kind: 'int',
+    min: 0,
+    default: '30000',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'On SIGTERM/SIGINT: time to finish in-flight work, commit and disconnect',
+  },
+  {
+    flag: 'dlq-halt-ratio',
+    env: 'DATAPROD_DLQ_HALT_RATIO',
+    kind: 'number',
+    above: 0,
+    max: 1,
+    default: '0.5',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Halt a product when this share of its records is dead-lettered within the window (1 disables)',
+  },
+  {
+    flag: 'dlq-halt-min-records',
+    env: 'DATAPROD_DLQ_HALT_MIN_RECORDS',
+    kind: 'int',
+    min: 1,
+    default: '100',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Records the window must hold before the halt ratio applies',
+  },
+  {
+    flag: 'dlq-halt-window-ms',
+    env: 'DATAPROD_DLQ_HALT_WINDOW_MS',
+    kind: 'int',
+    min: 1000,
+    default: '60000',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Window of the dead-letter share',
+  },
+  {
+    flag: 'session-timeout-ms',
+    env: 'DATAPROD_SESSION_TIMEOUT_MS',
+    kind: 'int',
+    min: 6000,
+    default: '30000',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Consumer group session timeout: how long a dead worker keeps its partitions',
+  },
+  {
+    flag: 'max-restarts',
+    env: 'DATAPROD_MAX_RESTARTS',
+    kind: 'int',
+    min: 0,
+    default: '5',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Consumer restarts after broker failures before the process exits non-zero',
+  },
+  {
+    flag: 'max-output-bytes',
+    env: 'DATAPROD_MAX_OUTPUT_BYTES',
+    kind: 'int',
+    min: 1,
+    default: '1000000',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Larger outputs are dead-lettered as too-large',
+  },
+  {
+    flag: 'create-topics',
+    env: 'DATAPROD_CREATE_TOPICS',
+    kind: 'bool',
+    default: 'true',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Create missing output and dead-letter topics at start',
+  },
+  {
+    flag: 'auto-register',
+    env: 'DATAPROD_AUTO_REGISTER',
+    kind: 'bool',
+    default: 'true',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Register a missing output schema at start (as `dataprod register` does)',
+  },
+  {
+    flag: 'stall-after-ms',
+    env: 'DATAPROD_STALL_AFTER_MS',
+    kind: 'int',
+    min: 1000,
+    default: '30000',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'A product with lag > 0 and no commit for this long is stalled: /healthz and /readyz answer 503',
+  },
+  {
+    flag: 'partitions-concurrently',
+    env: 'DATAPROD_PARTITIONS_CONCURRENTLY',
+    kind: 'int',
+    min: 1,
+    default: '3',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Batches of different partitions a product handles at once (order within a partition is kept)',
+  },
+  // Flags of one command, without a variable.
+  { flag: 'check', kind: 'bool', commands: ['codegen'], description: 'fail if a types.gen.ts is missing or stale instead of writing it' },
+  { flag: 'out', kind: 'string', default: '-', commands: ['rules'], description: 'file to write the rules to; - prints them on stdout' },
+  {
+    flag: 'rate',
+    kind: 'number',
+    above: 0,
+    default: '50',
+    commands: ['demo-produce'],
+    description: 'Raw events per second, per raw topic',
+  },
+  {
+    flag: 'partitions',
+    kind: 'int',
+    min: 1,
+    default: '3',
+    commands: ['demo-produce'],
+    description: 'Partitions of a raw topic created by this command',
+  },
+  {
+    flag: 'ready-file',
+    kind: 'string',
+    commands: ['demo-produce'],
+    description: 'Written once every raw topic has acknowledged events, removed on stop (for a healthcheck)',
+  },
+] as const satisfies readonly OptionSpec[];
+
+type Option = (typeof OPTIONS)[number];
+export type OptionFlag = Option['flag'];
+
+/** The value an option of a kind parses to. */
+type ValueOf<K> = K extends 'bool'
+  ? boolean
+  : K extends 'int' | 'number'
+    ? number
+    : K extends 'list'
+      ? string[]
+      : K extends { oneOf: readonly (infer V)[] }
+        ? V
+        : string;
+/** Parsed options by flag; an option that is not set (and has no default) is absent. */
+export type OptionValues = { [O in Option as O['flag']]?: ValueOf<O['kind']> };
+
+/** The options of a command, in the order of the table (the order of its `--help`). */
+export const optionsOf = (command: CommandName): readonly OptionSpec[] =>
+  (OPTIONS as readonly OptionSpec[]).filter((o) => o.commands.includes(command));
+
+/** How an option is named in a problem: its flag, and its variable if it has one. */
+export const optionPath = (spec: OptionSpec) => (spec.env ? `--${spec.flag} (${spec.env})` : `--${spec.flag}`);
