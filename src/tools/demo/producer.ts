@@ -1,7 +1,7 @@
 /**
  * The demo's upstream: for each product, registers the raw contract of its input port, creates
  * the raw topic when it is missing and produces synthetic raw events (src/demo/generators.ts) at
- * a steady rate until stopped. `dataprod demo-produce` (src/cli/demo-command.ts) runs it; in the
+ * a steady rate until stopped. `dataprod demo-produce` (src/cli/commands/demo-produce.ts) runs it; in the
  * docker compose stack it is the `demo-producer` service.
  */
 import { rmSync, writeFileSync } from 'node:fs';
