@@ -1,21 +1,18 @@
 import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime.js';
-import type { ProductDescriptor } from '../product/types.js';
 import { RegistryClient } from '../contracts/registry-client.js';
 import { createKafka, createProducer, type Admin, type Producer } from '../kafka/client.js';
 import { ControlServer, type StatusSnapshot } from '../observability/http.js';
 import { Metrics } from '../observability/metrics.js';
-import type { Transform } from '../transform.js';
+import type { LoadedProduct } from '../product/index.js';
 import { DATAPROD_VERSION } from '../version.js';
 import { ProductWorker } from './product-worker.js';
 
 export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
-export interface RunnableProduct {
-  descriptor: ProductDescriptor;
-  transform: Transform;
-}
+/** A loaded product the worker runs: its descriptor and transform (see src/product). */
+export type RunnableProduct = LoadedProduct;
 
 export interface WorkerOptions {
   config: Readonly<RuntimeConfig>;

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import avsc from 'avsc';
 import type { Logger } from 'pino';
 import { loadProducts } from '../../product/load.js';
+import { selectRunnable } from '../../product/select.js';
 import type { KafkaConnection, RegistryConnection } from '../../config/runtime.js';
 import type { AvroSchema, InputPort, ProductDescriptor } from '../../product/types.js';
 import { RegistryClient } from '../../contracts/registry-client.js';
@@ -178,10 +179,13 @@ export class DemoProducer {
     if (!(options.ratePerSecond > 0) || !Number.isFinite(options.ratePerSecond)) {
       throw new DataprodError('CONFIG_INVALID', `the rate must be a positive number of events per second, got ${options.ratePerSecond}`);
     }
-    const products = options.products.filter((p) => {
-      if (p.status === 'retired') logger.warn({ product: p.id }, 'product retired: no demo events');
-      return p.status !== 'retired';
-    });
+    // Drafts get demo events too: they are what an author tries out.
+    const { run, skipped } = selectRunnable(
+      options.products.map((descriptor) => ({ descriptor })),
+      true,
+    );
+    for (const line of skipped) logger.warn({ skipped: line }, 'no demo events');
+    const products = run.map((p) => p.descriptor);
     if (products.length === 0) throw new DataprodError('CONFIG_INVALID', 'no product to produce demo events for');
     const sources = planSources(products);
 
