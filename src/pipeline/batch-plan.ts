@@ -1,7 +1,7 @@
 import type { ProductDescriptor } from '../product/types.js';
 import type { BatchDecision } from './batch.js';
 import { BATCH_OVERHEAD_BYTES, DLQ_HEADER, deadLetterMessage, fitDeadLetter, recordBytes, type WritableRecord } from './dead-letter.js';
-import type { DlqReason, SourceRecord } from './processor.js';
+import { INPUT_REASONS, type DlqReason, type SourceRecord } from './processor.js';
 
 /**
  * Step 2 of the batch path (summarize, pure): from a batch's decisions, what to write, what to
@@ -86,17 +86,7 @@ export interface PlanLimits {
   deadLetterBatchBytes: number;
 }
 
-/** Input reasons: the record itself was bad. The others are our stages failing on a good record. */
-const INPUT_REASONS = new Set<DlqReason>([
-  'not-avro',
-  'truncated-frame',
-  'tombstone',
-  'unknown-schema-id',
-  'incompatible-writer-schema',
-  'avro-decode',
-  'contract',
-  'quality',
-]);
+const INPUT = new Set<DlqReason>(INPUT_REASONS);
 
 /**
  * @param writtenThrough the offset below which this partition's writes were already acknowledged
@@ -221,7 +211,7 @@ export function tallyPlan(plan: BatchPlan, upTo = plan.records): BatchTally {
       tally.deadLettered += 1;
       if (e.truncated) tally.truncated += 1;
       bump(tally.dlqReasons, e.reason!);
-      if (INPUT_REASONS.has(e.reason!)) bump(tally.invalidReasons, e.reason!);
+      if (INPUT.has(e.reason!)) bump(tally.invalidReasons, e.reason!);
       else bump(tally.errorStages, e.stage!);
     }
   }

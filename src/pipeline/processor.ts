@@ -5,8 +5,8 @@ import { FRAME_HEADER_BYTES, FrameArena, frameProblem } from '../contracts/wire.
 import type { Transform, TransformContext } from '../transform.js';
 import { compileRule, type CompiledCheck } from './rules.js';
 
-/** The closed list of dead-letter reasons (the `dataprod.error.reason` header and metric label). */
-export const DLQ_REASONS = [
+/** Reasons that say the input record itself was bad (counted in `dataprod_records_invalid_total`). */
+export const INPUT_REASONS = [
   'not-avro',
   'truncated-frame',
   'tombstone',
@@ -15,10 +15,13 @@ export const DLQ_REASONS = [
   'avro-decode',
   'contract',
   'quality',
-  'transform',
-  'output-schema',
-  'too-large',
 ] as const;
+
+/**
+ * The closed list of dead-letter reasons (the `dataprod.error.reason` header and metric label):
+ * the input reasons, then our own stages failing on a good record.
+ */
+export const DLQ_REASONS = [...INPUT_REASONS, 'transform', 'output-schema', 'too-large'] as const;
 export type DlqReason = (typeof DLQ_REASONS)[number];
 
 export const STAGES = ['decode', 'contract', 'quality', 'transform', 'encode'] as const;
