@@ -32,7 +32,7 @@ import { groupProgress, readTopic } from '../support/kafka.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
 import { testStack } from '../support/stack.js';
 import { requireTool, runTool } from '../support/tools.js';
-import { connectClients, workerConfig } from '../support/worker.js';
+import { cleanUpInProcess, connectClients, workerConfig } from '../support/worker.js';
 
 const rawSchema = readSchema('orders-enriched', 'raw-order.avsc');
 const rawType = avsc.Type.forSchema(rawSchema as avsc.Schema);
@@ -80,13 +80,7 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
   });
 
   after(async () => {
-    for (const w of workers) await w.close().catch(() => undefined);
-    await producer?.disconnect();
-    for (const p of copies) {
-      await admin?.deleteTopics({ topics: [p.inputTopic, p.outputTopic, p.dlqTopic] }).catch(() => undefined);
-      p.remove();
-    }
-    await admin?.disconnect();
+    await cleanUpInProcess({ workers, copies, admin, producer });
   });
 
   /**

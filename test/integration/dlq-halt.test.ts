@@ -23,7 +23,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { Worker } from '../../src/runtime/worker.js';
 import { groupProgress, readTopic } from '../support/kafka.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
-import { connectClients, workerConfig } from '../support/worker.js';
+import { cleanUpInProcess, connectClients, workerConfig } from '../support/worker.js';
 import { testStack } from '../support/stack.js';
 
 const rawSchema = readSchema('orders-enriched', 'raw-order.avsc');
@@ -60,13 +60,7 @@ describe('dead-letter halt breaker', { timeout: 180_000 }, () => {
   });
 
   after(async () => {
-    for (const w of workers) await w.close().catch(() => undefined);
-    await producer?.disconnect();
-    for (const p of copies) {
-      await admin?.deleteTopics({ topics: [p.inputTopic, p.outputTopic, p.dlqTopic] }).catch(() => undefined);
-      p.remove();
-    }
-    await admin?.disconnect();
+    await cleanUpInProcess({ workers, copies, admin, producer });
   });
 
   /** A product copy with its input topic (one partition) and the raw schema registered. */

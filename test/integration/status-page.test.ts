@@ -23,7 +23,7 @@ import { Worker } from '../../src/runtime/worker.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
 import { testStack } from '../support/stack.js';
 import { requireTool } from '../support/tools.js';
-import { connectClients, workerConfig } from '../support/worker.js';
+import { cleanUpInProcess, connectClients, workerConfig } from '../support/worker.js';
 
 const rawSchema = readSchema('orders-enriched', 'raw-order.avsc');
 const rawType = avsc.Type.forSchema(rawSchema as avsc.Schema);
@@ -62,13 +62,7 @@ describe('status page', { timeout: 240_000 }, () => {
 
   after(async () => {
     await browser?.close().catch(() => undefined);
-    for (const w of workers) await w.close().catch(() => undefined);
-    await producer?.disconnect().catch(() => undefined);
-    for (const p of copies) {
-      await admin?.deleteTopics({ topics: [p.inputTopic, p.outputTopic, p.dlqTopic] }).catch(() => undefined);
-      p.remove();
-    }
-    await admin?.disconnect().catch(() => undefined);
+    await cleanUpInProcess({ workers, copies, admin, producer });
   });
 
   before(async () => {

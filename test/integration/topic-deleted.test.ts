@@ -25,7 +25,7 @@ import { Worker } from '../../src/runtime/worker.js';
 import { readTopic, readTopicSettled, type ReadRecord } from '../support/kafka.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
 import { testStack } from '../support/stack.js';
-import { connectClients, workerConfig } from '../support/worker.js';
+import { cleanUpInProcess, connectClients, workerConfig } from '../support/worker.js';
 
 const rawSchema = readSchema('orders-enriched', 'raw-order.avsc');
 const rawType = avsc.Type.forSchema(rawSchema as avsc.Schema);
@@ -69,13 +69,7 @@ describe('a product or dead-letter topic deleted while the product runs', { time
   });
 
   after(async () => {
-    for (const w of workers) await w.close().catch(() => undefined);
-    await producer?.disconnect();
-    for (const p of copies) {
-      await admin?.deleteTopics({ topics: [p.inputTopic, p.outputTopic, p.dlqTopic] }).catch(() => undefined);
-      p.remove();
-    }
-    await admin?.disconnect();
+    await cleanUpInProcess({ workers, copies, admin, producer });
   });
 
   async function health(worker: Worker, path: '/healthz' | '/readyz'): Promise<{ status: number; body: HealthBody }> {

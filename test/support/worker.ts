@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { loadRuntimeConfig, type RuntimeConfig } from '../../src/config/runtime.js';
 import { testKafka } from './kafka.js';
+import type { ProductCopy } from './products.js';
 
 const bin = fileURLToPath(new URL('../../bin/dataprod.js', import.meta.url));
 
@@ -75,4 +76,20 @@ export function spawnWorker(productDir: string, stack: Endpoints, extra: NodeJS.
     at: Date.now(),
   }));
   return { child, log, exit };
+}
+
+/** What an in-process test leaves behind: its workers, clients, product copies and their topics. */
+export async function cleanUpInProcess(left: {
+  workers: readonly { close(): Promise<void> }[];
+  copies: readonly ProductCopy[];
+  admin: Admin | undefined;
+  producer: Producer | undefined;
+}): Promise<void> {
+  for (const w of left.workers) await w.close().catch(() => undefined);
+  await left.producer?.disconnect().catch(() => undefined);
+  for (const p of left.copies) {
+    await left.admin?.deleteTopics({ topics: [p.inputTopic, p.outputTopic, p.dlqTopic] }).catch(() => undefined);
+    p.remove();
+  }
+  await left.admin?.disconnect().catch(() => undefined);
 }
