@@ -64,8 +64,6 @@ interface RecordEntry {
 export interface BatchPlan {
   topic: string;
   partition: number;
-  /** Offsets of the batch's records, from the first; the plan covers the first `records`. */
-  offsets: readonly string[];
   /** Records covered, from the first of the batch: the decided ones, or fewer when blocked. */
   records: number;
   /** Offset to commit once the writes are acknowledged: the last covered record's + 1. */
@@ -105,7 +103,6 @@ export function planBatch(
   const plan: BatchPlan = {
     topic: first.topic,
     partition: first.partition,
-    offsets: records.map((r) => r.offset),
     records: 0,
     commitOffset: undefined,
     writes: [],
@@ -117,12 +114,18 @@ export function planBatch(
   const warnings = new Map<number, string[]>();
   for (const [i, rule] of decision.warnings) warnings.set(i, [...(warnings.get(i) ?? []), rule]);
 
+  // Offsets rise within a batch, so replays are a leading run: usually empty, found from the first record.
+  let replays = 0;
+  if (writtenThrough !== undefined && BigInt(first.offset) < writtenThrough) {
+    while (replays < decision.decided && BigInt(records[replays]!.offset) < writtenThrough) replays++;
+  }
+
   let nextOutput = 0;
   for (let i = 0; i < decision.decided; i++) {
     const source = records[i]!;
     const entry: RecordEntry = {
       outcome: decision.outcomes[i]!,
-      replay: writtenThrough !== undefined && BigInt(source.offset) < writtenThrough,
+      replay: i < replays,
       timestamp: Number(source.timestamp),
       outputs: 0,
     };

@@ -159,7 +159,7 @@ export class BatchPath {
 
     const result = await this.parts.delivery.deliver(plan, commitOffsetsIfNecessary);
     if (result.acknowledged > 0) {
-      this.writtenThrough.set(key, BigInt(plan.offsets[result.acknowledged - 1]!) + 1n);
+      this.writtenThrough.set(key, BigInt(messages[result.acknowledged - 1]!.offset) + 1n);
       this.parts.accounting.account(
         topic,
         result.acknowledged === plan.records ? planned : tallyPlan(plan, result.acknowledged),

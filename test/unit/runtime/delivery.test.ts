@@ -191,7 +191,6 @@ function plan(writes: PlannedWrite[], records: number): BatchPlan {
   return {
     topic: 'raw.payments',
     partition: 3,
-    offsets: Array.from({ length: records }, (_, i) => String(100 + i)),
     records,
     commitOffset: records > 0 ? String(100 + records) : undefined,
     writes,
