@@ -12,8 +12,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Stack } from '../../src/devstack/index.js';
-import { classifyChanges } from '../../src/evolution/classify.js';
-import { directionsOf } from '../../src/evolution/classify.js';
+import { classifyChanges, directionsOf } from '../../src/evolution/classify.js';
+import type { AvroSchema } from '../../src/product/types.js';
 import { EVOLUTION_PAIRS } from '../support/evolution-pairs.js';
 import { testStack, uniqueName } from '../support/stack.js';
 
@@ -71,7 +71,7 @@ describe('change classification against the registry as oracle', () => {
       assert.equal(r.status, 200, JSON.stringify(r.body));
       const registry = r.body.is_compatible === true;
 
-      const previous = pair.previous.map((schema, i) => ({ label: `version ${i + 1}`, schema: schema as object }));
+      const previous = pair.previous.map((schema, i) => ({ label: `version ${i + 1}`, schema: schema as AvroSchema }));
       const ours = classifyChanges(previous, pair.next, pair.mode).every((c) => !c.breaking);
       answers.push({ name: pair.name, ours, registry, documented: pair.registry !== undefined });
 

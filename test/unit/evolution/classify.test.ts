@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyChanges } from '../../../src/evolution/classify.js';
 import { BREAK_REASONS, diffSchemas, readable } from '../../../src/evolution/schema-diff.js';
+import type { AvroSchema } from '../../../src/product/types.js';
 import { EVOLUTION_PAIRS } from '../../support/evolution-pairs.js';
 
-const versions = (schemas: unknown[]) => schemas.map((schema, i) => ({ label: `v${i + 1}`, schema: schema as object }));
+const versions = (schemas: unknown[]) => schemas.map((schema, i) => ({ label: `v${i + 1}`, schema: schema as AvroSchema }));
 
 describe('classifyChanges on the table of schema pairs', () => {
   for (const pair of EVOLUTION_PAIRS) {
