@@ -1,5 +1,6 @@
 import type { CommandName } from '../config/runtime.js';
 import type { Command } from './command.js';
+import { check } from './commands/check.js';
 import { codegen } from './commands/codegen.js';
 import { demoProduce } from './commands/demo-produce.js';
 import { register } from './commands/register.js';
@@ -11,4 +12,4 @@ import { validate } from './commands/validate.js';
 export type { Command } from './command.js';
 
 /** Every command, in the order of `dataprod --help`; one file each under commands/. */
-export const COMMANDS: Record<CommandName, Command> = { validate, test, register, run, codegen, rules, 'demo-produce': demoProduce };
+export const COMMANDS: Record<CommandName, Command> = { validate, test, register, run, codegen, rules, 'demo-produce': demoProduce, check };

@@ -7,7 +7,7 @@
  */
 
 /** The commands of `dataprod`; src/cli/commands.ts has one entry for each. */
-export type CommandName = 'validate' | 'test' | 'register' | 'run' | 'codegen' | 'rules' | 'demo-produce';
+export type CommandName = 'validate' | 'test' | 'register' | 'run' | 'codegen' | 'rules' | 'demo-produce' | 'check';
 
 type Kind = 'string' | 'secret' | 'int' | 'number' | 'bool' | 'list' | { oneOf: readonly string[] };
 
@@ -30,7 +30,7 @@ export interface OptionSpec {
 
 /** Who takes the connection settings: the worker and the demo producer (which also registers). */
 const KAFKA = ['run', 'demo-produce'] as const;
-const REGISTRY = ['register', 'run', 'demo-produce'] as const;
+const REGISTRY = ['register', 'run', 'demo-produce', 'check'] as const;
 const WORKER = ['run'] as const;
 
 export const OPTIONS = [
@@ -313,6 +313,13 @@ export const OPTIONS = [
     commands: ['demo-produce'],
     description: 'Written once every raw topic has acknowledged events, removed on stop (for a healthcheck)',
   },
+  {
+    flag: 'against',
+    kind: 'string',
+    commands: ['check'],
+    description: 'What to compare with: a git ref (main, origin/main, a tag, a commit) or registry',
+  },
+  { flag: 'json', kind: 'bool', default: 'false', commands: ['check'], description: 'Print the report as JSON' },
 ] as const satisfies readonly OptionSpec[];
 
 type Option = (typeof OPTIONS)[number];

@@ -64,6 +64,19 @@ export class RegistryClient {
     return { id: body.id, version: body.version, schema: JSON.parse(body.schema) as AvroSchema };
   }
 
+  /** Every version registered under the subject, oldest first; none when the subject does not exist. */
+  async versions(subject: string): Promise<RegisteredSchema[]> {
+    const res = await this.request('GET', `/subjects/${encodeURIComponent(subject)}/versions`, undefined, [404]);
+    if (res.status === 404) return [];
+    const out: RegisteredSchema[] = [];
+    for (const version of res.body as number[]) {
+      const v = await this.request('GET', `/subjects/${encodeURIComponent(subject)}/versions/${version}`);
+      const body = v.body as { id: number; version: number; schema: string };
+      out.push({ id: body.id, version: body.version, schema: JSON.parse(body.schema) as AvroSchema });
+    }
+    return out;
+  }
+
   /** Registers (idempotent for an identical schema); throws SCHEMA_INCOMPATIBLE with the registry's reason. */
   async register(subject: string, schema: AvroSchema): Promise<number> {
     const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema: JSON.stringify(schema) });
