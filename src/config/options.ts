@@ -29,7 +29,7 @@ export interface OptionSpec {
 }
 
 /** Who takes the connection settings: the worker and the demo producer (which also registers). */
-const KAFKA = ['run', 'demo-produce'] as const;
+const KAFKA = ['run', 'demo-produce', 'check'] as const;
 const REGISTRY = ['register', 'run', 'demo-produce', 'check'] as const;
 const WORKER = ['run'] as const;
 

@@ -62,6 +62,15 @@ export interface CheckOptions {
   against: string;
   /** Set when a registry is configured: needed for --against registry, used for the input ports either way. */
   registry?: RegistryClient;
+  /** Set when Kafka is configured: the consumer groups with offsets on a topic (a retired product's readers). */
+  consumersOf?: (topic: string) => Promise<readonly TopicReader[]>;
+}
+
+/** A consumer group reading a topic, as src/kafka/topic-consumers.ts finds it. */
+export interface TopicReader {
+  group: string;
+  state: string;
+  members: number;
 }
 
 /** The topic of the next major: the same name, `.v<major + 1>`. */
@@ -85,6 +94,7 @@ export async function checkProduct(product: ProductDescriptor, options: CheckOpt
   if (options.against === AGAINST_REGISTRY) await againstRegistry(product, options.registry!, report);
   else await againstGit(product, options.against, report);
   if (options.registry) report.inputs = await checkInputs(product, options.registry);
+  if (product.status === 'retired') report.warnings.push(...(await retiredReaders(product, options.consumersOf)));
 
   report.breaking = report.outputs.reduce((n, o) => n + o.changes.filter((c) => c.breaking).length, 0);
   const unreadable = report.inputs.some((i) => i.unreadable.length > 0);
@@ -167,6 +177,28 @@ async function checkInputs(product: ProductDescriptor, registry: RegistryClient)
       return first ? [{ version: w.label, path: first.path, message: first.backward!.message }] : [];
     });
     out.push({ port: port.name, subject: port.contract.subject, writers: writers.length, unreadable });
+  }
+  return out;
+}
+
+/** A retired product publishes nothing more: whoever still reads its topic should have moved to the successor. */
+async function retiredReaders(product: ProductDescriptor, consumersOf: CheckOptions['consumersOf']): Promise<string[]> {
+  const out: string[] = [];
+  const successor = product.lifecycle?.successor?.topic;
+  for (const port of product.outputPorts) {
+    if (!consumersOf) {
+      out.push(`retired: set --brokers (KAFKA_BROKERS) to see which consumer groups still read ${port.topic}`);
+      continue;
+    }
+    const readers = await consumersOf(port.topic);
+    if (readers.length === 0) continue;
+    const active = readers.filter((r) => r.state === 'Stable').length;
+    out.push(
+      `retired, but ${readers.length} consumer group${readers.length === 1 ? '' : 's'} (${active} with members now) still ` +
+        `${readers.length === 1 ? 'has' : 'have'} offsets on ${port.topic}: ` +
+        readers.map((r) => `${r.group} (${r.state}, ${r.members} member${r.members === 1 ? '' : 's'})`).join(', ') +
+        `; ${successor ? `they should move to ${successor}` : 'tell them the product is gone'} before the topic is deleted`,
+    );
   }
   return out;
 }

@@ -17,6 +17,15 @@ export function descriptorChanges(prev: ProductDescriptor, next: ProductDescript
   const out: DescriptorNotice[] = [];
   if (prev.status !== next.status) out.push({ path: 'status', message: `status changes from ${prev.status} to ${next.status}` });
 
+  const sunset = next.lifecycle?.sunset;
+  if (sunset !== undefined && sunset !== prev.lifecycle?.sunset) {
+    const successor = next.lifecycle?.successor;
+    out.push({
+      path: 'sunset',
+      message: `the product stops on ${sunset}${prev.lifecycle?.sunset ? ` (was ${prev.lifecycle.sunset})` : ''}${successor ? `; its successor is ${successor.topic}` : ''}`,
+    });
+  }
+
   const before = prev.output.classification;
   for (const [field, label] of Object.entries(next.output.classification)) {
     if (label === 'pii' && before[field] !== 'pii')

@@ -19,6 +19,9 @@ export interface ProductStatusSnapshot {
   version: string;
   /** Descriptor lifecycle status: draft | active | deprecated. */
   status: string;
+  /** Deprecated products: the day the product stops (YYYY-MM-DD), and the topic of the major that replaces it. */
+  sunset: string | null;
+  successorTopic: string | null;
   /** Worker state: starting | running | backing-off | halted | draining | stopped | failed. */
   state: string;
   /** Why the product is halted, failed or backing off; empty otherwise. */

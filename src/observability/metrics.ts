@@ -34,6 +34,7 @@ export class Metrics {
   readonly buildInfo: Gauge<'version' | 'product' | 'product_version'>;
   readonly productUp: Gauge<'product' | 'state'>;
   readonly productStatus: Gauge<'product' | 'status'>;
+  readonly productSunset: Gauge<'product'>;
   readonly outputRecords: Counter<'product' | 'topic'>;
   readonly rewritten: Counter<'product' | 'topic'>;
   readonly truncatedDeadLetters: Counter<'product'>;
@@ -223,6 +224,12 @@ export class Metrics {
       name: 'dataprod_product_status',
       help: '1 for the lifecycle status of each product in its descriptor (draft, active, deprecated)',
       labelNames: ['product', 'status'],
+      registers,
+    });
+    this.productSunset = new Gauge({
+      name: 'dataprod_product_sunset_timestamp_seconds',
+      help: 'Sunset of a deprecated product (midnight UTC of its descriptor sunset day), in seconds since the epoch',
+      labelNames: ['product'],
       registers,
     });
     this.productUp = new Gauge({

@@ -30,6 +30,7 @@ body.stale main { opacity: .55; }
 h2 { font-size: 1.1rem; margin: 0 auto 0 0; }
 .badge { font-size: .8rem; padding: .05rem .55rem; border-radius: 1rem; border: 1px solid currentColor; }
 .status-active, .state-running { color: var(--ok); }
+.sunset { color: var(--warn); }
 .status-deprecated, .state-backing-off, .state-starting, .state-draining { color: var(--warn); }
 .state-halted, .state-failed { color: var(--bad); }
 .status-draft, .state-stopped { color: var(--muted); }
@@ -116,6 +117,8 @@ function update(c, p, t) {
   f.state.className = 'badge state-' + p.state;
   f.reason.textContent = p.reason ? p.state + ': ' + p.reason : '';
   f.reason.hidden = !p.reason;
+  f.sunset.textContent = p.sunset ? 'Sunset ' + p.sunset + (p.successorTopic ? ': move to ' + p.successorTopic : '') : '';
+  f.sunset.hidden = !p.sunset;
   f.purpose.textContent = (p.description && p.description.purpose) || '';
   f.owners.textContent = p.owners.length ? p.owners.join(', ') : '\u2014';
   f.inputs.textContent = p.inputTopics.join(', ');
@@ -200,6 +203,7 @@ const BODY = `
     </header>
     <p class="muted"><code data-f="id"></code> · version <span data-f="version"></span></p>
     <p role="status" class="reason" data-f="reason" hidden></p>
+    <p class="sunset" data-f="sunset" hidden></p>
     <p data-f="purpose"></p>
     <dl class="meta">
       <dt>Owners</dt><dd data-f="owners"></dd>

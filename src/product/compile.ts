@@ -51,6 +51,18 @@ function schemaOf(dir: string, rel: string, loaded: Loaded): { schemaFile: strin
   return { schemaFile: abs, schema: structuredClone(file.json) };
 }
 
+/** The successor's topic is this one's with the successor's major (`sales.orders.v1` -> `sales.orders.v2`). */
+function lifecycleOf(raw: RawDescriptor): Pick<ProductDescriptor, 'lifecycle'> {
+  if (raw.sunset === undefined && raw.successor === undefined) return {};
+  const topic = raw.outputPorts[0]!.topic.replace(/\.v\d+$/, '');
+  return {
+    lifecycle: {
+      ...(raw.sunset === undefined ? {} : { sunset: raw.sunset, sunsetSeconds: Date.parse(`${raw.sunset}T00:00:00Z`) / 1000 }),
+      ...(raw.successor === undefined ? {} : { successor: { major: raw.successor, topic: `${topic}.v${raw.successor}` } }),
+    },
+  };
+}
+
 export function compile(raw: RawDescriptor, dir: string, file: string, loaded: Loaded): ProductDescriptor {
   const major = Number(raw.version.split('.')[0]);
   const inputPorts: InputPort[] = raw.inputPorts.map((p) => {
@@ -114,6 +126,7 @@ export function compile(raw: RawDescriptor, dir: string, file: string, loaded: L
     quality,
     slaProperties: (raw.slaProperties ?? []).map((s) => ({ property: s.property, value: s.value, ...pick(s, ['unit', 'objective']) })),
     consumerGroup: `dataprod.${raw.id}.v${major}`,
+    ...lifecycleOf(raw),
   };
   return deepFreeze(descriptor);
 }

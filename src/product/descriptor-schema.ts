@@ -38,6 +38,8 @@ export const DEFAULT_DELIVERY: (typeof DELIVERIES)[number] = 'at-least-once';
 
 export const NAME_PATTERN = '^[a-z][a-z0-9-]*$';
 export const TOPIC_PATTERN = '^[a-zA-Z0-9._-]{1,249}$';
+/** A calendar day, YYYY-MM-DD (./check-lifecycle.ts checks that the day exists). */
+export const DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
 export const SEMVER_PATTERN = '^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?$';
 
 const kebabName = (what: string) =>
@@ -260,6 +262,22 @@ export const descriptorSchema = {
           ...OPERATOR_PROPERTIES,
           onFailure: { enum: ON_RULE_FAILURE },
         },
+      },
+    },
+    sunset: {
+      type: 'string',
+      pattern: DATE_PATTERN,
+      'x-messages': {
+        type: 'must be a date YYYY-MM-DD in quotes or not, e.g. 2027-03-31: the day the product stops',
+        pattern: 'must be a date YYYY-MM-DD, e.g. 2027-03-31: the day the product stops',
+      },
+    },
+    successor: {
+      type: 'integer',
+      exclusiveMinimum: 0,
+      'x-messages': {
+        type: 'must be the major version number that replaces this one, e.g. 2 (its topic is <domain>.<name>.v2)',
+        exclusiveMinimum: 'must be the major version number that replaces this one, e.g. 2 (its topic is <domain>.<name>.v2)',
       },
     },
     slaProperties: {

@@ -7,6 +7,7 @@
  * A check reads a value only when it is of the expected type and no issue was reported at its
  * path yet (`validString`), so one mistake is reported once, where it is.
  */
+import { checkLifecycle } from './check-lifecycle.js';
 import { checkRules } from './check-rules.js';
 import { checkInputSchemas, checkOutputSchemas } from './check-schemas.js';
 import { checkSlaProperties } from './check-sla.js';
@@ -27,5 +28,6 @@ export async function checkSemantics(root: Obj, dir: string, issues: IssueList):
   await checkOutputSchemas(ctx);
   checkRules(ctx, ports);
   checkSlaProperties(ctx);
+  checkLifecycle(ctx);
   return { schemas: ctx.schemas };
 }

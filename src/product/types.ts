@@ -118,4 +118,14 @@ export interface ProductDescriptor {
   readonly slaProperties: readonly SlaProperty[];
   /** Consumer group of this product's workers: `dataprod.<id>.v<major>`. */
   readonly consumerGroup: string;
+  /** Deprecated or retired products: the day it stops (`sunset`, midnight UTC) and the major that replaces it. */
+  readonly lifecycle?: ProductLifecycle;
+}
+
+export interface ProductLifecycle {
+  /** YYYY-MM-DD as written. */
+  readonly sunset?: string;
+  /** Midnight UTC of the sunset day, in seconds since the epoch (dataprod_product_sunset_timestamp_seconds). */
+  readonly sunsetSeconds?: number;
+  readonly successor?: { readonly major: number; readonly topic: string };
 }

@@ -114,7 +114,11 @@ export class ProductWorker {
   async start(): Promise<void> {
     const { product, deps } = this;
     if (product.status === 'deprecated') {
-      this.log.warn({ status: product.status }, 'product is deprecated: consumers should move to its successor');
+      const { sunset, successor } = product.lifecycle ?? {};
+      this.log.warn(
+        { status: product.status, sunset, successor: successor?.topic },
+        `product is deprecated: consumers should move to its successor${successor ? ` ${successor.topic}` : ''} before the sunset on ${sunset}`,
+      );
     }
     this.outputSchemaId = await preflight(product, { admin: deps.admin, registry: deps.registry, config: deps.config, log: this.log });
 
@@ -178,6 +182,8 @@ export class ProductWorker {
     this.refresher.start();
     deps.metrics.buildInfo.set({ version: DATAPROD_VERSION, product: product.id, product_version: product.version }, 1);
     deps.metrics.productStatus.set({ product: product.id, status: product.status }, 1);
+    if (product.lifecycle?.sunsetSeconds !== undefined)
+      deps.metrics.productSunset.set({ product: product.id }, product.lifecycle.sunsetSeconds);
   }
 
   /** A group join: the new assignment's partitions start afresh (exactly-once claims them again). */

@@ -246,5 +246,15 @@ const UNHEALTHY = new Set(['blocked', 'halted', 'stalled', 'failed']);
 /** What both the catalogue and the status snapshot say about a product. */
 function identity(w: ProductWorker) {
   const d = w.product;
-  return { id: d.id, name: d.name, domain: d.domain, version: d.version, status: d.status, state: w.state, description: d.description };
+  return {
+    id: d.id,
+    name: d.name,
+    domain: d.domain,
+    version: d.version,
+    status: d.status,
+    state: w.state,
+    description: d.description,
+    sunset: d.lifecycle?.sunset ?? null,
+    successorTopic: d.lifecycle?.successor?.topic ?? null,
+  };
 }

@@ -21,10 +21,11 @@ import { DescriptorError } from '../errors.js';
 import { DEFAULT_OBJECTIVE_PERCENT, clean, compileSlos, type Slo, type SloName } from '../product/slo.js';
 import type { ProductDescriptor } from '../product/types.js';
 import { DATAPROD_VERSION } from '../version.js';
+import { sunsetAlert } from './sunset-rules.js';
 
 /** What the generator reads of a descriptor. */
 export type RulesProduct = Pick<ProductDescriptor, 'id' | 'file' | 'version' | 'team' | 'support' | 'slaProperties'> &
-  Partial<Pick<ProductDescriptor, 'consumerGroup' | 'deadLetter'>>;
+  Partial<Pick<ProductDescriptor, 'consumerGroup' | 'deadLetter' | 'lifecycle'>>;
 
 /** SLI windows, shortest first. */
 export const SLI_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
@@ -188,6 +189,7 @@ interface CommentedGroup {
 
 const SLO_GROUP = (id: string) => `dataprod.${id}.slo`;
 const OPERATIONS_GROUP = (id: string) => `dataprod.${id}.operations`;
+const LIFECYCLE_GROUP = (id: string) => `dataprod.${id}.lifecycle`;
 
 function ownersText(product: RulesProduct): string {
   const support = product.support
@@ -349,6 +351,15 @@ function commentedGroups(products: readonly RulesProduct[]): CommentedGroup[] {
   for (const { product, slos } of compileAll(products)) {
     if (slos.length > 0) groups.push({ name: SLO_GROUP(product.id), rules: slos.flatMap((slo) => sloRules(product, slo)) });
     groups.push({ name: OPERATIONS_GROUP(product.id), rules: operationsRules(product) });
+    const sunset = sunsetAlert(product, `product=${promString(product.id)}`, ownersText(product), {
+      product: product.id,
+      ...teamLabel(product),
+    });
+    if (sunset)
+      groups.push({
+        name: LIFECYCLE_GROUP(product.id),
+        rules: [{ rule: { ...sunset, annotations: { ...sunset.annotations, ...baseAnnotations(product) } } }],
+      });
   }
   return groups;
 }

@@ -187,6 +187,8 @@ describe('dataprod check against a git ref and the real registry', () => {
       doc.set('quality', []);
       doc.setIn(['slaProperties', 0, 'value'], 120);
       doc.set('status', 'deprecated');
+      doc.set('sunset', '2027-03-31');
+      doc.set('successor', 2);
     });
     const r = await check('--against', 'main');
     assert.equal(r.code, 0, show(r));
@@ -194,6 +196,7 @@ describe('dataprod check against a git ref and the real registry', () => {
     assert.match(r.stdout, /quality rule shipping-cost-non-negative \(shipping_cost\) is removed/);
     assert.match(r.stdout, /the latency SLA is loosened: was 99\.5% of records published within 30s.*now .*within 2m/);
     assert.match(r.stdout, /status changes from active to deprecated/);
+    assert.match(r.stdout, /sunset: the product stops on 2027-03-31; its successor is .*\.v2/);
   });
 
   it('fails when upstream registered a writer schema our reader cannot resolve', async () => {

@@ -83,6 +83,8 @@ const FULL: DeepRequired<RawDescriptor> = {
   delivery: 'exactly-once',
   quality: [{ name: 'known-currency', port: 'orders', property: 'currency', ...ALL_OPERATORS, onFailure: 'warn' }],
   slaProperties: [{ property: 'latency', value: 2, unit: 's', objective: 99.5 }],
+  sunset: '2027-03-31',
+  successor: 2,
 };
 
 function shapeIssues(data: unknown): string[] {
