@@ -125,7 +125,7 @@ describe('deprecated and retired products', () => {
       { timeoutMs: 60_000, what: `${reading} commits on ${topic}` },
     );
 
-    const env = { ...process.env, KAFKA_BROKERS: stack.brokers.join(','), SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl };
+    const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: stack.brokers.join(','), SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl };
     const r = await runTool(
       process.execPath,
       ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts'), 'check', copy.dir, '--against', 'registry'],
