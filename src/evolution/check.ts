@@ -6,6 +6,7 @@
  * (then the output goes to a new topic, and nobody reads it yet).
  */
 import type { RegistryClient } from '../contracts/registry-client.js';
+import { consumerGroupOf, subjectOf, topicOfMajor } from '../product/naming.js';
 import type { Compatibility, ProductDescriptor } from '../product/types.js';
 import { classifyChanges, directionsOf, type ClassifiedChange, type PreviousSchema } from './classify.js';
 import { descriptorChanges, type DescriptorNotice } from './descriptor-changes.js';
@@ -73,9 +74,6 @@ export interface TopicReader {
   members: number;
 }
 
-/** The topic of the next major: the same name, `.v<major + 1>`. */
-export const nextMajorTopic = (topic: string, major: number) => topic.replace(new RegExp(`\\.v${major}$`), `.v${major + 1}`);
-
 export async function checkProduct(product: ProductDescriptor, options: CheckOptions): Promise<ProductReport> {
   const report: ProductReport = {
     id: product.id,
@@ -100,11 +98,11 @@ export async function checkProduct(product: ProductDescriptor, options: CheckOpt
   const unreadable = report.inputs.some((i) => i.unreadable.length > 0);
   report.failed = (report.breaking > 0 && !report.majorBumped) || unreadable;
   if (report.breaking > 0 && !report.majorBumped) {
-    const port = product.output;
+    const next = product.major + 1;
+    const topic = topicOfMajor(product.output.topic, next);
     report.fix =
-      `make the changes compatible as each fix says, or bump the major: version ${product.major + 1}.0.0, ` +
-      `the topic becomes ${nextMajorTopic(port.topic, product.major)} (subject ${nextMajorTopic(port.topic, product.major)}-value, ` +
-      `group dataprod.${product.id}.v${product.major + 1}) and v${product.major} keeps running for its consumers`;
+      `make the changes compatible as each fix says, or bump the major: version ${next}.0.0, the topic becomes ${topic} ` +
+      `(subject ${subjectOf(topic)}, group ${consumerGroupOf(product.id, next)}) and v${product.major} keeps running for its consumers`;
   }
   return report;
 }

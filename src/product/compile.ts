@@ -15,6 +15,7 @@ import {
   type RawDescriptor,
 } from './descriptor-schema.js';
 import type { Entry } from './schema-type.js';
+import { consumerGroupOf, subjectOf, topicOfMajor } from './naming.js';
 import type { Loaded } from './semantic-context.js';
 import type { AvroSchema, ContractConstraint, InputPort, OutputPort, ProductDescriptor, QualityRule, RuleCheck } from './types.js';
 
@@ -54,11 +55,11 @@ function schemaOf(dir: string, rel: string, loaded: Loaded): { schemaFile: strin
 /** The successor's topic is this one's with the successor's major (`sales.orders.v1` -> `sales.orders.v2`). */
 function lifecycleOf(raw: RawDescriptor): Pick<ProductDescriptor, 'lifecycle'> {
   if (raw.sunset === undefined && raw.successor === undefined) return {};
-  const topic = raw.outputPorts[0]!.topic.replace(/\.v\d+$/, '');
+  const topic = raw.outputPorts[0]!.topic;
   return {
     lifecycle: {
       ...(raw.sunset === undefined ? {} : { sunset: raw.sunset, sunsetSeconds: Date.parse(`${raw.sunset}T00:00:00Z`) / 1000 }),
-      ...(raw.successor === undefined ? {} : { successor: { major: raw.successor, topic: `${topic}.v${raw.successor}` } }),
+      ...(raw.successor === undefined ? {} : { successor: { major: raw.successor, topic: topicOfMajor(topic, raw.successor) } }),
     },
   };
 }
@@ -87,7 +88,7 @@ export function compile(raw: RawDescriptor, dir: string, file: string, loaded: L
   const outputPorts: OutputPort[] = raw.outputPorts.map((p) => ({
     name: p.name,
     topic: p.topic,
-    subject: `${p.topic}-value`,
+    subject: subjectOf(p.topic),
     ...(p.key === undefined ? {} : { key: p.key }),
     ...(p.eventTime === undefined ? {} : { eventTime: p.eventTime }),
     ...schemaOf(dir, p.schema, loaded),
@@ -125,7 +126,7 @@ export function compile(raw: RawDescriptor, dir: string, file: string, loaded: L
     delivery: raw.delivery ?? DEFAULT_DELIVERY,
     quality,
     slaProperties: (raw.slaProperties ?? []).map((s) => ({ property: s.property, value: s.value, ...pick(s, ['unit', 'objective']) })),
-    consumerGroup: `dataprod.${raw.id}.v${major}`,
+    consumerGroup: consumerGroupOf(raw.id, major),
     ...lifecycleOf(raw),
   };
   return deepFreeze(descriptor);
