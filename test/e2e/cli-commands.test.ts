@@ -14,7 +14,7 @@ import { copyProduct, type ProductCopy } from '../support/products.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(repo, 'bin', 'dataprod.js');
-const COMMAND_NAMES = ['validate', 'test', 'register', 'run', 'codegen', 'rules'] as const;
+const COMMAND_NAMES = ['validate', 'test', 'register', 'run', 'codegen', 'rules', 'check'] as const;
 const CONNECTION_ENV = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL'];
 
 interface CliResult {
@@ -131,6 +131,10 @@ describe('dataprod --help and <command> --help', () => {
     },
     codegen: { flags: ['--check'], env: [] },
     rules: { flags: ['--out <value>', '--include-draft'], env: ['DATAPROD_INCLUDE_DRAFT'] },
+    check: {
+      flags: ['--against <value>', '--json', '--registry-url <value>', '--brokers <value>'],
+      env: ['SCHEMA_REGISTRY_URL', 'KAFKA_BROKERS'],
+    },
   };
 
   for (const name of COMMAND_NAMES) {
