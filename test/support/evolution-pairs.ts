@@ -393,5 +393,86 @@ export const EVOLUTION_PAIRS: EvolutionPair[] = [
     next: base({ name: 'note', type: ['null', 'string'], default: null }, { name: 'tag', type: ['null', 'string'], default: null }),
     compatible: true,
   },
+  {
+    name: 'union branches reordered (FULL)',
+    mode: 'FULL',
+    previous: [withType(['null', 'string', 'int'])],
+    next: withType(['int', 'null', 'string']),
+    compatible: true,
+  },
+  {
+    name: 'field removed after two versions (FULL_TRANSITIVE)',
+    mode: 'FULL_TRANSITIVE',
+    previous: [base(), base({ name: 'note', type: ['null', 'string'], default: null })],
+    next: record([ID, { name: 'note', type: ['null', 'string'], default: null }]),
+    compatible: false,
+    reason: 'field-removed-without-default',
+  },
+  {
+    name: 'int promoted to double (FORWARD)',
+    mode: 'FORWARD',
+    previous: [withType('int')],
+    next: withType('double'),
+    compatible: false,
+    reason: 'type-promoted',
+  },
+  {
+    name: 'field added without default inside array items (BACKWARD)',
+    mode: 'BACKWARD',
+    previous: [withType({ type: 'array', items: record([{ name: 'sku', type: 'string' }], 'Item') })],
+    next: withType({
+      type: 'array',
+      items: record(
+        [
+          { name: 'sku', type: 'string' },
+          { name: 'qty', type: 'int' },
+        ],
+        'Item',
+      ),
+    }),
+    compatible: false,
+    reason: 'field-added-without-default',
+  },
+  {
+    name: 'enum symbol added, both enums with a default (FULL)',
+    mode: 'FULL',
+    previous: [status(['NEW', 'PAID'], { default: 'NEW' })],
+    next: status(['NEW', 'PAID', 'SHIPPED'], { default: 'NEW' }),
+    compatible: true,
+  },
+  {
+    name: 'named type used twice, field added with default (BACKWARD)',
+    mode: 'BACKWARD',
+    previous: [
+      record([
+        ID,
+        { name: 'billing', type: record([{ name: 'city', type: 'string' }], 'Address') },
+        { name: 'shipping', type: 'oracle.Address' },
+      ]),
+    ],
+    next: record([
+      ID,
+      {
+        name: 'billing',
+        type: record(
+          [
+            { name: 'city', type: 'string' },
+            { name: 'zip', type: 'string', default: '' },
+          ],
+          'Address',
+        ),
+      },
+      { name: 'shipping', type: 'oracle.Address' },
+    ]),
+    compatible: true,
+  },
+  {
+    name: 'map changed to array (BACKWARD)',
+    mode: 'BACKWARD',
+    previous: [withType({ type: 'map', values: 'string' })],
+    next: withType({ type: 'array', items: 'string' }),
+    compatible: false,
+    reason: 'type-changed',
+  },
   { name: 'anything goes (NONE)', mode: 'NONE', previous: [withType('int')], next: withType('string'), compatible: true },
 ];
