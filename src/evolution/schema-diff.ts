@@ -181,6 +181,7 @@ function nodeReadable(reader: Node, writer: Node, seen: Set<string>): boolean {
   return diffNodes(writer, reader, '.', new Set(seen)).every((c) => !c.backward);
 }
 
+/** A number per node, so a pair of named types being compared can be remembered in a Set of strings. */
 const pairIds = new WeakMap<object, number>();
 let nextPairId = 0;
 const idOf = (node: object) => {
@@ -323,7 +324,7 @@ function diffRecords(prev: Node & { kind: 'record' }, next: Node & { kind: 'reco
   const removed = prev.fields.filter((f) => !matched.has(f));
   for (const field of added) {
     // The same type in the same place under another name, without an alias: most likely a rename.
-    const twin = removed.find((r) => JSON.stringify(describe(r.type)) === JSON.stringify(describe(field.type)) && !r.hasDefault);
+    const twin = removed.find((r) => describe(r.type) === describe(field.type) && !r.hasDefault);
     const at = join(path, field.name);
     const change: SchemaChange = {
       path: at,
