@@ -1,9 +1,10 @@
 /**
  * The descriptor changes a product's consumers care about, between the previous and the next
  * version of one product: a field newly classified pii, a quality rule removed, an SLA loosened
- * or dropped, a status change. They are notices, not failures: none of them breaks a reader, but
+ * or dropped, a status change, a sunset, a weaker compatibility mode, exactly-once given up. They are notices, not failures: none of them breaks a reader, but
  * each changes what a consumer was promised. Pure.
  */
+import { keepsGuarantees } from '../contracts/register.js';
 import { compileSlos } from '../product/slo.js';
 import type { ProductDescriptor } from '../product/types.js';
 
@@ -34,6 +35,19 @@ export function descriptorChanges(prev: ProductDescriptor, next: ProductDescript
         message: `${field} is newly classified pii${before[field] ? ` (was ${before[field]})` : ''}: consumers storing it must treat it as personal data`,
       });
   }
+
+  const was = prev.output.compatibility;
+  const now = next.output.compatibility;
+  if (!keepsGuarantees(was, now))
+    out.push({
+      path: 'outputPorts[0].compatibility',
+      message: `compatibility weakens from ${was} to ${now}: later versions may break readers ${was} protected (the registry keeps ${was} on a live subject)`,
+    });
+  if (prev.delivery === 'exactly-once' && next.delivery !== 'exactly-once')
+    out.push({
+      path: 'delivery',
+      message: `delivery changes from exactly-once to ${next.delivery}: consumers may now see duplicates after a failure`,
+    });
 
   const ruleNames = new Set(next.quality.map((q) => q.name));
   for (const rule of prev.quality.filter((q) => !ruleNames.has(q.name)))

@@ -20,7 +20,8 @@ function product(changes: Partial<ProductDescriptor> & { classification?: Record
   return {
     id: 'sales.orders',
     status: 'active',
-    output: { classification },
+    output: { classification, compatibility: 'FULL_TRANSITIVE' },
+    delivery: 'exactly-once',
     quality: [rule('amount-non-negative')],
     slaProperties: [
       { property: 'latency', value: 30, unit: 's', objective: 99.5 },
@@ -66,6 +67,16 @@ describe('descriptorChanges', () => {
     assert.match(messages[1]!, /stops on 2027-03-31; its successor is sales\.orders\.v2/);
     assert.match(messages[4]!, /loosened: was 99\.5% .* now 99% /);
     assert.match(messages[5]!, /the completeness SLA is removed/);
+  });
+
+  it('reports a weaker compatibility mode and exactly-once given up, not a stricter mode', () => {
+    const weaker = product({ delivery: 'at-least-once' });
+    (weaker as unknown as { output: object }).output = { classification: { customer_email: 'pii' }, compatibility: 'BACKWARD' };
+    assert.deepEqual(
+      descriptorChanges(product(), weaker).map((n) => n.path),
+      ['outputPorts[0].compatibility', 'delivery'],
+    );
+    assert.deepEqual(descriptorChanges(weaker, product()), []);
   });
 
   it('says what a field was classified before it became pii', () => {
