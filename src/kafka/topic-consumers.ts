@@ -4,6 +4,9 @@
  * `dataprod check` to warn that a retired product's topic still has readers.
  */
 import type { Admin } from 'kafkajs';
+import type { KafkaConnection } from '../config/runtime.js';
+import { createLogger } from '../observability/logger.js';
+import { createKafka } from './client.js';
 
 export interface TopicConsumerGroup {
   group: string;
@@ -38,4 +41,11 @@ export async function consumerGroupsOn(admin: Admin, topic: string, ignore: read
       return { group: r.group, state: d?.state ?? 'Unknown', members: d?.members.length ?? 0, partitions: r.partitions };
     })
     .sort((a, b) => Number(b.state === 'Stable') - Number(a.state === 'Stable') || a.group.localeCompare(b.group));
+}
+
+/** An admin connection for consumerGroupsOn, for a command that runs once (`dataprod check`); close() when done. */
+export async function openTopicReaders(connection: KafkaConnection) {
+  const admin = createKafka(connection, createLogger('error')).admin();
+  await admin.connect();
+  return { consumersOf: (topic: string) => consumerGroupsOn(admin, topic), close: () => admin.disconnect() };
 }

@@ -1,17 +1,7 @@
-import { loadRuntimeConfig, readOptions, type RuntimeConfig } from '../../config/runtime.js';
+import { loadRuntimeConfig, readOptions } from '../../config/runtime.js';
 import { ConfigError } from '../../errors.js';
 import { loadProducts } from '../../product/index.js';
 import type { Command } from '../command.js';
-
-/** The admin client that finds who reads a retired product's topic; connected only when one is retired. */
-async function connectAdmin(config: RuntimeConfig) {
-  const { createKafka } = await import('../../kafka/client.js');
-  const { consumerGroupsOn } = await import('../../kafka/topic-consumers.js');
-  const { createLogger } = await import('../../observability/logger.js');
-  const admin = createKafka(config.kafka, createLogger('error')).admin();
-  await admin.connect();
-  return { consumersOf: (topic: string) => consumerGroupsOn(admin, topic), close: () => admin.disconnect() };
-}
 
 /** `dataprod check`: argument handling and printing only; src/evolution/ decides. */
 export const check: Command = {
@@ -32,8 +22,9 @@ export const check: Command = {
     const { RegistryClient } = await import('../../contracts/registry-client.js');
     const registry = config.registry.url ? new RegistryClient(config.registry) : undefined;
     const products = (await loadProducts(positionals, { loadTransform: false })).map((p) => p.descriptor);
-    const readers =
-      products.some((p) => p.status === 'retired') && config.kafka.brokers.length > 0 ? await connectAdmin(config) : undefined;
+    // Kafka only to find who still reads a retired product's topic, and only when brokers are given.
+    const needsKafka = products.some((p) => p.status === 'retired') && config.kafka.brokers.length > 0;
+    const readers = needsKafka ? await (await import('../../kafka/topic-consumers.js')).openTopicReaders(config.kafka) : undefined;
     const reports = [];
     try {
       for (const descriptor of products)
