@@ -1,10 +1,11 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import avsc from 'avsc';
+import type avsc from 'avsc';
 import { parse as parseYaml } from 'yaml';
 import type { AvroSchema, ProductDescriptor } from '../product/types.js';
 import { SchemaCache, StaticSchemaSource } from '../contracts/schema-cache.js';
+import { avroType } from '../contracts/logical-types.js';
 import { frame } from '../contracts/wire.js';
 import type { Transform } from '../transform.js';
 import { DLQ_REASONS, ProductProcessor, type Outcome, type SourceRecord } from '../pipeline/processor.js';
@@ -79,9 +80,13 @@ export async function runCases(product: ProductDescriptor, transform: Transform)
     });
   }
 
-  const cache = new SchemaCache(new StaticSchemaSource(schemas), new Map(product.inputPorts.map((p) => [p.name, p.contract.schema])));
+  const cache = new SchemaCache(
+    new StaticSchemaSource(schemas),
+    new Map(product.inputPorts.map((p) => [p.name, p.contract.schema])),
+    product.longs,
+  );
   const processor = new ProductProcessor(product, transform, cache, { outputSchemaId: OUTPUT_SCHEMA_ID, maxOutputBytes: 1_000_000 });
-  const outputType = avsc.Type.forSchema(product.output.schema as avsc.Schema);
+  const outputType = avroType(product.output.schema, product.longs);
 
   for (const c of prepared) {
     if (c.record && c.problems.length === 0) {
@@ -158,7 +163,7 @@ function buildRecord(
   } else {
     let type: avsc.Type;
     try {
-      type = avsc.Type.forSchema(schemas.get(schemaId) as avsc.Schema);
+      type = avroType(schemas.get(schemaId)!, product.longs);
     } catch (err) {
       problems.push(`writerSchema: ${String(spec.writerSchema)} is not a valid Avro schema: ${(err as Error).message}`);
       return undefined;
