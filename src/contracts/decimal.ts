@@ -122,10 +122,19 @@ function numberText(value: number): string {
   const digits = whole + fraction;
   const point = whole.length + exponent;
   const plain =
-    point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+    point <= 0
+      ? `0.${'0'.repeat(-point)}${digits}`
+      : point >= digits.length
+        ? digits + '0'.repeat(point - digits.length)
+        : `${digits.slice(0, point)}.${digits.slice(point)}`;
   return negative ? `-${plain}` : plain;
 }
 
 function isDecimalShape(value: unknown): value is { unscaled: bigint; scale: number } {
-  return typeof value === 'object' && value !== null && typeof (value as Decimal).unscaled === 'bigint' && Number.isInteger((value as Decimal).scale);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Decimal).unscaled === 'bigint' &&
+    Number.isInteger((value as Decimal).scale)
+  );
 }

@@ -14,7 +14,6 @@ import avsc from 'avsc';
 import { Decimal } from './decimal.js';
 import type { AvroSchema, Longs } from '../product/types.js';
 
-
 interface DecimalSchema {
   type: unknown;
   precision?: unknown;
@@ -78,7 +77,8 @@ class AnnotatedType extends avsc.types.LogicalType {
     super(schema, opts);
     // avsc builds the underlying long of a logical type itself, bypassing the registry's custom long.
     const customLong = (opts as { registry?: Record<string, avsc.Type> } | undefined)?.registry?.long;
-    if (customLong && this.underlyingType.typeName === 'long') (this as unknown as { _underlyingType: avsc.Type })._underlyingType = customLong;
+    if (customLong && this.underlyingType.typeName === 'long')
+      (this as unknown as { _underlyingType: avsc.Type })._underlyingType = customLong;
   }
 
   protected override _fromValue(value: unknown): unknown {

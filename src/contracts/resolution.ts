@@ -6,7 +6,12 @@
 import type avsc from 'avsc';
 
 interface RecordLike {
-  readonly fields: readonly { readonly name: string; readonly type: avsc.Type; readonly aliases?: readonly string[]; readonly defaultValue?: () => unknown }[];
+  readonly fields: readonly {
+    readonly name: string;
+    readonly type: avsc.Type;
+    readonly aliases?: readonly string[];
+    readonly defaultValue?: () => unknown;
+  }[];
 }
 
 function asRecord(type: avsc.Type): RecordLike | undefined {
@@ -49,7 +54,9 @@ function pathIn(reader: avsc.Type, writer: avsc.Type): string | undefined {
     }
     return undefined;
   }
-  const children = (t: avsc.Type) => (t as unknown as { itemsType?: avsc.Type; valuesType?: avsc.Type }).itemsType ?? (t as unknown as { valuesType?: avsc.Type }).valuesType;
+  const children = (t: avsc.Type) =>
+    (t as unknown as { itemsType?: avsc.Type; valuesType?: avsc.Type }).itemsType ??
+    (t as unknown as { valuesType?: avsc.Type }).valuesType;
   if (reader.typeName === writer.typeName && (reader.typeName === 'array' || reader.typeName === 'map')) {
     // Items and values have no name of their own: `lines.amount` is amount in the items of lines.
     return pathIn(children(reader)!, children(writer)!);

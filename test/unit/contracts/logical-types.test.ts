@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Decimal } from '../../../src/contracts/decimal.js';
 import { avroType, signedFromBytes, signedToBytes, unsafeLongPath } from '../../../src/contracts/logical-types.js';
 import { incompatibleField } from '../../../src/contracts/resolution.js';
+import type { AvroSchema } from '../../../src/product/types.js';
 
 const decimal = (precision: number, scale: number) => ({ type: 'bytes', logicalType: 'decimal', precision, scale });
 const record = (fields: { name: string; type: unknown; default?: unknown }[], name = 'R') => ({ type: 'record', name, fields });
@@ -75,7 +76,7 @@ describe('logical types: one value each', () => {
     }
   });
 
-  it('writes a decimal as big-endian two\'s complement, as Avro and Python\'s Decimal do', () => {
+  it("writes a decimal as big-endian two's complement, as Avro and Python's Decimal do", () => {
     assert.deepEqual(signedToBytes(-1n), Buffer.from([0xff]));
     assert.deepEqual(signedToBytes(128n), Buffer.from([0x00, 0x80]));
     assert.deepEqual(signedToBytes(-1n, 4), Buffer.from([0xff, 0xff, 0xff, 0xff]));
@@ -112,7 +113,10 @@ describe('longs', () => {
       const back = type.fromBuffer(type.toBuffer({ small: value, inner: { at: value } })) as { small: bigint; inner: { at: bigint } };
       assert.deepEqual([back.small, back.inner.at], [value, value]);
     }
-    const back = type.fromBuffer(type.toBuffer({ small: 5, inner: { at: Number.MAX_SAFE_INTEGER } })) as { small: bigint; inner: { at: bigint } };
+    const back = type.fromBuffer(type.toBuffer({ small: 5, inner: { at: Number.MAX_SAFE_INTEGER } })) as {
+      small: bigint;
+      inner: { at: bigint };
+    };
     assert.deepEqual([back.small, back.inner.at], [5n, BigInt(Number.MAX_SAFE_INTEGER)]);
     assert.equal(type.isValid({ small: 2n ** 63n, inner: { at: 0n } }), false);
   });
@@ -125,7 +129,7 @@ describe('resolution keeps meaning', () => {
     { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } },
   ]);
   const withField = (name: string, type: unknown) => record(reader.fields.map((f) => (f.name === name ? { name, type } : f)));
-  const refused: [string, unknown, string][] = [
+  const refused: [string, AvroSchema, string][] = [
     ['a string amount (string -> bytes promotion)', withField('amount', 'string'), 'amount'],
     ['a plain bytes amount', withField('amount', 'bytes'), 'amount'],
     ['a decimal of another scale', withField('amount', decimal(12, 3)), 'amount'],
@@ -150,7 +154,9 @@ describe('resolution keeps meaning', () => {
 
   it('names a field nested in records and arrays', () => {
     const nested = (amountType: unknown) =>
-      record([{ name: 'lines', type: { type: 'array', items: { type: 'record', name: 'Line', fields: [{ name: 'amount', type: amountType }] } } }]);
+      record([
+        { name: 'lines', type: { type: 'array', items: { type: 'record', name: 'Line', fields: [{ name: 'amount', type: amountType }] } } },
+      ]);
     assert.equal(incompatibleField(avroType(nested(decimal(9, 2))), avroType(nested('string'))), 'lines.amount');
   });
 });

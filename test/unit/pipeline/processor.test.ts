@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import avsc from 'avsc';
 import { Decimal } from '../../../src/contracts/decimal.js';
 import { avroType } from '../../../src/contracts/logical-types.js';
-import type { InputPort, ProductDescriptor, QualityRule } from '../../../src/product/types.js';
+import type { AvroSchema, InputPort, ProductDescriptor, QualityRule } from '../../../src/product/types.js';
 import { SchemaCache, StaticSchemaSource } from '../../../src/contracts/schema-cache.js';
 import { frame } from '../../../src/contracts/wire.js';
 import { deadLetterMessage, DLQ_HEADER } from '../../../src/pipeline/dead-letter.js';
@@ -42,8 +42,8 @@ function product(
   overrides: {
     onInvalid?: InputPort['onInvalid'];
     quality?: QualityRule[];
-    reader?: unknown;
-    output?: unknown;
+    reader?: AvroSchema;
+    output?: AvroSchema;
     longs?: 'number' | 'bigint';
   } = {},
 ): ProductDescriptor {
