@@ -1,4 +1,5 @@
 import { DataprodError } from '../errors.js';
+import { canonicalSchemaText } from './canonical.js';
 import type { AvroSchema, Compatibility } from '../product/types.js';
 
 export interface RegistryClientOptions {
@@ -49,9 +50,9 @@ export class RegistryClient {
     return JSON.parse(body.schema) as AvroSchema;
   }
 
-  /** The id of this exact schema under the subject, or undefined when it is not registered there. */
+  /** The id of this schema (compared in canonical text) under the subject, or undefined when it is not registered there. */
   async lookup(subject: string, schema: AvroSchema): Promise<RegisteredSchema | undefined> {
-    const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}`, { schema: JSON.stringify(schema) }, [404]);
+    const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}`, { schema: canonicalSchemaText(schema) }, [404]);
     if (res.status === 404) return undefined;
     const body = res.body as { id: number; version: number };
     return { id: body.id, version: body.version, schema };
@@ -64,9 +65,9 @@ export class RegistryClient {
     return { id: body.id, version: body.version, schema: JSON.parse(body.schema) as AvroSchema };
   }
 
-  /** Registers (idempotent for an identical schema); throws SCHEMA_INCOMPATIBLE with the registry's reason. */
+  /** Registers the canonical text (idempotent for the same schema, whatever its whitespace or attribute order); throws SCHEMA_INCOMPATIBLE with the registry's reason. */
   async register(subject: string, schema: AvroSchema): Promise<number> {
-    const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema: JSON.stringify(schema) });
+    const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema: canonicalSchemaText(schema) });
     return (res.body as { id: number }).id;
   }
 
@@ -75,7 +76,7 @@ export class RegistryClient {
     const res = await this.request(
       'POST',
       `/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest?verbose=true`,
-      { schema: JSON.stringify(schema) },
+      { schema: canonicalSchemaText(schema) },
       [404],
     );
     if (res.status === 404) return { compatible: true, reasons: [] }; // no version yet: anything goes
