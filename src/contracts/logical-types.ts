@@ -75,7 +75,7 @@ class DecimalType extends avsc.types.LogicalType {
 class AnnotatedType extends avsc.types.LogicalType {
   constructor(schema: avsc.Schema, opts?: unknown) {
     super(schema, opts);
-    // avsc builds the underlying long of a logical type itself, bypassing the registry's custom long.
+    // avsc builds the underlying long of a logical type itself, bypassing the registry's long.
     const customLong = (opts as { registry?: Record<string, avsc.Type> } | undefined)?.registry?.long;
     if (customLong && this.underlyingType.typeName === 'long')
       (this as unknown as { _underlyingType: avsc.Type })._underlyingType = customLong;
@@ -144,29 +144,114 @@ const BIGINT_LONG = avsc.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
 });
 
-/** The avsc type of a schema with dataprod's logical types and long mode. */
-export function avroType(schema: AvroSchema, longs: Longs = 'number'): avsc.Type {
-  const registry: Record<string, avsc.Type> = longs === 'bigint' ? { long: BIGINT_LONG } : {};
-  return avsc.Type.forSchema(schema as avsc.Schema, { logicalTypes: LOGICAL_TYPES, registry });
+/** avsc's reading and writing position in a buffer. */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+  writeLong(n: number): void;
 }
 
-/** The largest long avsc reads into a number exactly (its zigzag decoding is exact below this). */
-export const MAX_NUMBER_LONG = 9007199254740990;
+const LONG_PRECISION = 'long beyond what a number holds exactly';
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** Below 2^52 in magnitude a long's zigzag form stays under 2^53, where avsc's float arithmetic is exact. */
+const FAST_LONG = 2 ** 52;
 
-/** True for avsc's refusal to read a long beyond MAX_NUMBER_LONG into a number. */
-export function isLongPrecisionLoss(err: unknown): boolean {
-  return err instanceof Error && err.message === 'potential precision loss';
+/**
+ * Longs as numbers, exact over +-(2^53 - 1), refusing anything beyond. avsc's own long type
+ * claims +-(2^53 - 2) but decodes and encodes negative longs below -2^52 through doubles that
+ * round their odd zigzag form: -9007199254740990 came back as +9007199254740990 from Confluent's
+ * Python client. Small values take avsc's fast path; only 8 or more varint bytes go through a bigint.
+ */
+class NumberLongType extends avsc.types.LongType {
+  _read(tap: Tap): number {
+    const start = tap.pos;
+    const n = tap.readLong();
+    // Seven varint bytes carry 49 bits; a truncated buffer is the caller's to report.
+    if (tap.pos - start <= 7 || tap.pos > tap.buf.length) return n;
+    const exact = readVarLong(tap.buf, start);
+    if (exact > MAX_SAFE || exact < -MAX_SAFE) throw new Error(LONG_PRECISION);
+    return Number(exact);
+  }
+
+  _check(value: unknown, _flags: unknown, hook?: (value: unknown, type: avsc.Type) => void): boolean {
+    const valid = Number.isSafeInteger(value);
+    if (!valid && hook) hook(value, this);
+    return valid;
+  }
+
+  _write(tap: Tap, value: number): void {
+    if (!Number.isSafeInteger(value)) throw new Error(`invalid "long": ${String(value)} is not an integer within +-(2^53 - 1)`);
+    if (value < FAST_LONG && value > -FAST_LONG) tap.writeLong(value);
+    else writeVarLong(tap, BigInt(value));
+  }
+}
+
+/** A zigzag varint long starting at `pos`, exactly. */
+function readVarLong(buf: Buffer, pos: number): bigint {
+  let zigzag = 0n;
+  let shift = 0n;
+  for (;;) {
+    const byte = buf[pos++]!;
+    zigzag |= BigInt(byte & 0x7f) << shift;
+    shift += 7n;
+    if ((byte & 0x80) === 0) break;
+  }
+  return zigzag & 1n ? -(zigzag >> 1n) - 1n : zigzag >> 1n;
+}
+
+/** Writes like avsc's Tap: past the end of the buffer only the position moves, so the caller can grow it. */
+function writeVarLong(tap: Tap, n: bigint): void {
+  let zigzag = n >= 0n ? n << 1n : (-n << 1n) - 1n;
+  do {
+    const low = Number(zigzag & 0x7fn);
+    zigzag >>= 7n;
+    if (tap.pos < tap.buf.length) tap.buf[tap.pos] = zigzag > 0n ? low | 0x80 : low;
+    tap.pos++;
+  } while (zigzag > 0n);
+}
+
+const NUMBER_LONG = new NumberLongType();
+
+/** The avsc type of a schema with dataprod's logical types and long mode. */
+export function avroType(schema: AvroSchema, longs: Longs = 'number'): avsc.Type {
+  const registry: Record<string, avsc.Type> = { long: longs === 'bigint' ? BIGINT_LONG : NUMBER_LONG };
+  return avsc.Type.forSchema(withLongsByName(schema) as avsc.Schema, { logicalTypes: LOGICAL_TYPES, registry });
 }
 
 /**
- * The dotted path of the first long beyond MAX_NUMBER_LONG in a value decoded with bigint longs
+ * avsc takes the registry's long for `"long"` but builds its own for `{"type": "long"}`: write
+ * every plain long by name (its other attributes mean nothing to reading or writing).
+ */
+function withLongsByName(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withLongsByName);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const obj = schema as Record<string, unknown>;
+  if (obj.type === 'long' && !(typeof obj.logicalType === 'string' && obj.logicalType in LOGICAL_TYPES)) return 'long';
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(obj)) {
+    if (key === 'type' || key === 'items' || key === 'values') out[key] = withLongsByName(value);
+    else if (key === 'fields' && Array.isArray(value)) {
+      out[key] = value.map((field: Record<string, unknown>) => ({ ...field, type: withLongsByName(field.type) }));
+    } else out[key] = value;
+  }
+  return out;
+}
+
+/** True for the refusal to read a long beyond +-(2^53 - 1) into a number. */
+export function isLongPrecisionLoss(err: unknown): boolean {
+  return err instanceof Error && err.message === LONG_PRECISION;
+}
+
+/**
+ * The dotted path of the first long beyond +-(2^53 - 1) in a value decoded with bigint longs
  * (what the number-long type of the same schema refuses), or undefined.
  */
 export function unsafeLongPath(numberType: avsc.Type, bigintValue: unknown): string | undefined {
   let found: string | undefined;
   numberType.isValid(bigintValue, {
     errorHook: (path, value) => {
-      if (found === undefined && typeof value === 'bigint' && (value > BigInt(MAX_NUMBER_LONG) || value < -BigInt(MAX_NUMBER_LONG))) {
+      if (found === undefined && typeof value === 'bigint' && (value > MAX_SAFE || value < -MAX_SAFE)) {
         found = path.join('.') || '(root)';
       }
     },

@@ -22,9 +22,7 @@ export type Resolution =
  */
 export class LongPrecisionError extends Error {
   constructor(readonly field: string | undefined) {
-    super(
-      `a long in ${field ?? 'the record'} is beyond +-${Number.MAX_SAFE_INTEGER - 1}; set longs: bigint in product.yaml to read it exactly`,
-    );
+    super(`a long in ${field ?? 'the record'} is beyond +-(2^53 - 1); set longs: bigint in product.yaml to read it exactly`);
     this.name = 'LongPrecisionError';
   }
 }

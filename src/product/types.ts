@@ -23,7 +23,7 @@ export type OnRuleFailure = (typeof ON_RULE_FAILURE)[number];
 /** How outputs, dead letters and input offsets reach Kafka (docs/runtime.md "Delivery guarantees"). */
 export type Delivery = (typeof DELIVERIES)[number];
 export type Compatibility = (typeof COMPATIBILITIES)[number];
-/** How Avro longs reach the transform: `number` (values beyond +-(2^53-2) dead-lettered) or `bigint`. */
+/** How Avro longs reach the transform: `number` (values beyond +-(2^53-1) dead-lettered) or `bigint`. */
 export type Longs = (typeof LONGS)[number];
 
 /** An Avro schema as parsed JSON (what avsc's Type.forSchema takes). */
