@@ -7,6 +7,7 @@ import type { AvroSchema, ProductDescriptor } from '../product/types.js';
 import { SchemaCache, StaticSchemaSource } from '../contracts/schema-cache.js';
 import { avroType } from '../contracts/logical-types.js';
 import { frame } from '../contracts/wire.js';
+import { CaseNotationError, fromCaseNotation } from './case-notation.js';
 import type { Transform } from '../transform.js';
 import { DLQ_REASONS, ProductProcessor, type Outcome, type SourceRecord } from '../pipeline/processor.js';
 
@@ -168,12 +169,22 @@ function buildRecord(
       problems.push(`writerSchema: ${String(spec.writerSchema)} is not a valid Avro schema: ${(err as Error).message}`);
       return undefined;
     }
+    let input: unknown;
+    try {
+      input = fromCaseNotation(type, spec.input, 'input');
+    } catch (err) {
+      if (!(err instanceof CaseNotationError)) throw err;
+      problems.push(
+        `${err.message} (${relative(product.dir, spec.writerSchema === undefined ? port.contract.schemaFile : resolve(product.dir, String(spec.writerSchema)))})`,
+      );
+      return undefined;
+    }
     let bad: string | undefined;
-    if (!type.isValid(spec.input, { errorHook: (path) => (bad ??= path.join('.') || '(root)') })) {
+    if (!type.isValid(input, { errorHook: (path) => (bad ??= path.join('.') || '(root)') })) {
       problems.push(`input: does not match ${spec.writerSchema ?? port.contract.schemaFile} at ${bad}`);
       return undefined;
     }
-    value = frame(schemaId, type.toBuffer(spec.input));
+    value = frame(schemaId, type.toBuffer(input));
   }
 
   const headers: Record<string, string> = {};
@@ -228,9 +239,16 @@ function checkExpectation(spec: CaseSpec, outcome: Outcome, outputType: avsc.Typ
     if (expected.length !== outcome.outputs.length) {
       problems.push(`expected ${expected.length} output(s), got ${outcome.outputs.length}`);
     }
-    expected.forEach((want, i) => {
+    expected.forEach((written, i) => {
       const got = outcome.outputs[i];
       if (!got) return;
+      let want: unknown;
+      try {
+        want = fromCaseNotation(outputType, written, `expect.outputs[${i}]`);
+      } catch (err) {
+        if (!(err instanceof CaseNotationError)) throw err;
+        return void problems.push(err.message);
+      }
       let bad: string | undefined;
       if (!outputType.isValid(want, { errorHook: (path) => (bad ??= path.join('.') || '(root)') })) {
         return void problems.push(`expect.outputs[${i}]: not a valid output record (at ${bad})`);
