@@ -530,3 +530,15 @@ describe('validateProduct: rules checked against the field type', () => {
     assert.equal(issues.length, 3, issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
   });
 });
+
+describe('longs', () => {
+  it('defaults to number and accepts bigint', async () => {
+    assert.equal((await loadProduct(tempProduct(MINIMAL), { loadTransform: false })).descriptor.longs, 'number');
+    assert.equal((await loadProduct(tempProduct(`${MINIMAL}longs: bigint\n`), { loadTransform: false })).descriptor.longs, 'bigint');
+  });
+
+  it('reports another value with the allowed ones', async () => {
+    const { issues } = await validateProduct(tempProduct(`${MINIMAL}longs: big\n`), { loadTransform: false });
+    assertIssue(issues, 'longs', 'must be one of: number, bigint');
+  });
+});
