@@ -52,10 +52,16 @@ export class RegistryClient {
 
   /** The id of this schema (compared in canonical text) under the subject, or undefined when it is not registered there. */
   async lookup(subject: string, schema: AvroSchema): Promise<RegisteredSchema | undefined> {
-    const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}`, { schema: canonicalSchemaText(schema) }, [404]);
-    if (res.status === 404) return undefined;
-    const body = res.body as { id: number; version: number };
-    return { id: body.id, version: body.version, schema };
+    // Versions registered before the canonical text were sent as JSON.stringify of the file: found that way too,
+    // so an existing subject gets no new version and a worker without --auto-register still starts.
+    const texts = [...new Set([canonicalSchemaText(schema), JSON.stringify(schema)])];
+    for (const text of texts) {
+      const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}`, { schema: text }, [404]);
+      if (res.status === 404) continue;
+      const body = res.body as { id: number; version: number };
+      return { id: body.id, version: body.version, schema };
+    }
+    return undefined;
   }
 
   async latest(subject: string): Promise<RegisteredSchema | undefined> {

@@ -151,6 +151,22 @@ describe('dataprod register against the real schema registry', () => {
     assert.equal(((await res.json()) as { id: number }).id, firstId);
   });
 
+  it('finds a version registered before the canonical text (the file as JSON.stringify gave it), so it adds none', async () => {
+    const legacySubject = `${subject}-legacy`;
+    const schema = Object.fromEntries(Object.entries(readOutputSchema()).reverse()) as AvroRecord;
+    const res = await fetch(`${stack.schemaRegistryUrl.replace(/\/+$/, '')}/subjects/${encodeURIComponent(legacySubject)}/versions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: JSON.stringify(schema) }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(res.status, 200);
+    const legacyId = ((await res.json()) as { id: number }).id;
+    assert.notEqual(JSON.stringify(schema), canonicalSchemaText(schema), 'the legacy text is not the canonical one');
+    assert.equal((await registry.lookup(legacySubject, schema))?.id, legacyId);
+    assert.deepEqual((await registryGet(`/subjects/${encodeURIComponent(legacySubject)}/versions`)).body, [1]);
+  });
+
   it('the --registry-url flag works as well as the environment variable', async () => {
     const noUrl = { ...env };
     delete noUrl.SCHEMA_REGISTRY_URL;
