@@ -2,3 +2,4 @@
 // errors every command raises. Descriptors, workers and tools are reached through the CLI.
 export { defineTransform, isTransform, type Transform, type TransformContext, type TransformFn } from './transform.js';
 export { DataprodError, DescriptorError, ConfigError, type ErrorCode, type ConfigIssue } from './errors.js';
+export { Decimal, type DecimalLike } from './contracts/decimal.js';

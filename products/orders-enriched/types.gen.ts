@@ -23,7 +23,7 @@ export interface RawOrder {
   store_id: null | string;
   /** True for orders placed by QA and synthetic monitoring. */
   is_test: boolean;
-  /** Avro logical type timestamp-millis (long). */
+  /** Avro timestamp-millis (long): milliseconds since 1970-01-01T00:00:00Z. */
   created_at: number;
 }
 
@@ -58,7 +58,7 @@ export interface OrderEnriched {
   /** total converted to EUR with the product's fixed rate table, rounded to cents. */
   total_eur: number;
   channel: SalesChannel;
-  /** Avro logical type timestamp-millis (long). */
+  /** Avro timestamp-millis (long): milliseconds since 1970-01-01T00:00:00Z. */
   created_at: number;
 }
 

@@ -17,7 +17,7 @@ export interface RawClick {
   referrer: null | string;
   /**
    * Client clock at page load.
-   * Avro logical type timestamp-millis (long).
+   * Avro timestamp-millis (long): milliseconds since 1970-01-01T00:00:00Z.
    */
   event_time: number;
   /** CSS pixels; null when the snippet could not read it. */
@@ -43,7 +43,7 @@ export interface PageView {
   device: Device;
   /** Client IP with the host part zeroed: IPv4 keeps 3 octets, IPv6 the first 3 groups. Classified pii. */
   client_ip: string;
-  /** Avro logical type timestamp-millis (long). */
+  /** Avro timestamp-millis (long): milliseconds since 1970-01-01T00:00:00Z. */
   viewed_at: number;
 }
 

@@ -1,4 +1,5 @@
 import { DataprodError } from '../errors.js';
+import { canonicalSchemaText } from './canonical.js';
 import type { AvroSchema, Compatibility } from '../product/types.js';
 
 export interface RegistryClientOptions {
@@ -49,12 +50,18 @@ export class RegistryClient {
     return JSON.parse(body.schema) as AvroSchema;
   }
 
-  /** The id of this exact schema under the subject, or undefined when it is not registered there. */
+  /** The id of this schema (compared in canonical text) under the subject, or undefined when it is not registered there. */
   async lookup(subject: string, schema: AvroSchema): Promise<RegisteredSchema | undefined> {
-    const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}`, { schema: JSON.stringify(schema) }, [404]);
-    if (res.status === 404) return undefined;
-    const body = res.body as { id: number; version: number };
-    return { id: body.id, version: body.version, schema };
+    // Versions registered before the canonical text were sent as JSON.stringify of the file: found that way too,
+    // so an existing subject gets no new version and a worker without --auto-register still starts.
+    const texts = [...new Set([canonicalSchemaText(schema), JSON.stringify(schema)])];
+    for (const text of texts) {
+      const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}`, { schema: text }, [404]);
+      if (res.status === 404) continue;
+      const body = res.body as { id: number; version: number };
+      return { id: body.id, version: body.version, schema };
+    }
+    return undefined;
   }
 
   async latest(subject: string): Promise<RegisteredSchema | undefined> {
@@ -77,9 +84,9 @@ export class RegistryClient {
     return out;
   }
 
-  /** Registers (idempotent for an identical schema); throws SCHEMA_INCOMPATIBLE with the registry's reason. */
+  /** Registers the canonical text (idempotent for the same schema, whatever its whitespace or attribute order); throws SCHEMA_INCOMPATIBLE with the registry's reason. */
   async register(subject: string, schema: AvroSchema): Promise<number> {
-    const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema: JSON.stringify(schema) });
+    const res = await this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema: canonicalSchemaText(schema) });
     return (res.body as { id: number }).id;
   }
 
@@ -88,7 +95,7 @@ export class RegistryClient {
     const res = await this.request(
       'POST',
       `/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest?verbose=true`,
-      { schema: JSON.stringify(schema) },
+      { schema: canonicalSchemaText(schema) },
       [404],
     );
     if (res.status === 404) return { compatible: true, reasons: [] }; // no version yet: anything goes

@@ -1,5 +1,7 @@
-import avsc from 'avsc';
-import type { AvroSchema } from '../product/types.js';
+import type avsc from 'avsc';
+import type { AvroSchema, Longs } from '../product/types.js';
+import { avroType, isLongPrecisionLoss, unsafeLongPath } from './logical-types.js';
+import { incompatibleField } from './resolution.js';
 
 /** Where writer schemas come from: the registry, or an in-memory table for offline cases. */
 export interface SchemaSource {
@@ -11,7 +13,19 @@ export type Resolution =
   /** `read` decodes the Avro body that starts at `offset` and runs to the end of `value`; throws on bad bytes. */
   | { kind: 'ready'; read: (value: Buffer, offset: number) => unknown }
   | { kind: 'unknown-schema-id' }
-  | { kind: 'incompatible-writer-schema' };
+  /** `field`: the first field (dotted path) whose writer type cannot be read with the reader's meaning. */
+  | { kind: 'incompatible-writer-schema'; field?: string };
+
+/**
+ * Thrown by a ready `read` for a long a number cannot hold exactly (products with `longs: number`):
+ * the record is dead-lettered `avro-decode`, naming the field, rule `long-precision`.
+ */
+export class LongPrecisionError extends Error {
+  constructor(readonly field: string | undefined) {
+    super(`a long in ${field ?? 'the record'} is beyond +-(2^53 - 1); set longs: bigint in product.yaml to read it exactly`);
+    this.name = 'LongPrecisionError';
+  }
+}
 
 /** How long an unknown id stays unknown before we ask the registry again. */
 const UNKNOWN_ID_TTL_MS = 60_000;
@@ -23,6 +37,8 @@ const UNKNOWN_ID_TTL_MS = 60_000;
  */
 export class SchemaCache {
   private readonly writers = new Map<number, avsc.Type>();
+  private readonly writerSchemas = new Map<number, AvroSchema>();
+  private readonly readerSchemas: ReadonlyMap<string, AvroSchema>;
   private readonly unknownUntil = new Map<number, number>();
   private readonly resolutions = new Map<string, Map<number, Resolution>>();
   private readonly readers: Map<string, avsc.Type>;
@@ -30,8 +46,10 @@ export class SchemaCache {
   constructor(
     private readonly source: SchemaSource,
     readerSchemas: ReadonlyMap<string, AvroSchema>,
+    private readonly longs: Longs = 'number',
   ) {
-    this.readers = new Map([...readerSchemas].map(([port, schema]) => [port, avsc.Type.forSchema(schema as avsc.Schema)]));
+    this.readerSchemas = readerSchemas;
+    this.readers = new Map([...readerSchemas].map(([port, schema]) => [port, avroType(schema, longs)]));
   }
 
   /** The reader type of an input port. */
@@ -60,14 +78,20 @@ export class SchemaCache {
         resolution = {
           kind: 'ready',
           read: (value, offset) => {
-            const decoded = reader.decode(value, offset, resolver);
+            let decoded: { value: unknown; offset: number };
+            try {
+              decoded = reader.decode(value, offset, resolver);
+            } catch (err) {
+              if (isLongPrecisionLoss(err)) throw new LongPrecisionError(this.unsafeLongField(port, schemaId, value, offset));
+              throw err;
+            }
             if (decoded.offset < 0) throw new Error('truncated buffer');
             if (decoded.offset < value.length) throw new Error('trailing data');
             return decoded.value;
           },
         };
       } catch {
-        resolution = { kind: 'incompatible-writer-schema' };
+        resolution = { kind: 'incompatible-writer-schema', field: incompatibleField(reader, writer) };
       }
     } else if ((this.unknownUntil.get(schemaId) ?? 0) > Date.now()) {
       resolution = { kind: 'unknown-schema-id' };
@@ -77,6 +101,20 @@ export class SchemaCache {
     if (!perPort) this.resolutions.set(port, (perPort = new Map()));
     perPort.set(schemaId, resolution);
     return resolution;
+  }
+
+  /**
+   * The slow path of a long too large for a number (rare, and the record is dead-lettered anyway):
+   * read the record again with bigint longs to find which field holds it.
+   */
+  private unsafeLongField(port: string, schemaId: number, value: Buffer, offset: number): string | undefined {
+    try {
+      const reader = avroType(this.readerSchemas.get(port)!, 'bigint');
+      const writer = avroType(this.writerSchemas.get(schemaId)!, 'bigint');
+      return unsafeLongPath(this.reader(port), reader.decode(value, offset, reader.createResolver(writer)).value);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Ids among these that resolve() cannot answer yet. */
@@ -98,7 +136,8 @@ export class SchemaCache {
         continue;
       }
       try {
-        this.writers.set(id, avsc.Type.forSchema(schema as avsc.Schema));
+        this.writers.set(id, avroType(schema, this.longs));
+        this.writerSchemas.set(id, schema);
       } catch {
         // A registered schema avsc cannot compile cannot be read: treat like an unknown id.
         this.unknownUntil.set(id, Number.MAX_SAFE_INTEGER);

@@ -103,7 +103,9 @@ export function eventTimeReader(schema: unknown, field: string | undefined): Eve
   const micros = eventTimeIsMicros(schema, field);
   return (event) => {
     const v = (event as Record<string, unknown>)[field];
-    return typeof v === 'number' ? (micros ? v / 1000 : v) : undefined;
+    // A bigint under `longs: bigint`; as ms, a double is exact enough for a latency.
+    const t = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
+    return t === undefined ? undefined : micros ? t / 1000 : t;
   };
 }
 

@@ -1,6 +1,7 @@
-import avsc from 'avsc';
+import type avsc from 'avsc';
 import type { InputPort, OutputPort, ProductDescriptor } from '../product/types.js';
-import type { SchemaCache } from '../contracts/schema-cache.js';
+import { LongPrecisionError, type SchemaCache } from '../contracts/schema-cache.js';
+import { avroType } from '../contracts/logical-types.js';
 import { FRAME_HEADER_BYTES, FrameArena, frameProblem } from '../contracts/wire.js';
 import type { Transform, TransformContext } from '../transform.js';
 import { compileRule, type CompiledCheck } from './rules.js';
@@ -106,7 +107,7 @@ export class ProductProcessor {
       });
     }
     this.output = product.output;
-    this.outputType = avsc.Type.forSchema(this.output.schema as avsc.Schema);
+    this.outputType = avroType(this.output.schema, product.longs);
     const keyField = this.output.key;
     this.outputKey = keyField === undefined ? undefined : (value) => (value as Record<string, unknown>)[keyField];
   }
@@ -123,13 +124,19 @@ export class ProductProcessor {
     const schemaId = value!.readUInt32BE(1);
     const resolution = this.schemas.resolve(port.name, schemaId);
     if (!resolution) return { kind: 'needs-schema', schemaId };
-    if (resolution.kind !== 'ready') {
-      return this.invalid(port, { reason: resolution.kind, stage: 'decode', schemaId });
+    if (resolution.kind === 'unknown-schema-id') return this.invalid(port, { reason: resolution.kind, stage: 'decode', schemaId });
+    if (resolution.kind === 'incompatible-writer-schema') {
+      const error: DataError = { reason: resolution.kind, stage: 'decode', schemaId };
+      return this.invalid(port, resolution.field === undefined ? error : { ...error, field: resolution.field });
     }
     let event: unknown;
     try {
       event = resolution.read(value!, FRAME_HEADER_BYTES);
     } catch (err) {
+      if (err instanceof LongPrecisionError) {
+        const error: DataError = { reason: 'avro-decode', stage: 'decode', rule: 'long-precision', schemaId, detail: err.message };
+        return this.invalid(port, err.field === undefined ? error : { ...error, field: err.field });
+      }
       return this.invalid(port, { reason: 'avro-decode', stage: 'decode', schemaId, detail: (err as Error).message });
     }
 

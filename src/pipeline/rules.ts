@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { Decimal } from '../contracts/decimal.js';
 import type { RuleCheck } from '../product/types.js';
 
 /** Reads a dotted path through nested records (avsc gives plain objects, unions unwrapped). */
@@ -22,27 +23,39 @@ export function propertyGetter(path: string): (record: unknown) => unknown {
  * A predicate for a check: true when the value passes. A null or missing value only fails
  * mustNotBeNull (and mustBe/mustNotBe by equality): comparisons and patterns apply to values
  * that are present, so "amount >= 0" on an optional amount does not also mean "required".
+ * Numeric operators compare numbers, bigints (longs: bigint) and Decimals exactly: the bound is
+ * taken as the decimal written in the descriptor, never as a float against a decimal.
  */
 export function compileCheck(check: RuleCheck): (value: unknown) => boolean {
   const absent = (v: unknown) => v === null || v === undefined;
   switch (check.op) {
     case 'mustBe':
-      return (v) => isDeepStrictEqual(v ?? null, check.value);
+      return (v) => sameValue(v ?? null, check.value);
     case 'mustNotBe':
-      return (v) => !isDeepStrictEqual(v ?? null, check.value);
+      return (v) => !sameValue(v ?? null, check.value);
     case 'mustNotBeNull':
       return (v) => !absent(v);
-    case 'mustBeGreaterThan':
-      return (v) => absent(v) || (typeof v === 'number' && v > check.value);
-    case 'mustBeGreaterOrEqualTo':
-      return (v) => absent(v) || (typeof v === 'number' && v >= check.value);
-    case 'mustBeLessThan':
-      return (v) => absent(v) || (typeof v === 'number' && v < check.value);
-    case 'mustBeLessOrEqualTo':
-      return (v) => absent(v) || (typeof v === 'number' && v <= check.value);
+    case 'mustBeGreaterThan': {
+      const order = orderAgainst(check.value);
+      return (v) => absent(v) || order(v) > 0;
+    }
+    case 'mustBeGreaterOrEqualTo': {
+      const order = orderAgainst(check.value);
+      return (v) => absent(v) || order(v) >= 0;
+    }
+    case 'mustBeLessThan': {
+      const order = orderAgainst(check.value);
+      return (v) => absent(v) || order(v) < 0;
+    }
+    case 'mustBeLessOrEqualTo': {
+      const order = orderAgainst(check.value);
+      return (v) => absent(v) || order(v) <= 0;
+    }
     case 'mustBeBetween': {
       const [min, max] = check.value;
-      return (v) => absent(v) || (typeof v === 'number' && v >= min && v <= max);
+      const fromMin = orderAgainst(min);
+      const fromMax = orderAgainst(max);
+      return (v) => absent(v) || (fromMin(v) >= 0 && fromMax(v) <= 0);
     }
     case 'mustMatch': {
       const re = new RegExp(check.value);
@@ -50,9 +63,31 @@ export function compileCheck(check: RuleCheck): (value: unknown) => boolean {
     }
     case 'mustBeOneOf': {
       const allowed = check.value;
-      return (v) => absent(v) || allowed.some((a) => isDeepStrictEqual(a, v));
+      return (v) => absent(v) || allowed.some((a) => sameValue(v, a));
     }
   }
+}
+
+/**
+ * The sign of (value - bound), exactly, for a number, bigint or Decimal value; NaN for anything
+ * else (every comparison with NaN is false, so a value of the wrong type fails the rule).
+ */
+function orderAgainst(bound: number): (value: unknown) => number {
+  const exact = Decimal.from(bound);
+  return (v) => {
+    if (typeof v === 'number') return v - bound;
+    if (v instanceof Decimal) return v.compare(exact);
+    if (typeof v === 'bigint') return new Decimal(v).compare(exact);
+    return Number.NaN;
+  };
+}
+
+/** Equality as a rule means it: a Decimal or bigint equals the number or string written in the descriptor. */
+function sameValue(value: unknown, expected: unknown): boolean {
+  if ((value instanceof Decimal || typeof value === 'bigint') && Decimal.isDecimalLike(expected)) {
+    return Decimal.from(value).equals(expected);
+  }
+  return isDeepStrictEqual(value, expected);
 }
 
 export interface CompiledCheck {

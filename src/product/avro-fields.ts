@@ -5,7 +5,8 @@
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import avsc from 'avsc';
+import type avsc from 'avsc';
+import { avroType } from '../contracts/logical-types.js';
 import { closest } from './suggest.js';
 import type { AvroSchema } from './types.js';
 
@@ -47,7 +48,7 @@ export async function loadSchemaFile(dir: string, rel: string, cache: Map<string
     return result;
   }
   try {
-    result.type = avsc.Type.forSchema(json as avsc.Schema);
+    result.type = avroType(json as AvroSchema);
     result.json = json as AvroSchema;
   } catch (err) {
     result.error = `${rel} is not a valid Avro schema: ${(err as Error).message}`;
@@ -105,6 +106,15 @@ export function findField(root: avsc.Type, path: string): { reason?: string; sug
   return undefined;
 }
 
+/** The types a dotted field path reaches (one per record that has it), or none when it does not exist. */
+export function fieldTypes(root: avsc.Type, path: string): avsc.Type[] {
+  let current: avsc.Type[] = [root];
+  for (const part of path.split('.')) {
+    current = current.flatMap(recordsOf).flatMap((r) => r.fields.filter((f) => f.name === part).map((f) => f.type));
+  }
+  return current;
+}
+
 /** Why `path` is not a field of the schema described by `where`, with a guess and the top-level fields. */
 export function missingFieldMessage(
   path: string,
@@ -122,7 +132,7 @@ export function eventTimeKind(type: avsc.Type): 'millis' | 'micros' | undefined 
   const branches =
     type.typeName === 'union' ? (type as avsc.types.UnwrappedUnionType).types.filter((t: avsc.Type) => t.typeName !== 'null') : [type];
   if (branches.length !== 1) return undefined;
-  const schema = branches[0]!.schema() as { type?: string; logicalType?: string } | string;
+  const schema = branches[0]!.schema({ exportAttrs: true }) as { type?: string; logicalType?: string } | string;
   if (typeof schema !== 'object' || schema.type !== 'long') return undefined;
   if (schema.logicalType === 'timestamp-millis') return 'millis';
   if (schema.logicalType === 'timestamp-micros') return 'micros';

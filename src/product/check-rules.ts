@@ -2,7 +2,8 @@
  * Contract constraints and quality rules: exactly one valid operator each, properties that are
  * fields of the port's schema, unique names, and a port for every quality rule.
  */
-import { findField, missingFieldMessage } from './avro-fields.js';
+import { fieldTypes, findField, missingFieldMessage } from './avro-fields.js';
+import { ruleTypeProblem } from './check-rule-types.js';
 import { RULE_OPERATORS } from './descriptor-schema.js';
 import { formatPath, isObj, list, type IssueList, type Obj, type Segment } from './issues.js';
 import type { PortInfo, SemanticContext } from './semantic-context.js';
@@ -38,6 +39,7 @@ function checkContract(ctx: SemanticContext, info: PortInfo, contract: Obj, cbas
   for (let j = 0; j < required.length; j++) {
     const segments: Segment[] = [...cbase, 'required', j];
     checkProperty(info, required[j], segments, issues);
+    checkRuleType(info, required[j], 'required', segments, issues);
     if (typeof required[j] === 'string') claimName(`required-${String(required[j])}`, segments, false);
   }
   const constraints = list(contract.constraints);
@@ -47,6 +49,7 @@ function checkContract(ctx: SemanticContext, info: PortInfo, contract: Obj, cbas
     const segments: Segment[] = [...cbase, 'constraints', j];
     const op = checkOperators(c, segments, issues, 'constraint');
     checkProperty(info, c.property, [...segments, 'property'], issues);
+    if (op !== undefined) checkRuleType(info, c.property, op, [...segments, op], issues);
     const explicitName = ctx.validString([...segments, 'name'], c.name);
     if (explicitName !== undefined) claimName(explicitName, [...segments, 'name'], true);
     else if (op !== undefined && typeof c.property === 'string') claimName(`${op}-${c.property}`, segments, false);
@@ -71,7 +74,7 @@ function checkQuality(ctx: SemanticContext, ports: readonly PortInfo[]): void {
         issues.add([...base, 'name'], `duplicate quality rule name ${ruleName} (also quality[${first}].name); names must be unique`);
       else qualityNames.set(ruleName, i);
     }
-    checkOperators(rule, base, issues, 'rule');
+    const op = checkOperators(rule, base, issues, 'rule');
 
     let port: PortInfo | undefined;
     if (rule.port === undefined) {
@@ -96,7 +99,27 @@ function checkQuality(ctx: SemanticContext, ports: readonly PortInfo[]): void {
       }
     }
     checkProperty(port, rule.property, [...base, 'property'], issues);
+    if (op !== undefined) checkRuleType(port, rule.property, op, [...base, op], issues);
   }
+}
+
+/** A rule whose operator cannot apply to its field's type (the field exists; checkProperty said so otherwise). */
+function checkRuleType(
+  port: PortInfo | undefined,
+  property: unknown,
+  op: RuleOperator | 'required',
+  segments: Segment[],
+  issues: IssueList,
+): void {
+  const schema = port?.schema;
+  if (typeof property !== 'string' || !schema?.type || issues.has(segments)) return;
+  const problem = ruleTypeProblem(
+    op,
+    fieldTypes(schema.type, property),
+    property,
+    `input port ${port?.name ?? `inputPorts[${port?.index}]`} (${schema.rel})`,
+  );
+  if (problem !== undefined) issues.add(segments, problem);
 }
 
 /** Reports an operator problem; returns the operator when the entry has exactly one. */

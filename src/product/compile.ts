@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import {
   DEFAULT_COMPATIBILITY,
   DEFAULT_DELIVERY,
+  DEFAULT_LONGS,
   DEFAULT_ON_INVALID,
   DEFAULT_ON_RULE_FAILURE,
   DEFAULT_TRANSFORM,
@@ -124,6 +125,7 @@ export function compile(raw: RawDescriptor, dir: string, file: string, loaded: L
     output: outputPorts[0]!,
     deadLetter: { topic: raw.deadLetter?.topic ?? `${raw.domain}.${raw.name}.dlq` },
     delivery: raw.delivery ?? DEFAULT_DELIVERY,
+    longs: raw.longs ?? DEFAULT_LONGS,
     quality,
     slaProperties: (raw.slaProperties ?? []).map((s) => ({ property: s.property, value: s.value, ...pick(s, ['unit', 'objective']) })),
     consumerGroup: consumerGroupOf(raw.id, major),

@@ -29,12 +29,15 @@ export const COMPATIBILITIES = [
 export const DELIVERIES = ['at-least-once', 'exactly-once'] as const;
 export const CLASSIFICATIONS = ['pii', 'confidential', 'internal', 'public'] as const;
 export const SLA_PROPERTIES = ['latency', 'freshness', 'completeness', 'errorRate'] as const;
+/** How Avro longs reach the transform (docs/contracts.md): numbers, or bigints for the full 64-bit range. */
+export const LONGS = ['number', 'bigint'] as const;
 
 export const DEFAULT_TRANSFORM = 'transform.ts';
 export const DEFAULT_ON_INVALID: (typeof ON_INVALID)[number] = 'dlq';
 export const DEFAULT_ON_RULE_FAILURE: (typeof ON_RULE_FAILURE)[number] = 'dlq';
 export const DEFAULT_COMPATIBILITY: (typeof COMPATIBILITIES)[number] = 'BACKWARD_TRANSITIVE';
 export const DEFAULT_DELIVERY: (typeof DELIVERIES)[number] = 'at-least-once';
+export const DEFAULT_LONGS: (typeof LONGS)[number] = 'number';
 
 export const NAME_PATTERN = '^[a-z][a-z0-9-]*$';
 export const TOPIC_PATTERN = '^[a-zA-Z0-9._-]{1,249}$';
@@ -249,6 +252,7 @@ export const descriptorSchema = {
       properties: { topic },
     },
     delivery: { enum: DELIVERIES },
+    longs: { enum: LONGS },
     quality: {
       type: 'array',
       items: {

@@ -6,6 +6,7 @@
 import type {
   COMPATIBILITIES,
   DELIVERIES,
+  LONGS,
   ON_INVALID,
   ON_RULE_FAILURE,
   OPERATOR_PROPERTIES,
@@ -22,6 +23,8 @@ export type OnRuleFailure = (typeof ON_RULE_FAILURE)[number];
 /** How outputs, dead letters and input offsets reach Kafka (docs/runtime.md "Delivery guarantees"). */
 export type Delivery = (typeof DELIVERIES)[number];
 export type Compatibility = (typeof COMPATIBILITIES)[number];
+/** How Avro longs reach the transform: `number` (values beyond +-(2^53-1) dead-lettered) or `bigint`. */
+export type Longs = (typeof LONGS)[number];
 
 /** An Avro schema as parsed JSON (what avsc's Type.forSchema takes). */
 export type AvroSchema = Record<string, unknown> | unknown[] | string;
@@ -114,6 +117,8 @@ export interface ProductDescriptor {
    * after a crash or a failed commit, outputs may be written again, never lost.
    */
   readonly delivery: Delivery;
+  /** `number` (default): a long beyond what a double holds exactly is dead-lettered (avro-decode, long-precision); `bigint`: every long is a bigint. */
+  readonly longs: Longs;
   readonly quality: readonly QualityRule[];
   readonly slaProperties: readonly SlaProperty[];
   /** Consumer group of this product's workers: `dataprod.<id>.v<major>`. */

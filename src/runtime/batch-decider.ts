@@ -34,7 +34,7 @@ export function sourceRecord(topic: string, partition: number, message: KafkaMes
 
 /** The product's processor and schema cache. */
 export function buildProcessor(product: ProductDescriptor, transform: Transform, source: SchemaSource, options: DeciderOptions) {
-  const schemas = new SchemaCache(source, new Map(product.inputPorts.map((p) => [p.name, p.contract.schema])));
+  const schemas = new SchemaCache(source, new Map(product.inputPorts.map((p) => [p.name, p.contract.schema])), product.longs);
   const processor = new ProductProcessor(product, transform, schemas, options);
   const output = product.output;
   return { schemas, processor, eventTime: eventTimeReader(output.schema, output.eventTime) };

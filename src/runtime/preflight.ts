@@ -83,11 +83,13 @@ async function checkContracts(product: ProductDescriptor, { registry, log }: Pre
       log.warn({ port: port.name, subject: port.contract.subject }, 'the input contract subject is not registered yet');
       continue;
     }
-    const probe = new SchemaCache({ schemaById: async () => latest.schema }, new Map([[port.name, port.contract.schema]]));
+    const probe = new SchemaCache({ schemaById: async () => latest.schema }, new Map([[port.name, port.contract.schema]]), product.longs);
     await probe.fetch([latest.id]);
-    if (probe.resolve(port.name, latest.id)?.kind !== 'ready') {
+    const resolution = probe.resolve(port.name, latest.id);
+    if (resolution?.kind !== 'ready') {
+      const field = resolution?.kind === 'incompatible-writer-schema' ? resolution.field : undefined;
       log.error(
-        { port: port.name, subject: port.contract.subject, version: latest.version, id: latest.id },
+        { port: port.name, subject: port.contract.subject, version: latest.version, id: latest.id, field },
         'the reader schema cannot read the latest registered writer schema: its records will be dead-lettered as incompatible-writer-schema',
       );
     }

@@ -1,11 +1,13 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import avsc from 'avsc';
+import type avsc from 'avsc';
 import { parse as parseYaml } from 'yaml';
 import type { AvroSchema, ProductDescriptor } from '../product/types.js';
 import { SchemaCache, StaticSchemaSource } from '../contracts/schema-cache.js';
+import { avroType } from '../contracts/logical-types.js';
 import { frame } from '../contracts/wire.js';
+import { CaseNotationError, fromCaseNotation } from './case-notation.js';
 import type { Transform } from '../transform.js';
 import { DLQ_REASONS, ProductProcessor, type Outcome, type SourceRecord } from '../pipeline/processor.js';
 
@@ -79,9 +81,13 @@ export async function runCases(product: ProductDescriptor, transform: Transform)
     });
   }
 
-  const cache = new SchemaCache(new StaticSchemaSource(schemas), new Map(product.inputPorts.map((p) => [p.name, p.contract.schema])));
+  const cache = new SchemaCache(
+    new StaticSchemaSource(schemas),
+    new Map(product.inputPorts.map((p) => [p.name, p.contract.schema])),
+    product.longs,
+  );
   const processor = new ProductProcessor(product, transform, cache, { outputSchemaId: OUTPUT_SCHEMA_ID, maxOutputBytes: 1_000_000 });
-  const outputType = avsc.Type.forSchema(product.output.schema as avsc.Schema);
+  const outputType = avroType(product.output.schema, product.longs);
 
   for (const c of prepared) {
     if (c.record && c.problems.length === 0) {
@@ -158,17 +164,27 @@ function buildRecord(
   } else {
     let type: avsc.Type;
     try {
-      type = avsc.Type.forSchema(schemas.get(schemaId) as avsc.Schema);
+      type = avroType(schemas.get(schemaId)!, product.longs);
     } catch (err) {
       problems.push(`writerSchema: ${String(spec.writerSchema)} is not a valid Avro schema: ${(err as Error).message}`);
       return undefined;
     }
+    let input: unknown;
+    try {
+      input = fromCaseNotation(type, spec.input, 'input');
+    } catch (err) {
+      if (!(err instanceof CaseNotationError)) throw err;
+      problems.push(
+        `${err.message} (${relative(product.dir, spec.writerSchema === undefined ? port.contract.schemaFile : resolve(product.dir, String(spec.writerSchema)))})`,
+      );
+      return undefined;
+    }
     let bad: string | undefined;
-    if (!type.isValid(spec.input, { errorHook: (path) => (bad ??= path.join('.') || '(root)') })) {
+    if (!type.isValid(input, { errorHook: (path) => (bad ??= path.join('.') || '(root)') })) {
       problems.push(`input: does not match ${spec.writerSchema ?? port.contract.schemaFile} at ${bad}`);
       return undefined;
     }
-    value = frame(schemaId, type.toBuffer(spec.input));
+    value = frame(schemaId, type.toBuffer(input));
   }
 
   const headers: Record<string, string> = {};
@@ -223,9 +239,16 @@ function checkExpectation(spec: CaseSpec, outcome: Outcome, outputType: avsc.Typ
     if (expected.length !== outcome.outputs.length) {
       problems.push(`expected ${expected.length} output(s), got ${outcome.outputs.length}`);
     }
-    expected.forEach((want, i) => {
+    expected.forEach((written, i) => {
       const got = outcome.outputs[i];
       if (!got) return;
+      let want: unknown;
+      try {
+        want = fromCaseNotation(outputType, written, `expect.outputs[${i}]`);
+      } catch (err) {
+        if (!(err instanceof CaseNotationError)) throw err;
+        return void problems.push(err.message);
+      }
       let bad: string | undefined;
       if (!outputType.isValid(want, { errorHook: (path) => (bad ??= path.join('.') || '(root)') })) {
         return void problems.push(`expect.outputs[${i}]: not a valid output record (at ${bad})`);

@@ -1,7 +1,8 @@
 /**
  * `dataprod register` as a real child process against the real schema registry: first
  * registration with the port's compatibility, idempotent re-run, a breaking change refused with
- * the registry's reason (and the subject left untouched), a compatible change accepted.
+ * the registry's reason (and the subject left untouched), a compatible change accepted, and a
+ * reformatted file kept to the same version (canonical text).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -9,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { canonicalSchemaText } from '../../src/contracts/canonical.js';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import type { Stack } from '../../src/devstack/index.js';
 import { copyProduct, type ProductCopy } from '../support/products.js';
@@ -120,6 +122,49 @@ describe('dataprod register against the real schema registry', () => {
     const latest = await registry.latest(subject);
     assert.equal(latest?.id, firstId);
     assert.equal(latest?.version, 1);
+  });
+
+  it('registers canonical text: the same schema reformatted (whitespace, attribute order) is the same version, found by its stored text', async () => {
+    const original = readFileSync(schemaFile, 'utf8');
+    const reordered = readOutputSchema();
+    reordered.fields = reordered.fields.map((f) => Object.fromEntries(Object.entries(f).reverse()) as AvroRecord['fields'][number]);
+    writeFileSync(schemaFile, '\n' + JSON.stringify(Object.fromEntries(Object.entries(reordered).reverse()), null, 4) + '\n\n');
+    try {
+      const r = await dataprod(['register', copy.dir], env);
+      assertExit(r, 0);
+      assert.equal(r.stdout.trim(), `✔ ${subject}: id ${firstId} already registered (BACKWARD_TRANSITIVE)`);
+      const versions = await registryGet(`/subjects/${encodeURIComponent(subject)}/versions`);
+      assert.deepEqual(versions.body, [1]);
+    } finally {
+      writeFileSync(schemaFile, original);
+    }
+    // What docs/contracts.md tells a client to send when it looks the schema up: the stored text, which is the canonical text.
+    const stored = String((await registryGet(`/subjects/${encodeURIComponent(subject)}/versions/latest`)).body.schema);
+    assert.equal(stored, canonicalSchemaText(readOutputSchema()));
+    const res = await fetch(`${stack.schemaRegistryUrl.replace(/\/+$/, '')}/subjects/${encodeURIComponent(subject)}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: stored }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { id: number }).id, firstId);
+  });
+
+  it('finds a version registered before the canonical text (the file as JSON.stringify gave it), so it adds none', async () => {
+    const legacySubject = `${subject}-legacy`;
+    const schema = Object.fromEntries(Object.entries(readOutputSchema()).reverse()) as AvroRecord;
+    const res = await fetch(`${stack.schemaRegistryUrl.replace(/\/+$/, '')}/subjects/${encodeURIComponent(legacySubject)}/versions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: JSON.stringify(schema) }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(res.status, 200);
+    const legacyId = ((await res.json()) as { id: number }).id;
+    assert.notEqual(JSON.stringify(schema), canonicalSchemaText(schema), 'the legacy text is not the canonical one');
+    assert.equal((await registry.lookup(legacySubject, schema))?.id, legacyId);
+    assert.deepEqual((await registryGet(`/subjects/${encodeURIComponent(legacySubject)}/versions`)).body, [1]);
   });
 
   it('the --registry-url flag works as well as the environment variable', async () => {

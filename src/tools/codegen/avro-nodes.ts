@@ -95,7 +95,13 @@ export const isPrimitive = (name: string): boolean => Object.hasOwn(PRIMITIVE_TS
 export const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 export type Node =
-  | { readonly kind: 'primitive'; readonly type: string; readonly logicalType?: string }
+  | {
+      readonly kind: 'primitive';
+      readonly type: string;
+      readonly logicalType?: string;
+      readonly precision?: number;
+      readonly scale?: number;
+    }
   | { readonly kind: 'array'; readonly items: Node }
   | { readonly kind: 'map'; readonly values: Node }
   | { readonly kind: 'union'; readonly branches: readonly Node[] }
@@ -111,7 +117,16 @@ export interface Field {
 export type NamedDef =
   | { readonly kind: 'record'; readonly fullName: string; readonly doc?: string; readonly fields: readonly Field[] }
   | { readonly kind: 'enum'; readonly fullName: string; readonly doc?: string; readonly symbols: readonly string[] }
-  | { readonly kind: 'fixed'; readonly fullName: string; readonly doc?: string; readonly size: number };
+  | {
+      readonly kind: 'fixed';
+      readonly fullName: string;
+      readonly doc?: string;
+      readonly size: number;
+      /** A fixed with logicalType decimal (precision, scale) or duration. */
+      readonly logicalType?: string;
+      readonly precision?: number;
+      readonly scale?: number;
+    };
 
 export function describe(value: unknown): string {
   const text = JSON.stringify(value);
@@ -166,3 +181,47 @@ export interface Expr {
   readonly text: string;
   readonly compound: boolean;
 }
+
+/**
+ * What a transform holds for each logical type dataprod registers (src/contracts/logical-types.ts),
+ * as a doc line; the TypeScript type is the underlying one except for decimal (Decimal).
+ */
+export function logicalTypeNote(logicalType: string, underlying: string, precision?: number, scale?: number): string {
+  switch (logicalType) {
+    case 'decimal':
+      return `Avro decimal(${precision},${scale}) (${underlying}): an exact Decimal, ${precision} digits, ${scale} after the point; outputs also take a string such as "12.34".`;
+    case 'timestamp-millis':
+    case 'timestamp-micros':
+    case 'local-timestamp-millis':
+    case 'local-timestamp-micros': {
+      const unit = logicalType.endsWith('millis') ? 'milliseconds' : 'microseconds';
+      const zone = logicalType.startsWith('local') ? 'local date-time (no time zone) as' : '';
+      return `Avro ${logicalType} (${underlying}): ${zone ? `${zone} ` : ''}${unit} since 1970-01-01T00:00:00${zone ? '' : 'Z'}.`;
+    }
+    case 'date':
+      return `Avro date (${underlying}): days since 1970-01-01.`;
+    case 'time-millis':
+    case 'time-micros':
+      return `Avro ${logicalType} (${underlying}): ${logicalType.endsWith('millis') ? 'milliseconds' : 'microseconds'} since midnight.`;
+    case 'uuid':
+      return `Avro uuid (${underlying}): 8-4-4-4-12 hex text.`;
+    case 'duration':
+      return 'Avro duration (fixed 12): months, days, milliseconds as three little-endian unsigned 32-bit integers.';
+    default:
+      return `Avro logical type ${logicalType} (${underlying}), not interpreted: the ${underlying} value itself.`;
+  }
+}
+
+/** Logical types dataprod registers with avsc: a union branch of one is its own bucket (see isAmbiguous). */
+export const REGISTERED_LOGICAL_TYPES: ReadonlySet<string> = new Set([
+  'decimal',
+  'uuid',
+  'date',
+  'time-millis',
+  'time-micros',
+  'timestamp-millis',
+  'timestamp-micros',
+  'local-timestamp-millis',
+  'local-timestamp-micros',
+  'duration',
+]);

@@ -1,17 +1,18 @@
 /**
- * Avro schemas (parsed JSON) -> TypeScript declarations describing the values avsc produces
- * with its default options: what a product's transform receives and must return.
+ * Avro schemas (parsed JSON) -> TypeScript declarations describing the values the runtime's avsc
+ * types produce (src/contracts/logical-types.ts): what a product's transform receives and must return.
  *
- * Mapping (avsc defaults: no logical types registered, `wrapUnions: 'auto'`):
- *   null -> null, boolean -> boolean, int/long/float/double -> number, bytes -> Buffer,
- *   string -> string, array -> T[], map -> Record<string, T>, record -> interface,
- *   enum -> union of string literals, fixed -> Buffer alias,
- *   a `logicalType` -> its underlying type (avsc ignores logical types nobody registered),
+ * Mapping (`wrapUnions: 'auto'`):
+ *   null -> null, boolean -> boolean, int/float/double -> number, long -> number (or bigint with
+ *   `longs: bigint`), bytes -> Buffer, string -> string, array -> T[], map -> Record<string, T>,
+ *   record -> interface, enum -> union of string literals, fixed -> Buffer alias,
+ *   decimal (bytes or fixed) -> Decimal (from 'dataprod'), any other logical type -> its
+ *   underlying type, with what it means in a doc line (docs/contracts.md),
  *   union -> `A | B` when unambiguous (avsc "unwrapped" unions).
  *
  * Ambiguous unions: avsc in `auto` mode unwraps a union only when each branch has its own kind of
  * JS value (at most one number type, one of string/enum, one of bytes/fixed, one of map/record,
- * one array, ...). Otherwise it WRAPS the union: null stays `null`, any other branch's value is
+ * one array, ...; a registered logical type is a kind of its own). Otherwise it WRAPS the union: null stays `null`, any other branch's value is
  * an object with one key, the branch name (full name of a named type, else the Avro type name):
  * `{ int: 1 }`, `{ 'com.acme.Card': {...} }`. Such a union is typed here as the union of those
  * single-key objects.
@@ -38,6 +39,8 @@ import {
   type Field,
   type NamedDef,
   type Expr,
+  logicalTypeNote,
+  REGISTERED_LOGICAL_TYPES,
 } from './avro-nodes.js';
 
 /**
@@ -54,7 +57,13 @@ export class AvroTypeScriptGenerator {
    * @param reservedNames identifiers the declarations must not take (e.g. aliases the caller
    *   will declare next to them); a named type that wants one gets another name.
    */
-  constructor(private readonly reservedNames: ReadonlySet<string> = new Set()) {}
+  constructor(
+    private readonly reservedNames: ReadonlySet<string> = new Set(),
+    private readonly longs: 'number' | 'bigint' = 'number',
+  ) {}
+
+  /** True when a rendered type mentions Decimal: the file must import it from 'dataprod'. */
+  usesDecimal = false;
 
   /** Registers every named type defined in `schema`; returns a handle for typeOf. */
   add(schema: unknown): SchemaHandle {
@@ -104,7 +113,10 @@ export class AvroTypeScriptGenerator {
       default:
         if (isPrimitive(type)) {
           const logicalType = schema.logicalType;
-          return typeof logicalType === 'string' ? { kind: 'primitive', type, logicalType } : { kind: 'primitive', type };
+          if (typeof logicalType !== 'string') return { kind: 'primitive', type };
+          return logicalType === 'decimal'
+            ? { kind: 'primitive', type, logicalType, precision: Number(schema.precision), scale: Number(schema.scale ?? 0) }
+            : { kind: 'primitive', type, logicalType };
         }
         // `{ "type": "com.acme.Money" }`: a reference written as an object.
         return { kind: 'ref', name: type, namespace };
@@ -135,7 +147,21 @@ export class AvroTypeScriptGenerator {
       const size = schema.size;
       if (typeof size !== 'number' || !Number.isInteger(size) || size < 0)
         throw new Error(`${at}: fixed size must be a non-negative integer`);
-      def = { kind: 'fixed', fullName, ...optionalDoc(schema.doc), size };
+      const logical = schema.logicalType === 'decimal' || schema.logicalType === 'duration' ? schema.logicalType : undefined;
+      def =
+        logical === 'decimal'
+          ? {
+              kind: 'fixed',
+              fullName,
+              ...optionalDoc(schema.doc),
+              size,
+              logicalType: logical,
+              precision: Number(schema.precision),
+              scale: Number(schema.scale ?? 0),
+            }
+          : logical === 'duration'
+            ? { kind: 'fixed', fullName, ...optionalDoc(schema.doc), size, logicalType: logical }
+            : { kind: 'fixed', fullName, ...optionalDoc(schema.doc), size };
     } else {
       const rawFields = schema.fields;
       if (!Array.isArray(rawFields)) throw new Error(`${at}: record fields must be an array`);
@@ -189,7 +215,9 @@ export class AvroTypeScriptGenerator {
       case 'enum':
         return `enum{${def.symbols.join(',')}}`;
       case 'fixed':
-        return `fixed(${def.size})`;
+        return def.logicalType === undefined
+          ? `fixed(${def.size})`
+          : `fixed(${def.size})/${def.logicalType}(${def.precision},${def.scale})`;
       case 'record':
         return `record{${def.fields.map((f) => `${f.name}:${node(f.type)}`).join(';')}}`;
     }
@@ -249,6 +277,14 @@ export class AvroTypeScriptGenerator {
           `export type ${name} = ${def.symbols.length === 0 ? 'never' : def.symbols.map(quoteString).join(' | ')};`,
         ];
       case 'fixed':
+        if (def.logicalType === 'decimal') {
+          this.usesDecimal = true;
+          const note = logicalTypeNote('decimal', `fixed ${def.size}`, def.precision, def.scale);
+          return [...docComment([def.doc ?? '', note], ''), `export type ${name} = Decimal;`];
+        }
+        if (def.logicalType === 'duration') {
+          return [...docComment([def.doc ?? '', logicalTypeNote('duration', 'fixed')], ''), `export type ${name} = Buffer;`];
+        }
         return [...docComment([def.doc ?? '', `Avro fixed: ${def.size} bytes.`], ''), `export type ${name} = Buffer;`];
       case 'record': {
         const head = docComment([def.doc ?? ''], '');
@@ -269,7 +305,7 @@ export class AvroTypeScriptGenerator {
     const notes: string[] = [];
     for (const branch of branches) {
       if (branch.kind === 'primitive' && branch.logicalType !== undefined) {
-        notes.push(`Avro logical type ${branch.logicalType} (${branch.type}).`);
+        notes.push(logicalTypeNote(branch.logicalType, branch.type, branch.precision, branch.scale));
       }
     }
     if (node.kind === 'union' && this.isAmbiguous(node)) {
@@ -281,6 +317,7 @@ export class AvroTypeScriptGenerator {
   private bucket(node: Node): string {
     switch (node.kind) {
       case 'primitive':
+        if (node.logicalType !== undefined && REGISTERED_LOGICAL_TYPES.has(node.logicalType)) return `logical:${node.logicalType}`;
         return PRIMITIVE_BUCKET[node.type] ?? node.type;
       case 'array':
         return 'array';
@@ -290,6 +327,7 @@ export class AvroTypeScriptGenerator {
         return 'union';
       case 'ref': {
         const def = this.resolve(node);
+        if (def.kind === 'fixed' && def.logicalType !== undefined) return `logical:${def.logicalType}`;
         return def.kind === 'enum' ? 'string' : def.kind === 'fixed' ? 'buffer' : 'object';
       }
     }
@@ -323,6 +361,11 @@ export class AvroTypeScriptGenerator {
   private expr(node: Node, names: Map<string, string>): Expr {
     switch (node.kind) {
       case 'primitive':
+        if (node.logicalType === 'decimal') {
+          this.usesDecimal = true;
+          return { text: 'Decimal', compound: false };
+        }
+        if (node.type === 'long' && this.longs === 'bigint') return { text: 'bigint', compound: false };
         return { text: PRIMITIVE_TS[node.type] ?? 'unknown', compound: false };
       case 'ref':
         return { text: names.get(this.resolve(node).fullName) as string, compound: false };

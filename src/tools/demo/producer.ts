@@ -6,13 +6,14 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import avsc from 'avsc';
+import type avsc from 'avsc';
 import type { Logger } from 'pino';
 import { loadProducts } from '../../product/load.js';
 import { selectRunnable } from '../../product/select.js';
 import type { KafkaConnection, RegistryConnection } from '../../config/runtime.js';
 import type { AvroSchema, InputPort, ProductDescriptor } from '../../product/types.js';
 import { RegistryClient } from '../../contracts/registry-client.js';
+import { avroType } from '../../contracts/logical-types.js';
 import { frame } from '../../contracts/wire.js';
 import { DataprodError, type ConfigIssue } from '../../errors.js';
 import { createKafka, createProducer, type Admin, type Producer } from '../../kafka/client.js';
@@ -83,7 +84,7 @@ export function planSources(products: readonly ProductDescriptor[]): DemoSource[
         return;
       }
       // The generator must write records the reader schema accepts, or every event would be garbage.
-      const type = avsc.Type.forSchema(port.contract.schema as avsc.Schema);
+      const type = avroType(port.contract.schema);
       let bad: string | undefined;
       for (const seq of SAMPLE_SEQS) {
         if (!type.isValid(generator.make(seq, Date.now()), { errorHook: (path) => (bad ??= path.join('.') || '(root)') })) break;
@@ -214,7 +215,7 @@ export class DemoProducer {
     const running = sources.map((s): Running => ({
       ...s,
       schemaId: ids.get(s.topic)!,
-      type: avsc.Type.forSchema(s.schema as avsc.Schema),
+      type: avroType(s.schema),
       seq: 0,
       acknowledged: 0,
       failed: 0,

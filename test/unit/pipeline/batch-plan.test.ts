@@ -49,6 +49,7 @@ function product(): ProductDescriptor {
     slaProperties: [],
     consumerGroup: 'dataprod.fin.payments.v2',
     delivery: 'at-least-once',
+    longs: 'number',
   };
   return { ...descriptor, output: descriptor.outputPorts[0]! };
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import avsc from 'avsc';
-import type { InputPort, ProductDescriptor, QualityRule } from '../../../src/product/types.js';
+import { Decimal } from '../../../src/contracts/decimal.js';
+import { avroType } from '../../../src/contracts/logical-types.js';
+import type { AvroSchema, InputPort, ProductDescriptor, QualityRule } from '../../../src/product/types.js';
 import { SchemaCache, StaticSchemaSource } from '../../../src/contracts/schema-cache.js';
 import { frame } from '../../../src/contracts/wire.js';
 import { deadLetterMessage, DLQ_HEADER } from '../../../src/pipeline/dead-letter.js';
@@ -36,7 +38,15 @@ const outputSchema = {
   ],
 };
 
-function product(overrides: { onInvalid?: InputPort['onInvalid']; quality?: QualityRule[] } = {}): ProductDescriptor {
+function product(
+  overrides: {
+    onInvalid?: InputPort['onInvalid'];
+    quality?: QualityRule[];
+    reader?: AvroSchema;
+    output?: AvroSchema;
+    longs?: 'number' | 'bigint';
+  } = {},
+): ProductDescriptor {
   const descriptor: Omit<ProductDescriptor, 'output'> = {
     dir: '/p',
     file: '/p/product.yaml',
@@ -56,7 +66,7 @@ function product(overrides: { onInvalid?: InputPort['onInvalid']; quality?: Qual
         contract: {
           subject: 'raw.payments-value',
           schemaFile: '/p/schemas/in.avsc',
-          schema: readerSchema,
+          schema: overrides.reader ?? readerSchema,
           constraints: [{ name: 'currency-iso', property: 'currency', check: { op: 'mustMatch', value: '^[A-Z]{3}$' } }],
         },
         onInvalid: overrides.onInvalid ?? 'dlq',
@@ -70,7 +80,7 @@ function product(overrides: { onInvalid?: InputPort['onInvalid']; quality?: Qual
         subject: 'fin.payments.v2-value',
         key: 'payment_id',
         schemaFile: '/p/schemas/out.avsc',
-        schema: outputSchema,
+        schema: overrides.output ?? outputSchema,
         compatibility: 'BACKWARD_TRANSITIVE',
         classification: {},
       },
@@ -88,6 +98,7 @@ function product(overrides: { onInvalid?: InputPort['onInvalid']; quality?: Qual
     slaProperties: [],
     consumerGroup: 'dataprod.fin.payments.v2',
     delivery: 'at-least-once',
+    longs: overrides.longs ?? 'number',
   };
   return { ...descriptor, output: descriptor.outputPorts[0]! };
 }
@@ -403,5 +414,136 @@ describe('dead-letter records', () => {
     assert.equal(msg.headers[DLQ_HEADER.reason], 'not-avro');
     assert.equal(msg.headers[DLQ_HEADER.rule], undefined);
     assert.deepEqual(msg.headers.keep, Buffer.from('me'));
+  });
+});
+
+describe('ProductProcessor: logical types and longs', () => {
+  const decimal = { type: 'bytes', logicalType: 'decimal', precision: 12, scale: 2 };
+  const reader = {
+    type: 'record',
+    name: 'Payment',
+    fields: [
+      { name: 'id', type: 'string' },
+      { name: 'amount', type: decimal },
+      { name: 'seq', type: 'long' },
+    ],
+  };
+  const stringAmount = {
+    ...reader,
+    fields: [
+      { name: 'id', type: 'string' },
+      { name: 'amount', type: 'string' },
+      { name: 'seq', type: 'long' },
+    ],
+  };
+  const output = {
+    type: 'record',
+    name: 'Out',
+    fields: [
+      { name: 'payment_id', type: 'string' },
+      { name: 'amount', type: decimal },
+      { name: 'seq', type: 'long' },
+    ],
+  };
+  const quality: QualityRule[] = [
+    {
+      name: 'amount-non-negative',
+      port: 'payments',
+      property: 'amount',
+      check: { op: 'mustBeGreaterOrEqualTo', value: 0 },
+      onFailure: 'dlq',
+    },
+    { name: 'amount-not-huge', port: 'payments', property: 'amount', check: { op: 'mustBeLessThan', value: 0.3 }, onFailure: 'drop' },
+  ];
+  type Payment = { id: string; amount: unknown; seq: number | bigint };
+  const passThrough: TransformFn<Payment, unknown> = (e) => ({ payment_id: e.id, amount: e.amount, seq: e.seq });
+
+  async function processor(longs: 'number' | 'bigint' = 'number', fn: TransformFn<Payment, unknown> = passThrough) {
+    const cache = new SchemaCache(
+      new StaticSchemaSource(
+        new Map<number, unknown>([
+          [1, reader],
+          [2, stringAmount],
+        ]) as never,
+      ),
+      new Map([['payments', reader]]),
+      longs,
+    );
+    await cache.fetch([1, 2]);
+    const p = product({ reader, output, longs, quality, onInvalid: 'dlq' });
+    return new ProductProcessor(
+      { ...p, inputPorts: [{ ...p.inputPorts[0]!, contract: { ...p.inputPorts[0]!.contract, constraints: [] } }] },
+      defineTransform(fn as never),
+      cache,
+      {
+        outputSchemaId: 9,
+        maxOutputBytes: 1e6,
+      },
+    );
+  }
+  const bigintWriter = avroType(reader, 'bigint');
+  const input = (amount: string, seq: bigint | number = 1n, schemaId = 1) =>
+    record(frame(schemaId, (schemaId === 1 ? bigintWriter : avroType(stringAmount, 'bigint')).toBuffer({ id: 'p', amount, seq })));
+  const outputType = avroType(output);
+
+  it('gives the transform an exact Decimal and publishes the same digits', async () => {
+    const p = await processor();
+    for (const amount of ['0.29', '0.00', '0.01']) {
+      const outcome = p.process(input(amount));
+      assert.equal(outcome.kind, 'published', amount);
+      const published = outputType.fromBuffer((outcome as Extract<Outcome, { kind: 'published' }>).outputs[0]!.value.subarray(5)) as {
+        amount: Decimal;
+      };
+      assert.ok(published.amount instanceof Decimal);
+      assert.equal(published.amount.toString(), amount);
+    }
+  });
+
+  it('applies numeric rules to decimals exactly (0.30 is not below 0.3; -0.01 is below 0)', async () => {
+    const p = await processor();
+    assert.equal(reasonOf(p.process(input('-0.01'))), 'quality');
+    const filtered = p.process(input('0.30'));
+    assert.equal(filtered.kind, 'filtered');
+    assert.equal(p.process(input('0.29')).kind, 'published');
+  });
+
+  it('dead-letters a string-amount writer as incompatible-writer-schema naming amount, before the transform runs', async () => {
+    let calls = 0;
+    const p = await processor('number', (e) => (calls++, passThrough(e, undefined as never)));
+    const outcome = p.process(input('12.34', 1n, 2));
+    assert.equal(reasonOf(outcome), 'incompatible-writer-schema');
+    assert.equal((outcome as Extract<Outcome, { kind: 'dead-lettered' }>).error.field, 'amount');
+    assert.equal(calls, 0);
+    const headers = deadLetterMessage(
+      input('12.34', 1n, 2),
+      (outcome as Extract<Outcome, { kind: 'dead-lettered' }>).error,
+      product(),
+    ).headers;
+    assert.equal(headers[DLQ_HEADER.field], 'amount');
+  });
+
+  it('dead-letters a long beyond 2^53 as avro-decode, naming the field and rule long-precision', async () => {
+    const outcome = (await processor()).process(input('1.00', 2n ** 60n));
+    assert.equal(reasonOf(outcome), 'avro-decode');
+    const error = (outcome as Extract<Outcome, { kind: 'dead-lettered' }>).error;
+    const headers = deadLetterMessage(input('1.00', 2n ** 60n), error, product()).headers;
+    assert.deepEqual([headers[DLQ_HEADER.field], headers[DLQ_HEADER.rule]], ['seq', 'long-precision']);
+  });
+
+  it('with longs: bigint, reads and publishes 2^60 exactly', async () => {
+    const outcome = (await processor('bigint')).process(input('0.10', 2n ** 60n));
+    assert.equal(outcome.kind, 'published');
+    const published = avroType(output, 'bigint').fromBuffer(
+      (outcome as Extract<Outcome, { kind: 'published' }>).outputs[0]!.value.subarray(5),
+    ) as { seq: bigint };
+    assert.equal(published.seq, 2n ** 60n);
+  });
+
+  it('dead-letters an output decimal with more digits than its scale as output-schema naming the field', async () => {
+    const outcome = (await processor('number', (e) => ({ ...(passThrough(e, undefined as never) as object), amount: '0.291' }))).process(
+      input('0.29'),
+    );
+    assert.equal(reasonOf(outcome), 'output-schema');
+    assert.equal((outcome as Extract<Outcome, { kind: 'dead-lettered' }>).error.field, 'amount');
   });
 });

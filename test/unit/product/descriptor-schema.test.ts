@@ -81,6 +81,7 @@ const FULL: DeepRequired<RawDescriptor> = {
   ],
   deadLetter: { topic: 'sales.orders-enriched.dlq' },
   delivery: 'exactly-once',
+  longs: 'bigint',
   quality: [{ name: 'known-currency', port: 'orders', property: 'currency', ...ALL_OPERATORS, onFailure: 'warn' }],
   slaProperties: [{ property: 'latency', value: 2, unit: 's', objective: 99.5 }],
   sunset: '2027-03-31',

@@ -61,6 +61,6 @@ describe('findProductDirs', () => {
   it('finds the test fixtures', () => {
     const dirs = findProductDirs([new URL('../../fixtures/products', import.meta.url).pathname]);
     const names = dirs.map((d) => d.split('/').pop());
-    assert.deepEqual(names, ['broken', 'minimal', 'transform-throws', 'valid', 'yaml-syntax']);
+    assert.deepEqual(names, ['broken', 'logical-types', 'minimal', 'transform-throws', 'valid', 'yaml-syntax']);
   });
 });

@@ -480,3 +480,65 @@ describe('validateProduct: SLA properties (what `dataprod rules` would refuse)',
     );
   });
 });
+
+describe('validateProduct: rules checked against the field type', () => {
+  const payment = {
+    type: 'record',
+    name: 'Payment',
+    fields: [
+      { name: 'order_id', type: 'string' },
+      { name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision: 12, scale: 2 } },
+      { name: 'note', type: ['null', 'string'], default: null },
+      { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+      { name: 'count', type: 'long' },
+    ],
+  };
+  const withRules = (contract: string, quality: string) => {
+    const dir = tempProduct(
+      MINIMAL.replace('contract: { schema: schemas/raw-order.avsc }', `contract:\n      schema: schemas/payment.avsc\n${contract}`).concat(
+        `quality:\n${quality}`,
+      ),
+    );
+    writeFileSync(join(dir, 'schemas', 'payment.avsc'), JSON.stringify(payment));
+    return dir;
+  };
+
+  it('accepts numeric operators on decimal, long and timestamp fields, mustMatch on strings, required on nullable fields', async () => {
+    const dir = withRules(
+      '      required: [note]\n      constraints:\n        - { property: order_id, mustMatch: "^o-" }\n',
+      '  - { name: a, property: amount, mustBeGreaterOrEqualTo: 0 }\n  - { name: b, property: at, mustBeGreaterThan: 0 }\n  - { name: c, property: count, mustBeBetween: [0, 10] }\n',
+    );
+    const { issues } = await validateProduct(dir, { loadTransform: false });
+    assert.deepEqual(issues, []);
+  });
+
+  it('refuses a numeric operator on a string, mustMatch on a decimal and required on a non-nullable field, each with the fix', async () => {
+    const dir = withRules(
+      '      required: [order_id]\n      constraints:\n        - { property: amount, mustMatch: "^[0-9]+$" }\n',
+      '  - { name: a, property: note, mustBeGreaterOrEqualTo: 0 }\n',
+    );
+    const { issues } = await validateProduct(dir, { loadTransform: false });
+    assertIssue(issues, 'inputPorts[0].contract.required[0]', 'order_id is string', 'cannot be null', 'remove it from required');
+    assertIssue(
+      issues,
+      'inputPorts[0].contract.constraints[0].mustMatch',
+      'amount is bytes/decimal(12,2)',
+      'applies to string, enum and uuid fields',
+      'use mustBeBetween',
+    );
+    assertIssue(issues, 'quality[0].mustBeGreaterOrEqualTo', 'note is null | string', 'apply to int, long, float, double and decimal');
+    assert.equal(issues.length, 3, issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
+  });
+});
+
+describe('longs', () => {
+  it('defaults to number and accepts bigint', async () => {
+    assert.equal((await loadProduct(tempProduct(MINIMAL), { loadTransform: false })).descriptor.longs, 'number');
+    assert.equal((await loadProduct(tempProduct(`${MINIMAL}longs: bigint\n`), { loadTransform: false })).descriptor.longs, 'bigint');
+  });
+
+  it('reports another value with the allowed ones', async () => {
+    const { issues } = await validateProduct(tempProduct(`${MINIMAL}longs: big\n`), { loadTransform: false });
+    assertIssue(issues, 'longs', 'must be one of: number, bigint');
+  });
+});

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import avro from 'avsc';
+import { avroType } from '../../../../src/contracts/logical-types.js';
+import type { AvroSchema } from '../../../../src/product/types.js';
 import { avroToTypeScript } from '../../../../src/tools/codegen/index.js';
 import { typecheck } from './typecheck.js';
 
@@ -143,8 +145,8 @@ describe('avroToTypeScript', () => {
     assert.match(out, /^ {2}label: \{ string: string \} \| \{ 'com\.acme\.Kind': Kind \};$/m);
     assert.match(out, /^ {2}blob: \{ bytes: Buffer \} \| \{ 'com\.acme\.Id': Id \};$/m);
     assert.match(out, /^ {2}obj: \{ map: Record<string, number> \} \| \{ 'com\.acme\.Card': Card \};$/m);
-    // Unregistered logical types are their underlying type for avsc too: int + long is ambiguous.
-    assert.match(out, /^ {2}ts: \{ int: number \} \| \{ long: number \};$/m);
+    // A registered logical type is a kind of its own for the runtime's avsc types: int + timestamp-millis is not ambiguous.
+    assert.match(out, /^ {2}ts: number;$/m);
     assert.match(out, /Ambiguous union: avsc wraps the value/);
   });
 
@@ -156,15 +158,22 @@ describe('avroToTypeScript', () => {
       ['null', record('R1', []), { type: 'map', values: 'int' }],
       ['null', { type: 'array', items: 'int' }, record('R2', [])],
       ['bytes', 'string', 'int', 'boolean', 'null'],
+      ['int', { type: 'long', logicalType: 'timestamp-millis' }],
+      [
+        'null',
+        { type: 'fixed', name: 'F1', size: 8, logicalType: 'decimal', precision: 4, scale: 2 },
+        { type: 'fixed', name: 'F2', size: 2 },
+      ],
     ];
     for (const union of unions) {
-      const wrapped = avro.Type.forSchema(union as avro.Schema).constructor.name === 'WrappedUnionType';
+      // The runtime's types (logical types registered), not avsc's defaults.
+      const wrapped = avroType(union as AvroSchema).constructor.name === 'WrappedUnionType';
       const out = gen(record('Holder', [{ name: 'u', type: union }]));
       assert.equal(/Ambiguous union/.test(out), wrapped, JSON.stringify(union));
     }
   });
 
-  it('maps logical types to their underlying type and notes them', () => {
+  it('maps decimals to Decimal and other logical types to their underlying type, with their meaning in a note', () => {
     const out = gen(
       record('Times', [
         { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' }, doc: 'When it happened.' },
@@ -174,10 +183,15 @@ describe('avroToTypeScript', () => {
         { name: 'maybe', type: ['null', { type: 'long', logicalType: 'timestamp-micros' }] },
       ]),
     );
-    assert.match(out, /\/\*\*\n {3}\* When it happened\.\n {3}\* Avro logical type timestamp-millis \(long\)\.\n {3}\*\/\n {2}at: number;/);
+    assert.match(
+      out,
+      /\/\*\*\n {3}\* When it happened\.\n {3}\* Avro timestamp-millis \(long\): milliseconds since 1970-01-01T00:00:00Z\.\n {3}\*\/\n {2}at: number;/,
+    );
     assert.match(out, /^ {2}day: number;$/m);
     assert.match(out, /^ {2}id: string;$/m);
-    assert.match(out, /^ {2}price: Buffer;$/m);
+    assert.match(out, /Avro decimal\(9,2\) \(bytes\): an exact Decimal, 9 digits, 2 after the point/);
+    assert.match(out, /^ {2}price: Decimal;$/m);
+    assert.match(out, /Avro date \(int\): days since 1970-01-01\./);
     assert.match(out, /^ {2}maybe: null \| number;$/m);
   });
 

@@ -179,3 +179,32 @@ describe('example products', () => {
     });
   }
 });
+
+describe('logical types and longs', () => {
+  const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/products/logical-types');
+
+  it('types decimals as Decimal (imported from dataprod, precision and scale in the note), a decimal fixed as a Decimal alias', () => {
+    const out = generateProductTypes(loadPorts(fixture));
+    assert.match(out, /^import type \{ Decimal \} from 'dataprod';$/m);
+    assert.match(out, /Avro decimal\(12,2\) \(bytes\): an exact Decimal, 12 digits, 2 after the point/);
+    assert.match(out, /^ {2}amount: Decimal;$/m);
+    assert.match(out, /^\/\*\* Avro decimal\(18,4\) \(fixed 8\): an exact Decimal[^\n]*\*\/\nexport type Fee = Decimal;$/m);
+    assert.match(out, /^ {2}refund: null \| Decimal;$/m);
+    assert.match(out, /^ {2}sequence: number;$/m);
+    assert.match(out, /Avro duration \(fixed 12\): months, days, milliseconds/);
+  });
+
+  it('types every long as bigint when the product sets longs: bigint, and imports nothing without decimals', () => {
+    const out = generateProductTypes({ ...loadPorts(fixture), longs: 'bigint' });
+    assert.match(out, /^ {2}sequence: bigint;$/m);
+    assert.match(out, /^ {2}booked_at: bigint;$/m);
+    const plain = generateProductTypes({
+      id: 'a.b',
+      inputPorts: [input('in', 'long')],
+      outputPorts: [output('out', 'string')],
+      longs: 'bigint',
+    });
+    assert.doesNotMatch(plain, /import/);
+    assert.match(plain, /^export type InInput = bigint;$/m);
+  });
+});
