@@ -9,7 +9,8 @@
  * whose replay writes and commits in transactions.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -252,6 +253,51 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 240_000 }, 
       ],
     );
     assert.equal(await endOf(product.outputTopic), TOTAL);
+  });
+  it('exactly-once: a replay killed with SIGKILL mid-way and run again publishes every dead letter once', async () => {
+    const TOTAL = 2_000;
+    const BUGGY = TOTAL / 10;
+    const RATE = 40;
+    const product = await deadLetterSome(TOTAL, 'exactly-once');
+    fix(product);
+    const dlqEnd = await endOf(product.dlqTopic);
+
+    // Slowed down with --rate so the kill lands between steps or inside one, whichever it is.
+    const child = spawn(process.execPath, [bin, 'dlq', 'replay', product.dir, '--rate', String(RATE)], {
+      env: { ...process.env, ...workerEnv(stack) },
+      stdio: 'ignore',
+    });
+    const exited = once(child, 'exit');
+    await waitUntil(async () => (await groupProgress(admin, replayGroup(product), product.dlqTopic)).committed > 0, {
+      what: 'the replay to commit its first step',
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    });
+    child.kill('SIGKILL');
+    const [code, signal] = await exited;
+    assert.equal(signal, 'SIGKILL', `the replay was killed, not finished (exit ${code})`);
+    const atKill = (await groupProgress(admin, replayGroup(product), product.dlqTopic)).committed;
+    assert.ok(atKill < BUGGY + 1, `killed mid-way: ${atKill} of ${BUGGY + 1} committed`);
+
+    const rerun = await dataprod(['dlq', 'replay', product.dir, '--json']);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const tally = JSON.parse(rerun.stdout) as { replayed: number; republished: number };
+    console.error(`[dlq-redrive] exactly-once: killed after ${atKill} committed; the rerun replayed ${tally.replayed}`);
+
+    const outputs = await readTopicSettled(kafka, product.outputTopic, TOTAL);
+    const byKey = outputsByKey(outputs);
+    const twice = [...byKey].filter(([, rs]) => rs.length > 1).map(([k]) => k);
+    assert.deepEqual(twice, [], 'no order published twice');
+    assert.equal(byKey.size, TOTAL, 'every order published');
+    assert.equal(outputs.filter((r) => r.headers['dataprod.redrive.attempt'] === '2').length, BUGGY);
+    // The group ends past the last transaction marker the run began with: at the topic's end then.
+    const after = await groupProgress(admin, replayGroup(product), product.dlqTopic);
+    assert.ok(after.committed >= dlqEnd, `replay group at ${after.committed}, the dead-letter topic ended at ${dlqEnd}`);
+
+    const again = await dataprod(['dlq', 'replay', product.dir, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((JSON.parse(again.stdout) as { republished: number }).republished, 0, 'a second replay publishes nothing');
+    assert.equal((await readTopicSettled(kafka, product.outputTopic, TOTAL)).length, TOTAL);
   });
 });
 
