@@ -1,6 +1,7 @@
 import type { IHeaders, KafkaMessage } from '../kafka/client.js';
 import { DLQ_HEADER } from '../pipeline/dead-letter.js';
 import type { SourceRecord } from '../pipeline/processor.js';
+import type { ProductDescriptor } from '../product/types.js';
 
 /**
  * A record of a dead-letter topic as the redrive commands see it: where it sits in the dead-letter
@@ -16,6 +17,9 @@ export const REDRIVE_HEADER = {
   /** `true` once a dead letter reached --max-attempts: replay passes over it unless --include-parked. */
   parked: 'dataprod.redrive.parked',
 } as const;
+
+/** The replay's own consumer group on the dead-letter topic: its committed offsets are where a replay resumes. */
+export const replayGroupOf = (product: ProductDescriptor) => `${product.consumerGroup}.dlq-replay`;
 
 export interface SourcePosition {
   topic: string;

@@ -3,7 +3,7 @@ import type { RegistryClient } from '../contracts/registry-client.js';
 import type { Admin, KafkaClient } from '../kafka/client.js';
 import { readTopicOnce, type ReadProgress } from '../kafka/topic-reader.js';
 import type { AvroSchema, ProductDescriptor } from '../product/types.js';
-import { readDeadLetter } from './dead-letter-record.js';
+import { readDeadLetter, replayGroupOf } from './dead-letter-record.js';
 import { classifiedNames, renderSample, type Sample } from './sample.js';
 import { inRange, type Selection } from './selection.js';
 import { DeadLetterSummary, type DeadLetterCounts } from './summary.js';
@@ -17,7 +17,7 @@ import { DeadLetterSummary, type DeadLetterCounts } from './summary.js';
 export interface InspectReport extends DeadLetterCounts {
   product: string;
   topic: string;
-  /** Dead letters read, in the range or not. */
+  /** Dead-letter records read, in the range or not, copies and earlier attempts included. */
   read: number;
   samples: Sample[];
 }
@@ -54,6 +54,9 @@ export async function inspectDeadLetters(
     // It committed nothing; a group left behind would only clutter the cluster's group list.
     await deps.admin.deleteGroups([groupId]).catch(() => undefined);
   }
+  // Read after the topic, so a replay that ran meanwhile counts what it did.
+  const [committed] = await deps.admin.fetchOffsets({ groupId: replayGroupOf(product), topics: [product.deadLetter.topic] });
+  const frontier = new Map((committed?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, BigInt(p.offset)]));
   const schemas = new Map<number, Promise<AvroSchema | undefined>>();
   const writerSchema = (id: number) => {
     if (!schemas.has(id)) schemas.set(id, deps.registry.schemaById(id));
@@ -64,7 +67,7 @@ export async function inspectDeadLetters(
   for (const letters of summary.samples.values()) {
     for (const letter of letters) samples.push(await renderSample(letter, writerSchema, classified));
   }
-  return { product: product.id, topic: product.deadLetter.topic, read: progress.read, ...summary.counts, samples };
+  return { product: product.id, topic: product.deadLetter.topic, read: progress.read, ...summary.counts(frontier), samples };
 }
 
 /** The report as a table for people. */
@@ -73,10 +76,11 @@ export function formatInspectReport(report: InspectReport): string {
   const lines = [
     `${report.product}: ${report.total} dead letters in ${report.topic}` +
       (report.total > 0 ? ` from ${when(report.firstMs)} to ${when(report.lastMs)}` : '') +
-      (report.read !== report.total ? ` (${report.read} read, ${report.read - report.total} outside the time range)` : ''),
-    `parked: ${report.parked}   truncated: ${report.truncated}`,
+      ` (${report.read} records read)`,
+    `truncated: ${report.truncated}`,
   ];
   const tables: [string, Record<string, number>][] = [
+    ['status', report.byStatus],
     ['reason', report.byReason],
     ['stage', report.byStage],
     ['rule', report.byRule],
@@ -97,8 +101,12 @@ export function formatInspectReport(report: InspectReport): string {
     const what = [s.reason, s.rule && `rule ${s.rule}`, s.field && `field ${s.field}`].filter(Boolean).join(', ');
     lines.push(
       `  ${report.topic}[${s.partition}]@${s.offset}  ${what}  key ${s.key ?? '(none)'}  source ${s.source ?? '(unknown)'}  attempt ${s.attempt}${s.parked ? ' (parked)' : ''}`,
-      `    ${typeof s.value === 'string' ? s.value : JSON.stringify(s.value)}`,
+      `    ${cutLine(typeof s.value === 'string' ? s.value : JSON.stringify(s.value))}`,
     );
   }
   return lines.join('\n') + '\n';
 }
+
+/** A sample on one screen line; --json has all of it. */
+const SAMPLE_LINE = 150;
+const cutLine = (line: string) => (line.length <= SAMPLE_LINE ? line : `${line.slice(0, SAMPLE_LINE)}…`);

@@ -13,8 +13,8 @@ import type { Verdict } from './selection.js';
  * - an output carries `dataprod.redrive.attempt` and the original source position;
  * - a still-bad record is dead-lettered again with the attempt raised, and `dataprod.redrive.parked:
  *   true` once the attempt reaches maxAttempts;
- * - an unselected dead letter is copied unchanged (its timestamp too) to the end of the dead-letter
- *   topic, since the commit moves the replay group past it.
+ * - a dead letter not taken (left out by a filter, or parked) is copied unchanged (its timestamp
+ *   too) to the end of the dead-letter topic, since the commit moves the replay group past it.
  * The plan's "input" is the dead-letter partition: delivery.ts commits its offset with the writes.
  */
 
@@ -31,11 +31,11 @@ export interface ReplayTally {
   redeadLettered: number;
   /** Of the dead-lettered again, parked (attempt reached maxAttempts). */
   parked: number;
-  /** Passed over because they were parked already. */
+  /** Not taken because they were parked already: copied forward. */
   skippedParked: number;
   /** Passed over: not replayable (see Verdict). */
   unreplayable: number;
-  /** Copied forward because a filter excluded them. */
+  /** Not taken because a filter left them out: copied forward. */
   carried: number;
 }
 
@@ -94,10 +94,11 @@ export function planReplay(product: ProductDescriptor, step: ReplayStep): Replay
     if (verdict === 'replay') {
       replayed.push(letter as DeadLetterRecord & { source: SourcePosition });
       replayedAt.push(i);
-    } else if (verdict === 'parked') tally.skippedParked += 1;
-    else if (verdict === 'unreplayable') tally.unreplayable += 1;
+    } else if (verdict === 'unreplayable') tally.unreplayable += 1;
     else {
-      tally.carried += 1;
+      // Not taken (a filter left it out, or it is parked): copied, so the commit loses it from no view.
+      if (verdict === 'parked') tally.skippedParked += 1;
+      else tally.carried += 1;
       writes.push(write(product.deadLetter.topic, carried(letter), i));
     }
   });

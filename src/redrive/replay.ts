@@ -6,11 +6,11 @@ import type { Admin, KafkaClient, Producer } from '../kafka/client.js';
 import { readTopicOnce, type ReadProgress, type TopicBatch } from '../kafka/topic-reader.js';
 import type { Metrics } from '../observability/metrics.js';
 import { decideBatch, warmSchemas } from '../pipeline/batch.js';
-import type { LoadedProduct, ProductDescriptor } from '../product/index.js';
+import type { LoadedProduct } from '../product/index.js';
 import { buildProcessor } from '../runtime/batch-decider.js';
 import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from '../runtime/delivery.js';
 import { TopicLimits } from '../runtime/topic-limits.js';
-import { originalRecord, readDeadLetter, type DeadLetterRecord, type SourcePosition } from './dead-letter-record.js';
+import { originalRecord, readDeadLetter, replayGroupOf, type DeadLetterRecord, type SourcePosition } from './dead-letter-record.js';
 import { addTally, emptyTally, planReplay, type ReplayTally } from './replay-plan.js';
 import { judge, type Selection } from './selection.js';
 
@@ -43,9 +43,6 @@ export interface ReplayDeps {
   metrics: Metrics;
   log: Logger;
 }
-
-/** The replay's own consumer group on the dead-letter topic: its committed offsets are the resume point. */
-export const replayGroupOf = (product: ProductDescriptor) => `${product.consumerGroup}.dlq-replay`;
 
 export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps, options: ReplayOptions): Promise<ReplayTally> {
   const product = loaded.descriptor;

@@ -29,7 +29,7 @@ export function inRange(letter: DeadLetterRecord, selection: Pick<Selection, 'si
  * - replay: run it through the product again;
  * - unselected: a filter excludes it: it is carried forward (copied, unchanged, to the end of the
  *   dead-letter topic) so a later replay with other filters still finds it;
- * - parked: it reached --max-attempts: passed over;
+ * - parked: it reached --max-attempts: carried forward too, for a later --include-parked;
  * - unreplayable: no source position, a source topic that is no input port any more, or a value
  *   truncated to fit the dead-letter topic (the original is in the input topic at the position
  *   its headers name): passed over, and counted.

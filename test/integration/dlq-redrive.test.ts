@@ -238,22 +238,42 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 240_000 }, 
     });
     assert.equal(await endOf(product.outputTopic), TOTAL, 'a second replay publishes nothing');
 
-    // Third: the parked one is passed over; the group ends at the dead-letter topic's end.
+    // Third: the parked one is not taken (copied forward for a later --include-parked); nothing published.
     const third = await dataprod(['dlq', 'replay', product.dir, '--json']);
     assert.equal(third.code, 0, third.stderr);
     assert.deepEqual(pick(JSON.parse(third.stdout), ['replayed', 'skippedParked']), { replayed: 0, skippedParked: 1 });
-    assert.deepEqual(await groupProgress(admin, replayGroup(product), product.dlqTopic), { committed: BUGGY + 3, end: BUGGY + 3 });
-    const bad = (await readTopicSettled(kafka, product.dlqTopic, BUGGY + 3)).filter((r) => r.key === `o-${BAD_DATA_SEQ}`);
+    assert.deepEqual(await groupProgress(admin, replayGroup(product), product.dlqTopic), { committed: BUGGY + 3, end: BUGGY + 4 });
+    // --include-parked takes it again: still bad, attempt 4, parked again.
+    const parkedToo = await dataprod(['dlq', 'replay', product.dir, '--include-parked', '--json']);
+    assert.equal(parkedToo.code, 0, parkedToo.stderr);
+    assert.deepEqual(pick(JSON.parse(parkedToo.stdout), ['replayed', 'redeadLettered', 'parked']), {
+      replayed: 1,
+      redeadLettered: 1,
+      parked: 1,
+    });
+    const bad = (await readTopicSettled(kafka, product.dlqTopic, BUGGY + 5)).filter((r) => r.key === `o-${BAD_DATA_SEQ}`);
     assert.deepEqual(
       bad.map((r) => [r.headers['dataprod.redrive.attempt'], r.headers['dataprod.redrive.parked'], r.headers['dataprod.error.reason']]),
       [
         [undefined, undefined, 'quality'],
         ['2', undefined, 'quality'],
         ['3', 'true', 'quality'],
+        ['3', 'true', 'quality'],
+        ['4', 'true', 'quality'],
       ],
     );
     assert.equal(await endOf(product.outputTopic), TOTAL);
+
+    // inspect counts each dead letter once, as its latest record says.
+    const end = await dataprod(['dlq', 'inspect', product.dir, '--json']);
+    assert.equal(end.code, 0, end.stderr);
+    assert.deepEqual(pick(JSON.parse(end.stdout), ['read', 'total', 'byStatus']), {
+      read: BUGGY + 5,
+      total: BUGGY + 1,
+      byStatus: { handled: BUGGY, parked: 1 },
+    });
   });
+
   it('exactly-once: a replay killed with SIGKILL mid-way and run again publishes every dead letter once', async () => {
     const TOTAL = 2_000;
     const BUGGY = TOTAL / 10;

@@ -16,7 +16,7 @@ const text = (headers: Record<string, Buffer | string> | undefined) =>
  * 21: not selected: copied forward
  * 22: attempt 1, replayed, still bad: dead-lettered again with attempt 2
  * 23: attempt 2, replayed, still bad: attempt 3 = max, parked
- * 24: parked already: passed over
+ * 24: parked already: copied forward
  */
 const letters = [
   deadLetter(source(100), { reason: 'transform', stage: 'transform', schemaId: 7 }, 20),
@@ -58,7 +58,7 @@ describe('planReplay', () => {
     assert.deepEqual([plan.topic, plan.partition, plan.commitOffset, plan.records], [DLQ, 0, '25', 5]);
   });
 
-  it('writes in dead-letter order: outputs, the copy, the dead letters again', () => {
+  it('writes in dead-letter order: outputs, a copy, the dead letters again, a copy', () => {
     assert.deepEqual(
       plan.writes.map((w) => [w.topic, w.source]),
       [
@@ -67,6 +67,7 @@ describe('planReplay', () => {
         [DLQ, 1],
         [DLQ, 2],
         [DLQ, 3],
+        [DLQ, 4],
       ],
     );
   });
@@ -124,7 +125,7 @@ describe('planReplay', () => {
     });
   });
 
-  it('a step with nothing to replay still commits its offset', () => {
+  it('a step with nothing to replay still commits its offset, with the parked dead letter copied forward', () => {
     const empty = planReplay(product(), {
       letters: [letters[4]!],
       verdicts: ['parked'],
@@ -133,6 +134,6 @@ describe('planReplay', () => {
       maxAttempts: 3,
       deadLetterBatchBytes: 1_000_000,
     });
-    assert.deepEqual([empty.plan.writes.length, empty.plan.commitOffset, empty.tally.skippedParked], [0, '25', 1]);
+    assert.deepEqual([empty.plan.writes.length, empty.plan.commitOffset, empty.tally.skippedParked], [1, '25', 1]);
   });
 });

@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import avsc from 'avsc';
 import { frame } from '../../../src/contracts/wire.js';
 import { classifiedNames, maskValue, MASK, renderSample } from '../../../src/redrive/sample.js';
-import { DeadLetterSummary } from '../../../src/redrive/summary.js';
 import { deadLetter, product, source } from './fixtures.js';
 
 const CANARY = 'canary-4f1e@pii.invalid';
@@ -68,40 +67,5 @@ describe('samples', () => {
       assert.match(String(sample.value), /bytes, .*not shown/);
       assert.doesNotMatch(JSON.stringify(sample), /canary/);
     }
-  });
-});
-
-describe('DeadLetterSummary', () => {
-  it('counts by every header and keeps the first samples of each reason', () => {
-    const summary = new DeadLetterSummary();
-    for (let i = 0; i < 5; i++) summary.add(deadLetter(source(i), { reason: 'transform', stage: 'transform', schemaId: 7 }, i));
-    summary.add(
-      deadLetter(source(9), { reason: 'quality', stage: 'quality', rule: 'r', field: 'f', schemaId: 7 }, 9, {
-        'dataprod.redrive.attempt': '3',
-        'dataprod.redrive.parked': 'true',
-      }),
-    );
-    const c = summary.counts;
-    assert.deepEqual(
-      [c.total, c.parked, c.byReason, c.byRule, c.byField, c.bySchemaId, c.bySource, c.byAttempt],
-      [
-        6,
-        1,
-        { transform: 5, quality: 1 },
-        { '(none)': 5, r: 1 },
-        { '(none)': 5, f: 1 },
-        { 7: 6 },
-        { 'raw.payments[1]': 6 },
-        { 1: 5, 3: 1 },
-      ],
-    );
-    assert.deepEqual([c.firstMs, c.lastMs], [1_800_000_000_000, 1_800_000_000_009]);
-    assert.deepEqual(
-      [...summary.samples].map(([reason, ls]) => [reason, ls.map((l) => l.offset)]),
-      [
-        ['transform', ['0', '1', '2']],
-        ['quality', ['9']],
-      ],
-    );
   });
 });
