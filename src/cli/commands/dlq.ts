@@ -122,8 +122,8 @@ export const dlq: Command = {
             console.log(
               `${descriptor.id}: ${verb} ${tally.replayed} dead letters of ${descriptor.deadLetter.topic}: ` +
                 `${tally.republished} republished (${tally.outputs} outputs), ${tally.redeadLettered} dead-lettered again ` +
-                `(${tally.parked} parked), ${tally.filtered} filtered; passed over ${tally.skippedParked} parked and ` +
-                `${tally.unreplayable} unreplayable; ${tally.carried} not selected, carried forward`,
+                `(${tally.parked} parked), ${tally.filtered} filtered; copied forward: ${tally.skippedParked} parked, ` +
+                `${tally.carried} not selected; ${tally.unreplayable} unreplayable passed over`,
             );
           }
         }
