@@ -319,6 +319,22 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 240_000 }, 
     assert.equal((JSON.parse(again.stdout) as { republished: number }).republished, 0, 'a second replay publishes nothing');
     assert.equal((await readTopicSettled(kafka, product.outputTopic, TOTAL)).length, TOTAL);
   });
+  it('refuses a product that never ran by naming its topics, and a bad --since by naming the flag', async () => {
+    const product = copyProduct('orders-enriched');
+    copies.push(product);
+    const inspect = await dataprod(['dlq', 'inspect', product.dir]);
+    assert.equal(inspect.code, 1);
+    assert.match(
+      inspect.stderr,
+      new RegExp(`^dataprod dlq inspect: ${product.dlqTopic.replace(/\./g, '\\.')}, .* do not exist: run the product`, 'm'),
+    );
+    const since = await dataprod(['dlq', 'replay', product.dir, '--since', 'yesterday']);
+    assert.equal(since.code, 1);
+    assert.match(since.stderr, /--since: must be an ISO 8601 time .*got "yesterday"/);
+    const usage = await dataprod(['dlq', product.dir]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /dataprod dlq inspect\|replay/);
+  });
 });
 
 function pick(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {

@@ -79,6 +79,11 @@ export const dlq: Command = {
     let code = 0;
     try {
       await admin.connect();
+      const { requireTopics } = await import('../../redrive/preflight.js');
+      await requireTopics(
+        admin,
+        loaded.map((p) => p.descriptor),
+      );
       if (sub === 'inspect') {
         const { formatInspectReport, inspectDeadLetters } = await import('../../redrive/inspect.js');
         for (const { descriptor } of loaded) {
@@ -131,8 +136,15 @@ export const dlq: Command = {
       }
       if (json) console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
     } catch (err) {
-      if (!(err instanceof DataprodError)) throw err;
-      console.error(`dataprod dlq ${sub}: ${err.message}`);
+      // The Kafka client's own errors (a broker that cannot be reached) are no bug of ours: say so plainly.
+      const known =
+        err instanceof DataprodError
+          ? err
+          : err instanceof Error && err.name.startsWith('KafkaJS')
+            ? new DataprodError('BROKER_UNAVAILABLE', `Kafka: ${err.message}`, { cause: err })
+            : undefined;
+      if (!known) throw err;
+      console.error(`dataprod dlq ${sub}: ${known.message}`);
       code = 1;
     } finally {
       await producer.disconnect().catch(() => undefined);
