@@ -5,13 +5,14 @@ import { DataprodError } from '../errors.js';
 import type { Admin, KafkaClient, Producer } from '../kafka/client.js';
 import { readTopicOnce, type ReadProgress, type TopicBatch } from '../kafka/topic-reader.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { BatchPlan } from '../pipeline/batch-plan.js';
 import { decideBatch, warmSchemas } from '../pipeline/batch.js';
 import type { LoadedProduct } from '../product/index.js';
 import { buildProcessor } from '../runtime/batch-decider.js';
 import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from '../runtime/delivery.js';
 import { TopicLimits } from '../runtime/topic-limits.js';
 import { originalRecord, readDeadLetter, replayGroupOf, type DeadLetterRecord, type SourcePosition } from './dead-letter-record.js';
-import { addTally, emptyTally, planReplay, type ReplayTally } from './replay-plan.js';
+import { addTally, emptyTally, planReplay, type ReplayPlan, type ReplayTally } from './replay-plan.js';
 import { judge, type Selection } from './selection.js';
 
 /**
@@ -73,50 +74,62 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
   const total = emptyTally();
   const pace = pacer(options.ratePerSecond);
 
-  /** One step: a run of dead letters of one partition, decided, written and committed together. */
-  const step = async (batch: TopicBatch, letters: DeadLetterRecord[], nextOffset: string) => {
+  /**
+   * A step, in three parts with their own failure semantics. Decide (the worker's decide and plan
+   * steps): a record on an onInvalid: fail port, or a writer schema the registry cannot give, stops
+   * the run before anything of the step is written.
+   */
+  const decide = async (letters: DeadLetterRecord[], nextOffset: string): Promise<ReplayPlan> => {
     const verdicts = letters.map((l) => judge(l, options.selection, inputTopics));
-    const sources = letters
-      .filter((_, i) => verdicts[i] === 'replay')
-      .map((l) => originalRecord(l as DeadLetterRecord & { source: SourcePosition }));
+    const taken = letters.filter((_, i) => verdicts[i] === 'replay') as (DeadLetterRecord & { source: SourcePosition })[];
+    const sources = taken.map(originalRecord);
     await warmSchemas(built.schemas, sources);
     const decision = decideBatch(built.processor, sources, built.eventTime);
-    if (decision.stop) {
-      const at = letters.filter((_, i) => verdicts[i] === 'replay')[decision.stop.index]!;
+    const stop = decision.stop;
+    if (stop) {
+      const at = taken[stop.index]!;
       throw new DataprodError(
-        decision.stop.kind === 'fail' ? 'STOPPED_ON_INVALID_RECORD' : 'REGISTRY_UNAVAILABLE',
+        stop.kind === 'fail' ? 'STOPPED_ON_INVALID_RECORD' : 'REGISTRY_UNAVAILABLE',
         `${product.id}: the dead letter at ${deadLetter.topic}[${at.partition}]@${at.offset} ` +
-          (decision.stop.kind === 'fail'
-            ? `is invalid input (reason ${decision.stop.error.reason}) on a port with onInvalid: fail; set the port to onInvalid: dlq to replay it`
+          (stop.kind === 'fail'
+            ? `is invalid input (reason ${stop.error.reason}) on a port with onInvalid: fail; set the port to onInvalid: dlq to replay it`
             : 'needs a writer schema the registry did not give'),
       );
     }
-    const { plan, tally } = planReplay(product, {
-      letters,
-      verdicts,
-      nextOffset,
-      decision,
-      maxAttempts: options.maxAttempts,
-      deadLetterBatchBytes: limits.batchBytes(deadLetter.topic),
-    });
-    if (delivery) {
-      await delivery.claim(plan.topic, plan.partition);
-      const result = await delivery.deliver(plan, () => batch.commit(nextOffset));
-      if (result.failure || !result.committed) {
-        const why = result.failure ? `${result.failure.type} (${result.failure.kind})` : 'the offset commit failed';
-        throw new DataprodError(
-          'BROKER_UNAVAILABLE',
-          `${product.id}: replaying ${deadLetter.topic}[${plan.partition}] stopped at offset ${letters[0]!.offset}: ${why}; run the replay again to resume`,
-          { cause: result.failure?.cause ?? result.commitError },
-        );
-      }
-      const labels = { product: product.id };
-      deps.metrics.redrive.replayed.inc(labels, tally.replayed);
-      deps.metrics.redrive.republished.inc(labels, tally.republished);
-      deps.metrics.redrive.redeadLettered.inc(labels, tally.redeadLettered);
-      deps.metrics.redrive.parked.inc(labels, tally.parked);
+    const deadLetterBatchBytes = limits.batchBytes(deadLetter.topic);
+    return planReplay(product, { letters, verdicts, nextOffset, decision, maxAttempts: options.maxAttempts, deadLetterBatchBytes });
+  };
+
+  /** Write and commit: a write or commit that fails stops the run; the next run resumes at the last commit. */
+  const write = async (delivery: Delivery, plan: BatchPlan, commit: () => Promise<void>): Promise<void> => {
+    await delivery.claim(plan.topic, plan.partition);
+    const result = await delivery.deliver(plan, commit);
+    if (result.failure || !result.committed) {
+      const why = result.failure ? `${result.failure.type} (${result.failure.kind})` : 'the offset commit failed';
+      throw new DataprodError(
+        'BROKER_UNAVAILABLE',
+        `${product.id}: replaying ${deadLetter.topic}[${plan.partition}] stopped before offset ${plan.commitOffset}: ${why}; run the replay again to resume`,
+        { cause: result.failure?.cause ?? result.commitError },
+      );
     }
+  };
+
+  /** Count what was written (the counters) and what was decided (the run's summary, dry runs included). */
+  const count = (tally: ReplayTally, written: boolean): void => {
     addTally(total, tally);
+    if (!written) return;
+    const labels = { product: product.id };
+    deps.metrics.redrive.replayed.inc(labels, tally.replayed);
+    deps.metrics.redrive.republished.inc(labels, tally.republished);
+    deps.metrics.redrive.redeadLettered.inc(labels, tally.redeadLettered);
+    deps.metrics.redrive.parked.inc(labels, tally.parked);
+  };
+
+  /** One step: a run of dead letters of one partition, decided, written and committed together. */
+  const step = async (batch: TopicBatch, letters: DeadLetterRecord[], nextOffset: string) => {
+    const { plan, tally } = await decide(letters, nextOffset);
+    if (delivery) await write(delivery, plan, () => batch.commit(nextOffset));
+    count(tally, delivery !== undefined);
   };
 
   try {
