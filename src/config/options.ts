@@ -28,7 +28,7 @@ export interface OptionSpec {
   section?: 'Kafka connection' | 'Schema registry' | 'Worker';
 }
 
-/** Who takes the connection settings: the worker and the demo producer (which also registers). */
+/** Who takes the connection settings: the worker, the demo producer (which also registers) and the dead-letter commands. */
 const KAFKA = ['run', 'demo-produce', 'dlq'] as const;
 const REGISTRY = ['register', 'run', 'demo-produce', 'dlq'] as const;
 const WORKER = ['run'] as const;

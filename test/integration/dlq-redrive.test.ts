@@ -319,7 +319,7 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 240_000 }, 
     assert.equal((JSON.parse(again.stdout) as { republished: number }).republished, 0, 'a second replay publishes nothing');
     assert.equal((await readTopicSettled(kafka, product.outputTopic, TOTAL)).length, TOTAL);
   });
-  it('refuses a product that never ran by naming its topics, and a bad --since by naming the flag', async () => {
+  it('refuses a product that never ran by naming its topics, and a bad --since or --reason by naming the flag', async () => {
     const product = copyProduct('orders-enriched');
     copies.push(product);
     const inspect = await dataprod(['dlq', 'inspect', product.dir]);
@@ -331,6 +331,9 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 240_000 }, 
     const since = await dataprod(['dlq', 'replay', product.dir, '--since', 'yesterday']);
     assert.equal(since.code, 1);
     assert.match(since.stderr, /--since: must be an ISO 8601 time .*got "yesterday"/);
+    const reason = await dataprod(['dlq', 'replay', product.dir, '--reason', 'transfrom,quality']);
+    assert.equal(reason.code, 1);
+    assert.match(reason.stderr, /--reason: "transfrom": not a dead-letter reason; one of not-avro, /);
     const usage = await dataprod(['dlq', product.dir]);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /dataprod dlq inspect\|replay/);

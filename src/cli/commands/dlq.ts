@@ -6,6 +6,7 @@ import { createKafka, createProducer } from '../../kafka/client.js';
 import type { ReadProgress } from '../../kafka/topic-reader.js';
 import { createLogger } from '../../observability/logger.js';
 import { Metrics } from '../../observability/metrics.js';
+import { DLQ_REASONS } from '../../pipeline/processor.js';
 import { loadProducts, type LoadedProduct } from '../../product/index.js';
 import type { Command } from '../command.js';
 
@@ -14,7 +15,7 @@ import type { Command } from '../command.js';
 const SUBCOMMANDS = ['inspect', 'replay'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
-/** The time range of --since/--until, every problem at once. */
+/** The time range of --since/--until, with --reason checked too: every problem at once. */
 function timeRange(values: OptionValues, parseTime: (text: string) => number | undefined) {
   const issues: ConfigIssue[] = [];
   const at = (flag: 'since' | 'until') => {
@@ -25,6 +26,13 @@ function timeRange(values: OptionValues, parseTime: (text: string) => number | u
       issues.push({ path: `--${flag}`, message: `must be an ISO 8601 time (2026-11-30T05:00:00Z) or ms since the epoch, got "${text}"` });
     return ms;
   };
+  // A reason mistyped would select nothing and copy every dead letter forward: refuse it.
+  const unknown = (values.reason ?? []).filter((r) => !(DLQ_REASONS as readonly string[]).includes(r));
+  if (unknown.length > 0)
+    issues.push({
+      path: '--reason',
+      message: `${unknown.map((r) => `"${r}"`).join(', ')}: not a dead-letter reason; one of ${DLQ_REASONS.join(', ')}`,
+    });
   const range = { sinceMs: at('since'), untilMs: at('until') };
   if (range.sinceMs !== undefined && range.untilMs !== undefined && range.untilMs <= range.sinceMs)
     issues.push({ path: '--until', message: 'must be later than --since' });
