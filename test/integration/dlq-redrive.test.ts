@@ -5,8 +5,9 @@
  * (patch version bump); `dlq replay --dry-run` writes nothing; `dlq replay` publishes the 1,000
  * once (read back and compared by key and content) and leaves its group at the dead-letter topic's
  * end; a second replay publishes nothing; the still-bad order comes back with attempt 2, then is
- * parked at attempt 3 and passed over after that. The same loop runs on an exactly-once product,
- * whose replay writes and commits in transactions.
+ * parked at attempt 3 and copied forward after that. A replay killed with SIGKILL mid-way and run
+ * again publishes every dead letter once on an exactly-once product (transactions), and on an
+ * at-least-once one loses nothing and writes again at most the step in flight.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -82,43 +83,50 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 240_000 }, 
   }
 
   /**
-   * A product copy whose transform has the bug, fed `total` orders (keys o-<seq>) and one order
-   * with a negative shipping cost, run by an in-process worker until every record is committed.
+   * A product copy per delivery mode, each with the bug in its transform, fed `total` orders (keys
+   * o-<seq>) and one order with a negative shipping cost, run by one in-process worker until every
+   * record of every copy is committed.
    */
-  async function deadLetterSome(total: number, delivery: 'at-least-once' | 'exactly-once'): Promise<ProductCopy> {
-    const product = copyProduct('orders-enriched', (doc) => doc.set('delivery', delivery));
-    copies.push(product);
-    editTransform(product, (source) => source.replace('  if (order.is_test) return null;\n', `${BUG}  if (order.is_test) return null;\n`));
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: 3 }] });
-    const rawId = await new RegistryClient({ url: stack.schemaRegistryUrl }).register(
-      product.inputSubject,
-      readSchema('orders-enriched', 'raw-order.avsc'),
-    );
-    const now = Date.now();
-    const order = (seq: number, kind: 'valid' | 'quality') => ({
-      key: `o-${seq}`,
-      value: frame(rawId, rawType.toBuffer({ ...rawOrder(seq, now, kind), customer_email: canary(seq) })),
-    });
-    for (let start = 0; start < total; start += 1000) {
-      const seqs = Array.from({ length: Math.min(1000, total - start) }, (_, i) => start + i);
-      await producer.send({ topic: product.inputTopic, acks: -1, messages: seqs.map((seq) => order(seq, 'valid')) });
+  async function deadLetterSome(total: number, deliveries: readonly ('at-least-once' | 'exactly-once')[]): Promise<ProductCopy[]> {
+    const products = deliveries.map((delivery) => copyProduct('orders-enriched', (doc) => doc.set('delivery', delivery)));
+    copies.push(...products);
+    for (const product of products) {
+      editTransform(product, (source) =>
+        source.replace('  if (order.is_test) return null;\n', `${BUG}  if (order.is_test) return null;\n`),
+      );
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: 3 }] });
+      const rawId = await new RegistryClient({ url: stack.schemaRegistryUrl }).register(
+        product.inputSubject,
+        readSchema('orders-enriched', 'raw-order.avsc'),
+      );
+      const now = Date.now();
+      const order = (seq: number, kind: 'valid' | 'quality') => ({
+        key: `o-${seq}`,
+        value: frame(rawId, rawType.toBuffer({ ...rawOrder(seq, now, kind), customer_email: canary(seq) })),
+      });
+      for (let start = 0; start < total; start += 1000) {
+        const seqs = Array.from({ length: Math.min(1000, total - start) }, (_, i) => start + i);
+        await producer.send({ topic: product.inputTopic, acks: -1, messages: seqs.map((seq) => order(seq, 'valid')) });
+      }
+      await producer.send({ topic: product.inputTopic, acks: -1, messages: [order(BAD_DATA_SEQ, 'quality')] });
     }
-    await producer.send({ topic: product.inputTopic, acks: -1, messages: [order(BAD_DATA_SEQ, 'quality')] });
 
     const worker = new Worker({
       config: workerConfig(stack),
-      products: [await loadProduct(product.dir)],
+      products: await Promise.all(products.map((p) => loadProduct(p.dir))),
       logger: createLogger('warn'),
     });
     workers.push(worker);
     await worker.start();
-    await waitUntil(async () => (await groupProgress(admin, product.group, product.inputTopic)).committed === total + 1, {
-      what: `the worker to commit all ${total + 1} orders`,
-      timeoutMs: 120_000,
-      abortReason: () => (worker.products[0]!.state === 'halted' ? `halted: ${worker.products[0]!.reason}` : undefined),
-    });
+    for (const product of products) {
+      await waitUntil(async () => (await groupProgress(admin, product.group, product.inputTopic)).committed === total + 1, {
+        what: `the worker to commit all ${total + 1} orders of ${product.id}`,
+        timeoutMs: 120_000,
+        abortReason: () => worker.products.find((w) => w.state === 'halted')?.reason,
+      });
+    }
     await worker.close();
-    return product;
+    return products;
   }
 
   /** The bug fixed and the version bumped: the product as it would be redeployed. */
@@ -135,13 +143,37 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 240_000 }, 
     return byKey;
   }
 
+  /**
+   * Starts `dlq replay --rate <rate>` (slowed down so the kill lands between steps or inside one,
+   * whichever it is), kills it with SIGKILL once its group committed a first step, and returns what
+   * was committed then (less than all `deadLetters`: it was killed mid-way).
+   */
+  async function killMidway(product: ProductCopy, rate: number, deadLetters: number): Promise<number> {
+    const child = spawn(process.execPath, [bin, 'dlq', 'replay', product.dir, '--rate', String(rate)], {
+      env: { ...process.env, ...workerEnv(stack) },
+      stdio: 'ignore',
+    });
+    const exited = once(child, 'exit');
+    await waitUntil(async () => (await groupProgress(admin, replayGroup(product), product.dlqTopic)).committed > 0, {
+      what: 'the replay to commit its first step',
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    });
+    child.kill('SIGKILL');
+    const [code, signal] = await exited;
+    assert.equal(signal, 'SIGKILL', `the replay was killed, not finished (exit ${code})`);
+    const atKill = (await groupProgress(admin, replayGroup(product), product.dlqTopic)).committed;
+    assert.ok(atKill < deadLetters, `killed mid-way: ${atKill} of ${deadLetters} committed`);
+    return atKill;
+  }
+
   const replayGroup = (product: ProductCopy) => `${product.group}.dlq-replay`;
   const isBug = (seq: number) => seq % 10 === 3;
 
   it('inspect counts the dead letters, replay publishes them once after the fix, a bad record is parked', async () => {
     const TOTAL = 10_000;
     const BUGGY = TOTAL / 10;
-    const product = await deadLetterSome(TOTAL, 'at-least-once');
+    const [product] = (await deadLetterSome(TOTAL, ['at-least-once'])) as [ProductCopy];
     const dlqBefore = await readTopicSettled(kafka, product.dlqTopic, BUGGY + 1);
     assert.equal(dlqBefore.length, BUGGY + 1, 'the bug and the bad order dead-lettered');
     const outputsBefore = await endOf(product.outputTopic);
@@ -274,51 +306,52 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 240_000 }, 
     });
   });
 
-  it('exactly-once: a replay killed with SIGKILL mid-way and run again publishes every dead letter once', async () => {
-    const TOTAL = 2_000;
+  it('a replay killed with SIGKILL mid-way and run again: exactly-once publishes once, at-least-once loses nothing and writes again at most one step', async () => {
+    const TOTAL = 1_000;
     const BUGGY = TOTAL / 10;
-    const RATE = 40;
-    const product = await deadLetterSome(TOTAL, 'exactly-once');
-    fix(product);
-    const dlqEnd = await endOf(product.dlqTopic);
+    const RATE = 20;
+    const [exactly, atLeast] = (await deadLetterSome(TOTAL, ['exactly-once', 'at-least-once'])) as [ProductCopy, ProductCopy];
+    fix(exactly);
+    fix(atLeast);
+    const dlqEnd = await endOf(exactly.dlqTopic);
 
-    // Slowed down with --rate so the kill lands between steps or inside one, whichever it is.
-    const child = spawn(process.execPath, [bin, 'dlq', 'replay', product.dir, '--rate', String(RATE)], {
-      env: { ...process.env, ...workerEnv(stack) },
-      stdio: 'ignore',
-    });
-    const exited = once(child, 'exit');
-    await waitUntil(async () => (await groupProgress(admin, replayGroup(product), product.dlqTopic)).committed > 0, {
-      what: 'the replay to commit its first step',
-      timeoutMs: 60_000,
-      intervalMs: 50,
-    });
-    child.kill('SIGKILL');
-    const [code, signal] = await exited;
-    assert.equal(signal, 'SIGKILL', `the replay was killed, not finished (exit ${code})`);
-    const atKill = (await groupProgress(admin, replayGroup(product), product.dlqTopic)).committed;
-    assert.ok(atKill < BUGGY + 1, `killed mid-way: ${atKill} of ${BUGGY + 1} committed`);
+    // Both at once: two products, two replay groups.
+    const atKill = await Promise.all([exactly, atLeast].map((p) => killMidway(p, RATE, BUGGY + 1)));
+    const reruns = await Promise.all([exactly, atLeast].map((p) => dataprod(['dlq', 'replay', p.dir, '--json'])));
+    for (const rerun of reruns) assert.equal(rerun.code, 0, rerun.stderr);
+    const [eos, alo] = await Promise.all([exactly, atLeast].map((p) => readTopicSettled(kafka, p.outputTopic, TOTAL)));
 
-    const rerun = await dataprod(['dlq', 'replay', product.dir, '--json']);
-    assert.equal(rerun.code, 0, rerun.stderr);
-    const tally = JSON.parse(rerun.stdout) as { replayed: number; republished: number };
-    console.error(`[dlq-redrive] exactly-once: killed after ${atKill} committed; the rerun replayed ${tally.replayed}`);
-
-    const outputs = await readTopicSettled(kafka, product.outputTopic, TOTAL);
-    const byKey = outputsByKey(outputs);
-    const twice = [...byKey].filter(([, rs]) => rs.length > 1).map(([k]) => k);
-    assert.deepEqual(twice, [], 'no order published twice');
-    assert.equal(byKey.size, TOTAL, 'every order published');
-    assert.equal(outputs.filter((r) => r.headers['dataprod.redrive.attempt'] === '2').length, BUGGY);
+    // Exactly-once: each order once, the redriven ones marked.
+    const eosByKey = outputsByKey(eos!);
+    assert.deepEqual(
+      [...eosByKey].filter(([, rs]) => rs.length > 1).map(([k]) => k),
+      [],
+      'exactly-once: no order published twice',
+    );
+    assert.equal(eosByKey.size, TOTAL, 'exactly-once: every order published');
+    assert.equal(eos!.filter((r) => r.headers['dataprod.redrive.attempt'] === '2').length, BUGGY);
     // The group ends past the last transaction marker the run began with: at the topic's end then.
-    const after = await groupProgress(admin, replayGroup(product), product.dlqTopic);
+    const after = await groupProgress(admin, replayGroup(exactly), exactly.dlqTopic);
     assert.ok(after.committed >= dlqEnd, `replay group at ${after.committed}, the dead-letter topic ended at ${dlqEnd}`);
 
-    const again = await dataprod(['dlq', 'replay', product.dir, '--json']);
-    assert.equal(again.code, 0, again.stderr);
-    assert.equal((JSON.parse(again.stdout) as { republished: number }).republished, 0, 'a second replay publishes nothing');
-    assert.equal((await readTopicSettled(kafka, product.outputTopic, TOTAL)).length, TOTAL);
+    // At-least-once: nothing lost; only the step in flight at the kill may be written again.
+    const aloByKey = outputsByKey(alo!);
+    const missing = Array.from({ length: TOTAL }, (_, seq) => `o-${seq}`).filter((k) => !aloByKey.has(k));
+    assert.deepEqual(missing, [], 'at-least-once: every order published');
+    const again = alo!.length - TOTAL;
+    assert.ok(again <= RATE, `at-least-once: ${again} outputs written twice; the window is one step of ${RATE}`);
+    for (const [key, rs] of aloByKey) {
+      if (rs.length > 1)
+        assert.ok(
+          rs.every((r) => r.headers['dataprod.redrive.attempt'] === '2'),
+          `${key}: only a redrive is written twice`,
+        );
+    }
+    console.error(
+      `[dlq-redrive] killed after ${atKill.join(' and ')} committed (exactly-once, at-least-once); at-least-once wrote ${again} outputs again`,
+    );
   });
+
   it('refuses a product that never ran by naming its topics, and a bad --since or --reason by naming the flag', async () => {
     const product = copyProduct('orders-enriched');
     copies.push(product);
