@@ -7,7 +7,7 @@
  */
 
 /** The commands of `dataprod`; src/cli/commands.ts has one entry for each. */
-export type CommandName = 'validate' | 'test' | 'register' | 'run' | 'codegen' | 'rules' | 'demo-produce' | 'check';
+export type CommandName = 'validate' | 'test' | 'register' | 'run' | 'codegen' | 'rules' | 'demo-produce' | 'check' | 'dlq';
 
 type Kind = 'string' | 'secret' | 'int' | 'number' | 'bool' | 'list' | { oneOf: readonly string[] };
 
@@ -28,9 +28,9 @@ export interface OptionSpec {
   section?: 'Kafka connection' | 'Schema registry' | 'Worker';
 }
 
-/** Who takes the connection settings: the worker and the demo producer (which also registers). */
-const KAFKA = ['run', 'demo-produce', 'check'] as const;
-const REGISTRY = ['register', 'run', 'demo-produce', 'check'] as const;
+/** Who takes the connection settings: the worker, the demo producer (which also registers), check and the dead-letter commands. */
+const KAFKA = ['run', 'demo-produce', 'check', 'dlq'] as const;
+const REGISTRY = ['register', 'run', 'demo-produce', 'check', 'dlq'] as const;
 const WORKER = ['run'] as const;
 
 export const OPTIONS = [
@@ -295,9 +295,9 @@ export const OPTIONS = [
     flag: 'rate',
     kind: 'number',
     above: 0,
-    default: '50',
-    commands: ['demo-produce'],
-    description: 'Raw events per second, per raw topic',
+    commands: ['demo-produce', 'dlq'],
+    description:
+      'Records per second: raw events per raw topic (demo-produce, default 50); dead letters replayed (dlq replay, default unlimited)',
   },
   {
     flag: 'partitions',
@@ -319,7 +319,39 @@ export const OPTIONS = [
     commands: ['check'],
     description: 'What to compare with: a git ref (main, origin/main, a tag, a commit) or registry',
   },
-  { flag: 'json', kind: 'bool', default: 'false', commands: ['check'], description: 'Print the report as JSON' },
+  { flag: 'json', kind: 'bool', default: 'false', commands: ['check', 'dlq'], description: 'Print the report as JSON on stdout' },
+  // dataprod dlq inspect|replay (one command, two subcommands; the help says which takes what).
+  {
+    flag: 'since',
+    kind: 'string',
+    commands: ['dlq'],
+    description: 'only dead letters written at or after this time (ISO 8601, or ms since the epoch)',
+  },
+  {
+    flag: 'until',
+    kind: 'string',
+    commands: ['dlq'],
+    description: 'only dead letters written before this time (ISO 8601, or ms since the epoch)',
+  },
+  { flag: 'reason', kind: 'list', commands: ['dlq'], description: 'replay: only dead letters with these reasons, comma-separated' },
+  { flag: 'rule', kind: 'list', commands: ['dlq'], description: 'replay: only dead letters of these rules, comma-separated' },
+  { flag: 'key', kind: 'string', commands: ['dlq'], description: 'replay: only dead letters with this record key (UTF-8 text)' },
+  { flag: 'dry-run', kind: 'bool', commands: ['dlq'], description: 'replay: decide and count, write and commit nothing' },
+  {
+    flag: 'max-attempts',
+    kind: 'int',
+    min: 2,
+    default: '3',
+    commands: ['dlq'],
+    description: 'replay: a dead letter still bad at this attempt is parked (the worker made attempt 1)',
+  },
+  { flag: 'include-parked', kind: 'bool', commands: ['dlq'], description: 'replay: replay parked dead letters too' },
+  {
+    flag: 'metrics-file',
+    kind: 'string',
+    commands: ['dlq'],
+    description: "replay: write the run's counters there in Prometheus text format",
+  },
 ] as const satisfies readonly OptionSpec[];
 
 type Option = (typeof OPTIONS)[number];

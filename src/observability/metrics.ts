@@ -42,6 +42,8 @@ export class Metrics {
   readonly appendToPublish: ProductHistogram;
   readonly eventToPublish: ProductHistogram;
   readonly batchDuration: ProductHistogram;
+  /** `dataprod dlq replay` (a one-shot process: it prints them, and writes them with --metrics-file). */
+  readonly redrive: Record<'replayed' | 'republished' | 'redeadLettered' | 'parked', Counter<'product'>>;
   /** Per product id, read by the gauges below at every scrape. */
   private readonly signals = new Map<string, ProductSignals>();
 
@@ -160,6 +162,16 @@ export class Metrics {
       LATENCY_BUCKETS,
       registers,
     );
+    const redriveCounter = (name: string, help: string) => new Counter({ name, help, labelNames: ['product'], registers });
+    this.redrive = {
+      replayed: redriveCounter('dataprod_dlq_replayed_total', 'Dead letters `dataprod dlq replay` ran through the product again'),
+      republished: redriveCounter('dataprod_dlq_republished_total', 'Replayed dead letters published to the product topic'),
+      redeadLettered: redriveCounter(
+        'dataprod_dlq_redeadlettered_total',
+        'Replayed dead letters dead-lettered again, with the attempt raised',
+      ),
+      parked: redriveCounter('dataprod_dlq_parked_total', 'Replayed dead letters dead-lettered again at --max-attempts: parked'),
+    };
     const signals = this.signals;
     const perProduct = (name: string, help: string, value: (s: ProductSignals) => number | undefined) =>
       new Gauge({

@@ -5,7 +5,6 @@ import type { RegistryClient } from '../contracts/registry-client.js';
 import { DataprodError, type ErrorCode } from '../errors.js';
 import type { Admin, KafkaClient as Kafka, Producer } from '../kafka/client.js';
 import type { Metrics, ProductSignals } from '../observability/metrics.js';
-import { BATCH_OVERHEAD_BYTES } from '../pipeline/dead-letter.js';
 import { BatchAccounting } from './batch-accounting.js';
 import { BatchDecider } from './batch-decider.js';
 import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from './delivery.js';
@@ -124,8 +123,7 @@ export class ProductWorker {
 
     await this.limits.refresh();
     const outputTopic = product.output.topic;
-    // An output the product topic would refuse is dead-lettered as too-large instead.
-    const maxOutputBytes = Math.min(deps.config.maxOutputBytes, this.limits.batchBytes(outputTopic) - BATCH_OVERHEAD_BYTES - 1024);
+    const maxOutputBytes = this.limits.maxOutputBytes(outputTopic, deps.config.maxOutputBytes);
     const sendBytes = () => this.limits.sendBytes();
     const delivery: Delivery =
       product.delivery === 'exactly-once'

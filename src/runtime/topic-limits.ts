@@ -1,4 +1,5 @@
 import { ConfigResourceTypes, type Admin } from '../kafka/client.js';
+import { BATCH_OVERHEAD_BYTES } from '../pipeline/dead-letter.js';
 
 /** Kafka's default max.message.bytes (1 MiB + the record batch overhead), used until the topic tells. */
 const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
@@ -25,6 +26,14 @@ export class TopicLimits {
   /** The largest send to any of the topics: the smallest limit, less a margin for request framing. */
   sendBytes(): number {
     return Math.max(1, Math.min(...this.topics.map((t) => this.batchBytes(t))) - 1024);
+  }
+
+  /**
+   * The largest encoded output a product writes: the configured --max-output-bytes, or less when the
+   * topic would refuse it (such an output is dead-lettered as too-large instead).
+   */
+  maxOutputBytes(topic: string, configured: number): number {
+    return Math.min(configured, this.batchBytes(topic) - BATCH_OVERHEAD_BYTES - 1024);
   }
 
   /** Reads every topic's limit; throws what the admin client throws (the caller keeps the old values). */

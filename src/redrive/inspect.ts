@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { RegistryClient } from '../contracts/registry-client.js';
+import type { Admin, KafkaClient } from '../kafka/client.js';
+import { readTopicOnce, type ReadProgress } from '../kafka/topic-reader.js';
+import type { AvroSchema, ProductDescriptor } from '../product/types.js';
+import { readDeadLetter, replayGroupOf } from './dead-letter-record.js';
+import { classifiedNames, renderSample, type Sample } from './sample.js';
+import { inRange, type Selection } from './selection.js';
+import { DeadLetterSummary, type DeadLetterCounts } from './summary.js';
+
+/**
+ * `dataprod dlq inspect`: reads the product's dead-letter topic once, from its earliest retained
+ * offset to the end it had when the read began (on a throwaway consumer group, deleted after, that
+ * commits nothing), counts what it finds in the time range, and renders a few samples per reason.
+ */
+
+export interface InspectReport extends DeadLetterCounts {
+  product: string;
+  topic: string;
+  /** Dead-letter records read, in the range or not, copies and earlier attempts included. */
+  read: number;
+  samples: Sample[];
+}
+
+export interface InspectDeps {
+  kafka: KafkaClient;
+  admin: Admin;
+  registry: RegistryClient;
+  sessionTimeoutMs: number;
+}
+
+export async function inspectDeadLetters(
+  product: ProductDescriptor,
+  deps: InspectDeps,
+  range: Pick<Selection, 'sinceMs' | 'untilMs'>,
+  onProgress?: (progress: ReadProgress) => void,
+): Promise<InspectReport> {
+  const summary = new DeadLetterSummary();
+  const groupId = `${product.consumerGroup}.dlq-inspect.${randomUUID()}`;
+  let progress: ReadProgress;
+  try {
+    progress = await readTopicOnce(
+      deps.kafka,
+      deps.admin,
+      { topic: product.deadLetter.topic, groupId, commitEnd: false, sessionTimeoutMs: deps.sessionTimeoutMs, onProgress },
+      async ({ partition, messages }) => {
+        for (const m of messages) {
+          const letter = readDeadLetter(partition, m);
+          if (inRange(letter, range)) summary.add(letter);
+        }
+      },
+    );
+  } finally {
+    // It committed nothing; a group left behind would only clutter the cluster's group list.
+    await deps.admin.deleteGroups([groupId]).catch(() => undefined);
+  }
+  // Read after the topic, so a replay that ran meanwhile counts what it did.
+  const [committed] = await deps.admin.fetchOffsets({ groupId: replayGroupOf(product), topics: [product.deadLetter.topic] });
+  const frontier = new Map((committed?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, BigInt(p.offset)]));
+  const schemas = new Map<number, Promise<AvroSchema | undefined>>();
+  const writerSchema = (id: number) => {
+    if (!schemas.has(id)) schemas.set(id, deps.registry.schemaById(id));
+    return schemas.get(id)!;
+  };
+  const classified = classifiedNames(product.output.classification);
+  const samples: Sample[] = [];
+  for (const letters of summary.samples.values()) {
+    for (const letter of letters) samples.push(await renderSample(letter, writerSchema, classified));
+  }
+  return { product: product.id, topic: product.deadLetter.topic, read: progress.read, ...summary.counts(frontier), samples };
+}
+
+/** The report as a table for people. */
+export function formatInspectReport(report: InspectReport): string {
+  const when = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
+  const lines = [
+    `${report.product}: ${report.total} dead letters in ${report.topic}` +
+      (report.total > 0 ? ` from ${when(report.firstMs)} to ${when(report.lastMs)}` : '') +
+      ` (${report.read} records read)`,
+    `truncated: ${report.truncated}`,
+  ];
+  const tables: [string, Record<string, number>][] = [
+    ['status', report.byStatus],
+    ['reason', report.byReason],
+    ['stage', report.byStage],
+    ['rule', report.byRule],
+    ['field', report.byField],
+    ['schema id', report.bySchemaId],
+    ['source partition', report.bySource],
+    ['attempt', report.byAttempt],
+  ];
+  for (const [title, counts] of tables) {
+    const rows = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    if (rows.length === 0) continue;
+    const width = Math.max(title.length, ...rows.map(([k]) => k.length));
+    lines.push('', `${title.padEnd(width)}  count`);
+    for (const [k, n] of rows) lines.push(`${k.padEnd(width)}  ${String(n).padStart(5)}`);
+  }
+  if (report.samples.length > 0) lines.push('', 'samples (pii masked, long values cut):');
+  for (const s of report.samples) {
+    const what = [s.reason, s.rule && `rule ${s.rule}`, s.field && `field ${s.field}`].filter(Boolean).join(', ');
+    lines.push(
+      `  ${report.topic}[${s.partition}]@${s.offset}  ${what}  key ${s.key ?? '(none)'}  source ${s.source ?? '(unknown)'}  attempt ${s.attempt}${s.parked ? ' (parked)' : ''}`,
+      `    ${cutLine(typeof s.value === 'string' ? s.value : JSON.stringify(s.value))}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** A sample on one screen line; --json has all of it. */
+const SAMPLE_LINE = 150;
+const cutLine = (line: string) => (line.length <= SAMPLE_LINE ? line : `${line.slice(0, SAMPLE_LINE)}…`);

@@ -1,0 +1,176 @@
+import type { Logger } from 'pino';
+import type { RuntimeConfig } from '../config/runtime.js';
+import type { RegistryClient } from '../contracts/registry-client.js';
+import { DataprodError } from '../errors.js';
+import type { Admin, KafkaClient, Producer } from '../kafka/client.js';
+import { readTopicOnce, type ReadProgress, type TopicBatch } from '../kafka/topic-reader.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { BatchPlan } from '../pipeline/batch-plan.js';
+import { decideBatch, warmSchemas } from '../pipeline/batch.js';
+import type { LoadedProduct } from '../product/index.js';
+import { buildProcessor } from '../runtime/batch-decider.js';
+import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from '../runtime/delivery.js';
+import { TopicLimits } from '../runtime/topic-limits.js';
+import { originalRecord, readDeadLetter, replayGroupOf, type DeadLetterRecord, type SourcePosition } from './dead-letter-record.js';
+import { addTally, emptyTally, planReplay, type ReplayPlan, type ReplayTally } from './replay-plan.js';
+import { judge, type Selection } from './selection.js';
+
+/**
+ * `dataprod dlq replay`: the product's dead letters, read once from its replay group's committed
+ * offsets to the dead-letter topic's end, run through the product's current processor (the
+ * worker's own decide and plan steps), written and committed through the worker's own delivery
+ * (delivery.ts): under exactly-once, a step's outputs, dead letters and dead-letter offset are one
+ * transaction; under at-least-once the offset is committed after the writes are acknowledged, so a
+ * crash between the two writes that step again on the next run (the documented window).
+ */
+
+export interface ReplayOptions {
+  selection: Selection;
+  maxAttempts: number;
+  /** Decide and count, write and commit nothing. */
+  dryRun: boolean;
+  /** Dead letters per second at most; undefined: as fast as the brokers acknowledge. */
+  ratePerSecond?: number;
+  onProgress?: (progress: ReadProgress, tally: ReplayTally) => void;
+}
+
+export interface ReplayDeps {
+  kafka: KafkaClient;
+  admin: Admin;
+  /** The idempotent producer of at-least-once products. */
+  producer: Producer;
+  registry: RegistryClient;
+  config: Readonly<RuntimeConfig>;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps, options: ReplayOptions): Promise<ReplayTally> {
+  const product = loaded.descriptor;
+  const { output, deadLetter } = product;
+  const registered = await deps.registry.lookup(output.subject, output.schema);
+  if (!registered) {
+    throw new DataprodError(
+      'CONFIG_INVALID',
+      `${product.id}: ${output.schemaFile} is not registered under ${output.subject}; run \`dataprod register\` before replaying`,
+    );
+  }
+  const limits = new TopicLimits(deps.admin, [output.topic, deadLetter.topic]);
+  await limits.refresh();
+  const built = buildProcessor(product, loaded.transform, deps.registry, {
+    outputSchemaId: registered.id,
+    maxOutputBytes: limits.maxOutputBytes(output.topic, deps.config.maxOutputBytes),
+  });
+  const group = replayGroupOf(product);
+  const sendBytes = () => limits.sendBytes();
+  let delivery: Delivery | undefined;
+  if (!options.dryRun) {
+    delivery =
+      product.delivery === 'exactly-once'
+        ? new ExactlyOnceDelivery(deps.kafka, deps.admin, group, sendBytes, deps.log)
+        : new AtLeastOnceDelivery(deps.producer, sendBytes);
+  }
+  const inputTopics = new Set(product.inputPorts.map((p) => p.topic));
+  const total = emptyTally();
+  const pace = pacer(options.ratePerSecond);
+
+  /**
+   * A step, in three parts with their own failure semantics. Decide (the worker's decide and plan
+   * steps): a record on an onInvalid: fail port, or a writer schema the registry cannot give, stops
+   * the run before anything of the step is written.
+   */
+  const decide = async (letters: DeadLetterRecord[], nextOffset: string): Promise<ReplayPlan> => {
+    const verdicts = letters.map((l) => judge(l, options.selection, inputTopics));
+    const taken = letters.filter((_, i) => verdicts[i] === 'replay') as (DeadLetterRecord & { source: SourcePosition })[];
+    const sources = taken.map(originalRecord);
+    await warmSchemas(built.schemas, sources);
+    const decision = decideBatch(built.processor, sources, built.eventTime);
+    const stop = decision.stop;
+    if (stop) {
+      const at = taken[stop.index]!;
+      throw new DataprodError(
+        stop.kind === 'fail' ? 'STOPPED_ON_INVALID_RECORD' : 'REGISTRY_UNAVAILABLE',
+        `${product.id}: the dead letter at ${deadLetter.topic}[${at.partition}]@${at.offset} ` +
+          (stop.kind === 'fail'
+            ? `is invalid input (reason ${stop.error.reason}) on a port with onInvalid: fail; set the port to onInvalid: dlq to replay it`
+            : 'needs a writer schema the registry did not give'),
+      );
+    }
+    const deadLetterBatchBytes = limits.batchBytes(deadLetter.topic);
+    return planReplay(product, { letters, verdicts, nextOffset, decision, maxAttempts: options.maxAttempts, deadLetterBatchBytes });
+  };
+
+  /** Write and commit: a write or commit that fails stops the run; the next run resumes at the last commit. */
+  const write = async (delivery: Delivery, plan: BatchPlan, commit: () => Promise<void>): Promise<void> => {
+    await delivery.claim(plan.topic, plan.partition);
+    const result = await delivery.deliver(plan, commit);
+    if (result.failure || !result.committed) {
+      const why = result.failure ? `${result.failure.type} (${result.failure.kind})` : 'the offset commit failed';
+      throw new DataprodError(
+        'BROKER_UNAVAILABLE',
+        `${product.id}: replaying ${deadLetter.topic}[${plan.partition}] stopped before offset ${plan.commitOffset}: ${why}; run the replay again to resume`,
+        { cause: result.failure?.cause ?? result.commitError },
+      );
+    }
+  };
+
+  /** Count what was written (the counters) and what was decided (the run's summary, dry runs included). */
+  const count = (tally: ReplayTally, written: boolean): void => {
+    addTally(total, tally);
+    if (!written) return;
+    const labels = { product: product.id };
+    deps.metrics.redrive.replayed.inc(labels, tally.replayed);
+    deps.metrics.redrive.republished.inc(labels, tally.republished);
+    deps.metrics.redrive.redeadLettered.inc(labels, tally.redeadLettered);
+    deps.metrics.redrive.parked.inc(labels, tally.parked);
+  };
+
+  /** One step: a run of dead letters of one partition, decided, written and committed together. */
+  const step = async (batch: TopicBatch, letters: DeadLetterRecord[], nextOffset: string) => {
+    const { plan, tally } = await decide(letters, nextOffset);
+    if (delivery) await write(delivery, plan, () => batch.commit(nextOffset));
+    count(tally, delivery !== undefined);
+  };
+
+  try {
+    await readTopicOnce(
+      deps.kafka,
+      deps.admin,
+      {
+        topic: deadLetter.topic,
+        groupId: group,
+        commitEnd: !options.dryRun,
+        sessionTimeoutMs: deps.config.sessionTimeoutMs,
+        onProgress: (progress) => options.onProgress?.(progress, total),
+      },
+      async (batch) => {
+        const letters = batch.messages.map((m) => readDeadLetter(batch.partition, m));
+        // With a rate, steps of about a second each, so the pace holds and the group sees heartbeats.
+        const size = options.ratePerSecond === undefined ? letters.length : Math.max(1, Math.ceil(options.ratePerSecond));
+        for (let from = 0; from < letters.length; from += size) {
+          const part = letters.slice(from, from + size);
+          await pace(part.length);
+          const next = from + size < letters.length ? letters[from + size]!.offset : batch.nextOffset;
+          await step(batch, part, next);
+          await batch.heartbeat();
+        }
+      },
+    );
+  } finally {
+    await delivery?.close();
+  }
+  return total;
+}
+
+/** Waits so that no more than `perSecond` records start per second, on average since the first. */
+function pacer(perSecond: number | undefined): (records: number) => Promise<void> {
+  if (perSecond === undefined) return async () => undefined;
+  const startedAt = Date.now();
+  let started = 0;
+  return async (records) => {
+    const due = startedAt + (started / perSecond) * 1000;
+    started += records;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  };
+}
