@@ -47,6 +47,7 @@ export function product(): ProductDescriptor {
     slaProperties: [],
     consumerGroup: 'dataprod.fin.payments.v2',
     delivery: 'at-least-once',
+    longs: 'number',
   };
 }
 
