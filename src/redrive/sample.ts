@@ -1,4 +1,5 @@
-import avsc from 'avsc';
+import { Decimal } from '../contracts/decimal.js';
+import { avroType } from '../contracts/logical-types.js';
 import { FRAME_HEADER_BYTES, frameProblem, frameSchemaId } from '../contracts/wire.js';
 import type { AvroSchema } from '../product/types.js';
 import type { DeadLetterRecord } from './dead-letter-record.js';
@@ -47,7 +48,7 @@ export function cutText(text: string): string {
 /** A decoded Avro value with classified fields masked and long values cut. */
 export function maskValue(value: unknown, classified: ReadonlySet<string>, path = ''): unknown {
   if (typeof value === 'string') return cutText(value);
-  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'bigint' || value instanceof Decimal) return value.toString();
   if (Buffer.isBuffer(value)) return `<${value.length} bytes>`;
   if (Array.isArray(value)) {
     const shown = value.slice(0, MAX_ITEMS).map((v) => maskValue(v, classified, path));
@@ -96,7 +97,8 @@ async function decodedValue(letter: DeadLetterRecord, schemas: WriterSchemas, cl
   const schema = await schemas(id);
   if (!schema) return `(${value!.length} bytes, writer schema ${id} unknown to the registry: not shown)`;
   try {
-    const type = avsc.Type.forSchema(schema as avsc.Schema);
+    // bigint longs: a long beyond 2^53 (dead-lettered for it) still shows, exactly.
+    const type = avroType(schema, 'bigint');
     const decoded = type.decode(value!, FRAME_HEADER_BYTES);
     if (decoded.offset < 0) throw new Error('short body');
     return maskValue(decoded.value, classified);
