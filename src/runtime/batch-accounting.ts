@@ -70,18 +70,56 @@ export class BatchAccounting {
     if (tally.dlqReasons.size > 0) this.reportDeadLetters(tally.dlqReasons);
   }
 
-  /** The batch's first `records` records are committed: lag and window completeness move on. */
-  committed(topic: string, partition: number, messages: readonly { offset: string; timestamp: string }[], records: number): void {
-    const last = messages[records - 1]!;
-    const next = messages[records];
-    this.signals.progress.onCommit(
+  /**
+   * A fetched batch moves the lag's end and pending record. Offsets before its first record that the
+   * consumer never handed over (transaction markers, aborted or compacted records) count as appended
+   * in a window, so they count as handled too, at the time of the record before them: a marker
+   * follows the records it commits.
+   */
+  fetched(topic: string, partition: number, messages: readonly { offset: string; timestamp: string }[], end: string): void {
+    const { progress, completeness } = this.signals;
+    const previousTs = progress.lastCommittedTsOf(topic, partition);
+    const first = messages[0]!;
+    const firstTs = Number(first.timestamp);
+    const skipped = progress.onBatch(
       topic,
       partition,
-      Number(last.offset) + 1,
-      Number(last.timestamp),
-      next ? Number(next.timestamp) : undefined,
+      Number(first.offset),
+      firstTs,
+      Number(messages[messages.length - 1]!.timestamp),
+      Number(end),
     );
-    for (let i = 0; i < records; i++) this.signals.completeness.handledAt(Number(messages[i]!.timestamp));
+    if (skipped > 0) completeness.handledAt(previousTs ?? firstTs, skipped);
+  }
+
+  /**
+   * The batch's first `records` records are committed, up to `commitOffset` (past them when the
+   * consumer filtered out records after the last one): lag and window completeness move on.
+   */
+  committed(
+    topic: string,
+    partition: number,
+    messages: readonly { offset: string; timestamp: string }[],
+    records: number,
+    commitOffset: string,
+  ): void {
+    const { progress, completeness } = this.signals;
+    let expected = progress.committedOf(topic, partition);
+    let previousTs = progress.lastCommittedTsOf(topic, partition);
+    const last = messages[records - 1]!;
+    const next = messages[records];
+    const committedUpTo = Number(commitOffset);
+    progress.onCommit(topic, partition, committedUpTo, Number(last.timestamp), next ? Number(next.timestamp) : undefined);
+    for (let i = 0; i < records; i++) {
+      const ts = Number(messages[i]!.timestamp);
+      const offset = Number(messages[i]!.offset);
+      // Skipped offsets between two records of the batch: see fetched().
+      if (expected !== undefined && offset > expected) completeness.handledAt(previousTs ?? ts, offset - expected);
+      completeness.handledAt(ts);
+      expected = offset + 1;
+      previousTs = ts;
+    }
+    if (expected !== undefined && committedUpTo > expected) completeness.handledAt(previousTs!, committedUpTo - expected);
   }
 
   /** A summary of dead letters by reason, at most every DEAD_LETTER_REPORT_MS (the metrics have the exact numbers). */
