@@ -118,6 +118,14 @@ export const OPTIONS = [
     description: "Verify the brokers' certificates",
   },
   {
+    flag: 'tls-key-passphrase',
+    env: 'KAFKA_TLS_KEY_PASSPHRASE',
+    kind: 'secret',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'Passphrase of an encrypted --tls-key-file (checked at start)',
+  },
+  {
     flag: 'registry-url',
     env: 'SCHEMA_REGISTRY_URL',
     kind: 'string',
