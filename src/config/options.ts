@@ -321,6 +321,14 @@ export const OPTIONS = [
     commands: ['demo-produce'],
     description: 'Written once every raw topic has acknowledged events, removed on stop (for a healthcheck)',
   },
+  {
+    flag: 'min-records',
+    kind: 'int',
+    min: 0,
+    default: '100',
+    commands: ['rules'],
+    description: 'Records a burn-rate alert of a ratio SLO needs in its long window before it may fire (0: no guard)',
+  },
 ] as const satisfies readonly OptionSpec[];
 
 type Option = (typeof OPTIONS)[number];

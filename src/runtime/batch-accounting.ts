@@ -17,7 +17,8 @@ const DEAD_LETTER_REPORT_MS = 10_000;
  */
 export class BatchAccounting {
   private readonly appendToPublish: HistogramSeries;
-  private readonly eventToPublish: HistogramSeries;
+  /** Only for a product whose output port declares eventTime: no idle series for the others. */
+  private readonly eventToPublish: HistogramSeries | undefined;
   private readonly product: string;
   private readonly outputTopic: string;
   private readonly unreported = new Map<DlqReason, number>();
@@ -33,7 +34,7 @@ export class BatchAccounting {
     this.outputTopic = descriptor.output.topic;
     // Series resolved once: observing on them is a bucket search, no label handling per record.
     this.appendToPublish = metrics.appendToPublish.labels({ product: this.product });
-    this.eventToPublish = metrics.eventToPublish.labels({ product: this.product });
+    this.eventToPublish = descriptor.output.eventTime === undefined ? undefined : metrics.eventToPublish.labels({ product: this.product });
   }
 
   /** `ackedAt`: ms since the epoch when the writes were acknowledged. */
@@ -51,7 +52,7 @@ export class BatchAccounting {
       let newest = 0;
       for (const ts of tally.publishedAt) this.appendToPublish.observe((ackedAt - ts) / 1000);
       for (const ts of tally.eventTimes) {
-        this.eventToPublish.observe((ackedAt - ts) / 1000);
+        this.eventToPublish?.observe((ackedAt - ts) / 1000);
         if (ts > newest) newest = ts;
       }
       signals.lastPublishTs = ackedAt / 1000;

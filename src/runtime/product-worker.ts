@@ -21,6 +21,7 @@ import { SkippedOffsets } from './skipped-offsets.js';
 import { BlockedRetry, missingReason } from './blocked-retry.js';
 import { WindowCompleteness } from '../observability/completeness.js';
 import { ProductProgress } from '../observability/progress.js';
+import { GroupLag } from '../observability/group-lag.js';
 import { DATAPROD_VERSION } from '../version.js';
 
 export type { ProductState } from './product-state.js';
@@ -70,6 +71,8 @@ export class ProductWorker {
     private readonly deps: ProductWorkerDeps,
   ) {
     this.log = deps.logger.child({ product: product.id });
+    this.signals.groupLag = new GroupLag(deps.config.stallAfterMs);
+    this.signals.beforeScrape = () => this.refresher?.forScrape() ?? Promise.resolve();
     this.status = new ProductStatus(product.id, deps.metrics.productUp, deps.config.stallAfterMs, this.log);
     deps.metrics.track(product.id, this.signals);
     this.limits = new TopicLimits(deps.admin, [product.output.topic, product.deadLetter.topic]);

@@ -78,7 +78,9 @@ describe('WindowCompleteness', () => {
     assert.equal(w.judge(60_000, 10), 0.9);
     assert.equal(w.ratio, 0.9);
     assert.deepEqual(w.closable(130_000), [], 'judged once');
+    assert.equal(w.appended, 10);
     assert.equal(w.judge(120_000, 0), 1, 'an empty window is complete');
+    assert.equal(w.appended, 0, 'and says it had no traffic');
   });
 
   it('starts over after a rebalance', () => {
