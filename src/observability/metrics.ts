@@ -239,7 +239,8 @@ export class Metrics {
         help,
         labelNames: ['product', 'topic', 'partition'],
         registers,
-        collect() {
+        async collect() {
+          await freshEnds(signals.values());
           this.reset();
           const now = Date.now();
           for (const [product, s] of signals)
