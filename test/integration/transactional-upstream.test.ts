@@ -9,8 +9,18 @@
  *  - every committed record is published once, no aborted one.
  * Partition 0 gets one committed transaction; partition 1 a committed one, then an aborted one.
  * Under both delivery modes: exactly-once commits its offsets inside its own transactions.
+ * At-least-once also runs under a real Prometheus with the generated rules and a freshness SLO of
+ * 5 s: once the upstream has been idle longer than that, freshness reads idle (no stale sample)
+ * and no alert of the product is pending or firing (with a lag of 1 per marker, the freshness
+ * page fired).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import avsc from 'avsc';
 import type { Admin, Kafka, Producer } from 'kafkajs';
@@ -27,6 +37,11 @@ import { samples } from '../support/prom-text.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
 import { testStack, uniqueName } from '../support/stack.js';
 import { cleanUpInProcess, connectClients, workerConfig } from '../support/worker.js';
+import { startPrometheus } from '../support/prometheus.js';
+import { requireTool } from '../support/tools.js';
+
+const exec = promisify(execFile);
+const repo = fileURLToPath(new URL('../..', import.meta.url));
 
 const TAG = '[transactional-upstream]';
 
@@ -40,11 +55,17 @@ for (const delivery of ['at-least-once', 'exactly-once'] as const)
     const rawSchema = readSchema('orders-enriched', 'raw-order.avsc');
     const rawType = avsc.Type.forSchema(rawSchema as avsc.Schema);
     let rawId: number;
+    const withPrometheus = delivery === 'at-least-once';
+    const workDir = mkdtempSync(join(tmpdir(), 'dataprod-tx-upstream-'));
+    let prometheus: Awaited<ReturnType<typeof startPrometheus>> | undefined;
 
     before(async () => {
       const stack = await testStack();
       ({ kafka, admin, producer } = await connectClients(stack));
-      product = copyProduct('orders-enriched', (doc) => doc.set('delivery', delivery));
+      product = copyProduct('orders-enriched', (doc) => {
+        doc.set('delivery', delivery);
+        doc.setIn(['slaProperties', 1, 'unit'], 's'); // freshness: 5 s
+      });
       await admin.createTopics({ waitForLeaders: true, topics: [{ topic: product.inputTopic, numPartitions: 2 }] });
       rawId = await new RegistryClient({ url: stack.schemaRegistryUrl }).register(product.inputSubject, rawSchema);
       worker = new Worker({
@@ -55,7 +76,11 @@ for (const delivery of ['at-least-once', 'exactly-once'] as const)
       });
     });
 
-    after(() => cleanUpInProcess({ workers: worker ? [worker] : [], copies: product ? [product] : [], admin, producer }));
+    after(async () => {
+      await prometheus?.stop();
+      await cleanUpInProcess({ workers: worker ? [worker] : [], copies: product ? [product] : [], admin, producer });
+      rmSync(workDir, { recursive: true, force: true });
+    });
 
     const orders = (partition: number, seqs: number[]) =>
       seqs.map((seq) => ({ partition, key: `o-${seq}`, value: frame(rawId, rawType.toBuffer(rawOrder(seq, Date.now(), 'valid'))) }));
@@ -74,6 +99,12 @@ for (const delivery of ['at-least-once', 'exactly-once'] as const)
 
     it('has lag 0 records and 0 s past transaction markers and aborted records, and the group at the end offset', async () => {
       await worker!.start();
+      if (withPrometheus) {
+        requireTool('prometheus', 'apt-get install prometheus');
+        const rulesFile = join(workDir, 'rules.yml');
+        await exec(process.execPath, ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts'), 'rules', product.dir, '--out', rulesFile]);
+        prometheus = await startPrometheus(workDir, [new URL(worker!.controlUrl).host], rulesFile);
+      }
       await transaction(orders(0, [0, 1, 2, 3, 4]), 'commit');
       await transaction(orders(1, [5, 6, 7]), 'commit');
       await transaction(orders(1, [100, 101, 102, 103]), 'abort');
@@ -106,8 +137,9 @@ for (const delivery of ['at-least-once', 'exactly-once'] as const)
       });
       const caughtUpAt = Date.now();
 
-      // Idle upstream: lag stays 0 s however long nothing comes (it used to grow with the idle time).
-      await new Promise((r) => setTimeout(r, 3_000));
+      // Idle upstream: lag stays 0 s however long nothing comes (it used to grow with the idle time),
+      // past the 5 s freshness threshold (and a few scrapes and rule evaluations) under Prometheus.
+      await new Promise((r) => setTimeout(r, withPrometheus ? 9_000 : 3_000));
       const text = await (await fetch(`${worker!.controlUrl}/metrics`)).text();
       const lag = (name: string) =>
         Object.fromEntries(
@@ -126,6 +158,15 @@ for (const delivery of ['at-least-once', 'exactly-once'] as const)
         now,
         'idle partitions: completeness windows can be judged up to now',
       );
+
+      if (prometheus) {
+        const sel = `{product="${product.id}"}`;
+        assert.equal(await prometheus.query(`sum(dataprod_consumer_lag_records${sel})`), 0, 'Prometheus scraped lag 0');
+        assert.equal(await prometheus.query(`dataprod:sli_freshness_stale:bool${sel}`), undefined, 'freshness: idle, not stale');
+        const alerts = (await prometheus.alerts()).filter((a) => a.labels.product === product.id);
+        console.error(`${TAG} ${delivery}: alerts of the product under Prometheus after the idle time: ${JSON.stringify(alerts)}`);
+        assert.deepEqual(alerts, [], 'no alert pending or firing');
+      }
 
       const outputs = await readTopicSettled(kafka, product.outputTopic, 8);
       const keys = outputs.map((r) => r.key).sort();
