@@ -37,7 +37,7 @@ import { samples } from '../support/prom-text.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
 import { testStack, uniqueName } from '../support/stack.js';
 import { cleanUpInProcess, connectClients, workerConfig } from '../support/worker.js';
-import { startPrometheus } from '../support/prometheus.js';
+import { kafkaToolLag, startPrometheus } from '../support/prometheus.js';
 import { requireTool } from '../support/tools.js';
 
 const exec = promisify(execFile);
@@ -55,12 +55,14 @@ for (const delivery of ['at-least-once', 'exactly-once'] as const)
     const rawSchema = readSchema('orders-enriched', 'raw-order.avsc');
     const rawType = avsc.Type.forSchema(rawSchema as avsc.Schema);
     let rawId: number;
+    let brokers: string[];
     const withPrometheus = delivery === 'at-least-once';
     const workDir = mkdtempSync(join(tmpdir(), 'dataprod-tx-upstream-'));
     let prometheus: Awaited<ReturnType<typeof startPrometheus>> | undefined;
 
     before(async () => {
       const stack = await testStack();
+      brokers = stack.brokers;
       ({ kafka, admin, producer } = await connectClients(stack));
       product = copyProduct('orders-enriched', (doc) => {
         doc.set('delivery', delivery);
@@ -136,6 +138,9 @@ for (const delivery of ['at-least-once', 'exactly-once'] as const)
         throw new Error(`${err.message}; committed ${JSON.stringify(Object.fromEntries(await committedOffsets()))}`);
       });
       const caughtUpAt = Date.now();
+      const tool = await kafkaToolLag(brokers, product.group, product.inputTopic);
+      console.error(`${TAG} ${delivery}: kafka-consumer-groups lag ${JSON.stringify(Object.fromEntries(tool))}`);
+      assert.deepEqual(Object.fromEntries(tool), { 0: 0, 1: 0 }, "Kafka's consumer-groups tool sees no lag either");
 
       // Idle upstream: lag stays 0 s however long nothing comes (it used to grow with the idle time),
       // past the 5 s freshness threshold (and a few scrapes and rule evaluations) under Prometheus.
