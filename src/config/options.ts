@@ -118,6 +118,14 @@ export const OPTIONS = [
     description: "Verify the brokers' certificates",
   },
   {
+    flag: 'tls-key-passphrase',
+    env: 'KAFKA_TLS_KEY_PASSPHRASE',
+    kind: 'secret',
+    commands: KAFKA,
+    section: 'Kafka connection',
+    description: 'Passphrase of an encrypted --tls-key-file (checked at start)',
+  },
+  {
     flag: 'registry-url',
     env: 'SCHEMA_REGISTRY_URL',
     kind: 'string',
@@ -351,6 +359,14 @@ export const OPTIONS = [
     kind: 'string',
     commands: ['dlq'],
     description: "replay: write the run's counters there in Prometheus text format",
+  },
+  {
+    flag: 'min-records',
+    kind: 'int',
+    min: 0,
+    default: '100',
+    commands: ['rules'],
+    description: 'Records a burn-rate alert of a ratio SLO needs in its long window before it may fire (0: no guard)',
   },
 ] as const satisfies readonly OptionSpec[];
 

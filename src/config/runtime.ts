@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { OPTIONS, optionPath, type OptionFlag, type OptionSpec } from './options.js';
 import { parseAll } from './parse-options.js';
+import { privateKeyProblem, registryConnection } from './secrets.js';
 
 // The option table and its parser, for the commands that import them from here.
 export { OPTIONS, optionPath, optionsOf, type CommandName, type OptionFlag, type OptionSpec, type OptionValues } from './options.js';
@@ -10,7 +11,7 @@ export { parseOption, readOptions, valuesOf } from './parse-options.js';
 export interface KafkaConnection {
   brokers: string[];
   clientId: string;
-  ssl: false | { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  ssl: false | { ca?: string; cert?: string; key?: string; passphrase?: string; rejectUnauthorized: boolean };
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
 }
 
@@ -105,8 +106,17 @@ export function loadRuntimeConfig(
     });
   }
   const tls = values.tls === true || given('tls-ca-file') || given('tls-cert-file');
+  const passphrase = values['tls-key-passphrase'];
+  if (key !== undefined) {
+    const problem = privateKeyProblem(key, passphrase);
+    if (problem) issues.push({ path: where(problem.fix), message: problem.message });
+  } else if (passphrase !== undefined) {
+    issues.push({ path: where('tls-key-file'), message: 'required with --tls-key-passphrase' });
+  }
 
-  const registryUrl = values['registry-url'];
+  const registry = registryConnection(values['registry-url'], values['registry-user'], values['registry-password']);
+  issues.push(...registry.issues.map(({ flag, message }) => ({ path: where(flag), message })));
+  const registryUrl = registry.url;
   if (options.need.registry) {
     if (!registryUrl)
       issues.push({ path: where('registry-url'), message: 'required: set it to your schema registry, e.g. http://localhost:8081' });
@@ -119,7 +129,7 @@ export function loadRuntimeConfig(
       issues.push({ path: where('registry-url'), message: `"${registryUrl}" is not an http(s) URL` });
     }
   }
-  if (given('registry-password') && !given('registry-user')) {
+  if (registry.password !== undefined && registry.username === undefined) {
     issues.push({ path: where('registry-user'), message: 'required when a registry password is set' });
   }
 
@@ -129,10 +139,12 @@ export function loadRuntimeConfig(
     kafka: {
       brokers,
       clientId: values['client-id']!,
-      ssl: tls ? { ca, cert, key, rejectUnauthorized: values['tls-reject-unauthorized']! } : false,
+      ssl: tls
+        ? { ca, cert, key, ...(passphrase === undefined ? {} : { passphrase }), rejectUnauthorized: values['tls-reject-unauthorized']! }
+        : false,
       sasl,
     },
-    registry: { url: registryUrl ?? '', username: values['registry-user'], password: values['registry-password'] },
+    registry: { url: registryUrl ?? '', username: registry.username, password: registry.password },
     httpHost: values['http-host']!,
     httpPort: values['http-port']!,
     logLevel: values['log-level']!,

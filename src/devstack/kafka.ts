@@ -53,6 +53,8 @@ export interface KafkaNodeOptions {
   progress?: ProgressLog;
   /** Extra server.properties lines, e.g. for a test that needs another setting. */
   extraProperties?: Record<string, string | number | boolean>;
+  /** Listeners beside PLAINTEXT (e.g. SASL_SSL, or SSL named MTLS), on free 127.0.0.1 ports. */
+  extraListeners?: { name: string; protocol: 'SSL' | 'SASL_SSL' | 'SASL_PLAINTEXT' }[];
 }
 
 /**
@@ -64,6 +66,7 @@ export class KafkaNode {
   private process: ManagedProcess | undefined;
   private brokerPort = 0;
   private controllerPort = 0;
+  private readonly extraPorts = new Map<string, number>();
   private readonly progress: ProgressLog;
 
   constructor(private readonly options: KafkaNodeOptions) {
@@ -72,6 +75,13 @@ export class KafkaNode {
 
   get bootstrap(): string {
     return `127.0.0.1:${this.brokerPort}`;
+  }
+
+  /** host:port of an extra listener, by name. */
+  listener(name: string): string {
+    const port = this.extraPorts.get(name);
+    if (port === undefined) throw new Error(`no listener ${name}`);
+    return `127.0.0.1:${port}`;
   }
 
   get logFile(): string {
@@ -86,6 +96,7 @@ export class KafkaNode {
     if (!existsSync(config)) {
       this.brokerPort = await freePort();
       this.controllerPort = await freePort();
+      for (const l of this.options.extraListeners ?? []) this.extraPorts.set(l.name, await freePort());
       writeFileSync(config, this.serverProperties());
       writeFileSync(join(workDir, 'log4j.properties'), LOG4J);
       await runToCompletion(
@@ -138,14 +149,19 @@ export class KafkaNode {
   }
 
   private serverProperties(): string {
+    const extra = (this.options.extraListeners ?? []).map((l) => `${l.name}://127.0.0.1:${this.extraPorts.get(l.name)}`);
     const props: Record<string, string | number | boolean> = {
       'process.roles': 'broker,controller',
       'node.id': 1,
       'controller.quorum.voters': `1@127.0.0.1:${this.controllerPort}`,
-      listeners: `PLAINTEXT://127.0.0.1:${this.brokerPort},CONTROLLER://127.0.0.1:${this.controllerPort}`,
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:${this.brokerPort}`,
+      listeners: [`PLAINTEXT://127.0.0.1:${this.brokerPort}`, `CONTROLLER://127.0.0.1:${this.controllerPort}`, ...extra].join(','),
+      'advertised.listeners': [`PLAINTEXT://127.0.0.1:${this.brokerPort}`, ...extra].join(','),
       'controller.listener.names': 'CONTROLLER',
-      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'listener.security.protocol.map': [
+        'PLAINTEXT:PLAINTEXT',
+        'CONTROLLER:PLAINTEXT',
+        ...(this.options.extraListeners ?? []).map((l) => `${l.name}:${l.protocol}`),
+      ].join(','),
       'inter.broker.listener.name': 'PLAINTEXT',
       'log.dirs': join(this.options.workDir, 'data'),
       'num.partitions': 1,

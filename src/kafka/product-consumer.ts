@@ -9,6 +9,8 @@ export interface ProductConsumer {
   pause(topics: { topic: string; partitions?: number[] }[]): void;
   resume(topics: { topic: string; partitions?: number[] }[]): void;
   seek(position: { topic: string; partition: number; offset: string }): void;
+  /** Commits offsets outside a batch (in the group's current generation). */
+  commit(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
   /** Stops fetching, waits for the batches in flight, leaves the group. */
   disconnect(): Promise<void>;
 }
@@ -20,6 +22,16 @@ export interface ProductConsumerHandlers {
   /** The consumer crashed and will not be restarted. */
   onCrash(error: Error): void;
   eachBatch(payload: EachBatchPayload): Promise<void>;
+  /** A fetch of only transaction markers or aborted records: kafkajs skips it without eachBatch. */
+  onFilteredFetch(fetch: FilteredFetch): void;
+}
+
+export interface FilteredFetch {
+  topic: string;
+  partition: number;
+  /** First and last offset of the records fetched, all filtered out. */
+  firstOffset: string;
+  lastOffset: string;
 }
 
 /**
@@ -44,6 +56,16 @@ export function createProductConsumer(
   consumer.on(consumer.events.CRASH, (event) => {
     if (!event.payload.restart) handlers.onCrash(event.payload.error);
   });
+  // kafkajs reports such fetches only through its instrumentation events, as batches of 0 records.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.batchSize === 0 && payload.firstOffset !== null)
+      handlers.onFilteredFetch({
+        topic: payload.topic,
+        partition: payload.partition,
+        firstOffset: payload.firstOffset,
+        lastOffset: payload.lastOffset,
+      });
+  });
   return {
     async start() {
       await consumer.connect();
@@ -60,6 +82,7 @@ export function createProductConsumer(
     pause: (topics) => consumer.pause(topics),
     resume: (topics) => consumer.resume(topics),
     seek: (position) => consumer.seek(position),
+    commit: (offsets) => consumer.commitOffsets(offsets),
     disconnect: () => consumer.disconnect(),
   };
 }

@@ -9,6 +9,7 @@ export class WindowCompleteness {
   private readonly handled = new Map<number, number>();
   private judgedUpTo: number;
   private lastRatio: number | undefined;
+  private lastAppended: number | undefined;
 
   constructor(
     private readonly windowMs: number,
@@ -50,10 +51,16 @@ export class WindowCompleteness {
     this.judgedUpTo = Math.max(this.judgedUpTo, start + this.windowMs);
     // An empty window is complete by definition.
     this.lastRatio = appended === 0 ? 1 : handled / appended;
+    this.lastAppended = appended;
     return this.lastRatio;
   }
 
   get ratio(): number | undefined {
     return this.lastRatio;
+  }
+
+  /** Records appended in the newest judged window: 0 says its ratio of 1 is of an empty window. */
+  get appended(): number | undefined {
+    return this.lastAppended;
   }
 }

@@ -3,6 +3,7 @@ import type { WindowCompleteness } from './completeness.js';
 import { ProductHistogram } from './histogram.js';
 import { LATENCY_BUCKETS } from './buckets.js';
 import type { ProductProgress } from './progress.js';
+import type { GroupLag } from './group-lag.js';
 
 export { LATENCY_BUCKETS };
 
@@ -15,7 +16,14 @@ export interface ProductSignals {
   inFlight: number;
   /** The record counters of this process, kept here too so the status page reads them synchronously. */
   totals: { consumed: number; published: number; filtered: number; deadLettered: number; rewritten: number };
+  /** The group's lag on every input partition, whoever holds it (read from the admin API). */
+  groupLag?: GroupLag;
+  /** Reads end offsets afresh before the lag gauges are collected (throttled; never blocks a scrape long). */
+  beforeScrape?: () => Promise<void>;
 }
+
+/** How long a scrape waits for fresh end offsets before it answers with the last ones. */
+const SCRAPE_REFRESH_WAIT_MS = 2_000;
 
 /**
  * dataprod's metrics, created on the Registry passed in (never the global one) so several
@@ -198,6 +206,11 @@ export class Metrics {
       'Newest closed window: records with an outcome / records appended upstream (partitions held for the whole window)',
       (s) => s.completeness.ratio,
     );
+    perProduct(
+      'dataprod_window_appended_records',
+      'Records appended upstream in the newest closed window (the one dataprod_window_completeness_ratio judges): 0 means a window without traffic',
+      (s) => s.completeness.appended,
+    );
     perProduct('dataprod_records_in_flight', 'Records fetched and being processed, outcome not committed yet', (s) => s.inFlight);
     new Gauge({
       name: 'dataprod_source_last_append_timestamp_seconds',
@@ -215,7 +228,8 @@ export class Metrics {
         help,
         labelNames: ['product', 'topic', 'partition'],
         registers,
-        collect() {
+        async collect() {
+          await freshEnds(signals.values());
           this.reset();
           const now = Date.now();
           for (const [product, s] of signals) {
@@ -231,6 +245,31 @@ export class Metrics {
       'dataprod_consumer_lag_seconds',
       '0 when caught up, else now minus the broker timestamp of the oldest unprocessed record',
       (l) => l.seconds,
+    );
+    const groupGauge = (name: string, help: string, value: (lag: ReturnType<GroupLag['lags']>[number]) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['product', 'topic', 'partition'],
+        registers,
+        async collect() {
+          await freshEnds(signals.values());
+          this.reset();
+          const now = Date.now();
+          for (const [product, s] of signals)
+            for (const lag of s.groupLag?.lags(now) ?? [])
+              this.set({ product, topic: lag.topic, partition: String(lag.partition) }, value(lag));
+        },
+      });
+    groupGauge(
+      'dataprod_group_lag_records',
+      "The consumer group's lag on every input partition, whoever holds it; the same on every replica: combine with max by (product, topic, partition), never sum",
+      (l) => l.records,
+    );
+    groupGauge(
+      'dataprod_group_partition_stalled',
+      '1 when an input partition has lag and the group committed nothing on it for --stall-after-ms, whoever holds it; combine with max across replicas',
+      (l) => (l.stalled ? 1 : 0),
     );
     this.productStatus = new Gauge({
       name: 'dataprod_product_status',
@@ -260,4 +299,13 @@ export class Metrics {
   signalsOf(product: string): ProductSignals | undefined {
     return this.signals.get(product);
   }
+}
+
+/** Runs every product's scrape-time refresh at once, bounded so a slow broker never stalls the scrape. */
+async function freshEnds(signals: Iterable<ProductSignals>): Promise<void> {
+  const refreshes = [...signals].flatMap((s) => (s.beforeScrape ? [s.beforeScrape().catch(() => undefined)] : []));
+  if (refreshes.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(refreshes), new Promise((r) => (timer = setTimeout(r, SCRAPE_REFRESH_WAIT_MS)))]);
+  clearTimeout(timer);
 }

@@ -31,19 +31,25 @@ export class ProductProgress {
   private readonly partitions = new Map<string, PartitionProgress>();
 
   private get(topic: string, partition: number): PartitionProgress {
-    const key = `${topic}\u0000${partition}`;
+    const key = partitionKey(topic, partition);
     let p = this.partitions.get(key);
     if (!p) this.partitions.set(key, (p = { topic, partition }));
     return p;
   }
 
-  /** A fetched batch: its first record's position and time, its newest time, the partition's end. */
-  onBatch(topic: string, partition: number, firstOffset: number, firstTs: number, newestTs: number, end: number): void {
+  /**
+   * A fetched batch: its first record's position and time, its newest time, the partition's end.
+   * Returns how many offsets before its first record held nothing to process (transaction
+   * markers, aborted or compacted records).
+   */
+  onBatch(topic: string, partition: number, firstOffset: number, firstTs: number, newestTs: number, end: number): number {
     const p = this.get(topic, partition);
     if (p.end === undefined || end > p.end) p.end = end;
+    const skipped = p.committed === undefined ? 0 : Math.max(0, firstOffset - p.committed);
     if (p.committed === undefined || p.committed < firstOffset) p.committed = firstOffset;
     if (firstOffset === p.committed) p.pendingTs = firstTs;
     if (p.lastSeenTs === undefined || newestTs > p.lastSeenTs) p.lastSeenTs = newestTs;
+    return skipped;
   }
 
   /** Offsets committed up to `next`; `nextTs` is the time of the record at `next` when the worker holds it. */
@@ -60,6 +66,28 @@ export class ProductProgress {
     const p = this.get(topic, partition);
     p.committed = offset;
     p.pendingTs = ts;
+  }
+
+  /**
+   * Offsets up to `next` held only control records (transaction markers) or aborted records, and
+   * the group's offset was moved past them: they are nothing to process, so not lag.
+   */
+  onSkipped(topic: string, partition: number, next: number): void {
+    const p = this.get(topic, partition);
+    if (p.committed !== undefined && p.committed >= next) return;
+    p.committed = next;
+    p.pendingTs = undefined;
+    if (p.end !== undefined && next > p.end) p.end = next;
+  }
+
+  /** The next offset to process, when known. */
+  committedOf(topic: string, partition: number): number | undefined {
+    return this.partitions.get(partitionKey(topic, partition))?.committed;
+  }
+
+  /** Broker timestamp (ms) of the last record committed, when known. */
+  lastCommittedTsOf(topic: string, partition: number): number | undefined {
+    return this.partitions.get(partitionKey(topic, partition))?.lastCommittedTs;
   }
 
   /** End offsets from the admin client, for partitions that have no fresh batch (idle or paused). */
@@ -117,4 +145,8 @@ export class ProductProgress {
     }
     return out;
   }
+}
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }

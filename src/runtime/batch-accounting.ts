@@ -17,7 +17,8 @@ const DEAD_LETTER_REPORT_MS = 10_000;
  */
 export class BatchAccounting {
   private readonly appendToPublish: HistogramSeries;
-  private readonly eventToPublish: HistogramSeries;
+  /** Only for a product whose output port declares eventTime: no idle series for the others. */
+  private readonly eventToPublish: HistogramSeries | undefined;
   private readonly product: string;
   private readonly outputTopic: string;
   private readonly unreported = new Map<DlqReason, number>();
@@ -33,7 +34,7 @@ export class BatchAccounting {
     this.outputTopic = descriptor.output.topic;
     // Series resolved once: observing on them is a bucket search, no label handling per record.
     this.appendToPublish = metrics.appendToPublish.labels({ product: this.product });
-    this.eventToPublish = metrics.eventToPublish.labels({ product: this.product });
+    this.eventToPublish = descriptor.output.eventTime === undefined ? undefined : metrics.eventToPublish.labels({ product: this.product });
   }
 
   /** `ackedAt`: ms since the epoch when the writes were acknowledged. */
@@ -51,7 +52,7 @@ export class BatchAccounting {
       let newest = 0;
       for (const ts of tally.publishedAt) this.appendToPublish.observe((ackedAt - ts) / 1000);
       for (const ts of tally.eventTimes) {
-        this.eventToPublish.observe((ackedAt - ts) / 1000);
+        this.eventToPublish?.observe((ackedAt - ts) / 1000);
         if (ts > newest) newest = ts;
       }
       signals.lastPublishTs = ackedAt / 1000;
@@ -70,18 +71,56 @@ export class BatchAccounting {
     if (tally.dlqReasons.size > 0) this.reportDeadLetters(tally.dlqReasons);
   }
 
-  /** The batch's first `records` records are committed: lag and window completeness move on. */
-  committed(topic: string, partition: number, messages: readonly { offset: string; timestamp: string }[], records: number): void {
-    const last = messages[records - 1]!;
-    const next = messages[records];
-    this.signals.progress.onCommit(
+  /**
+   * A fetched batch moves the lag's end and pending record. Offsets before its first record that the
+   * consumer never handed over (transaction markers, aborted or compacted records) count as appended
+   * in a window, so they count as handled too, at the time of the record before them: a marker
+   * follows the records it commits.
+   */
+  fetched(topic: string, partition: number, messages: readonly { offset: string; timestamp: string }[], end: string): void {
+    const { progress, completeness } = this.signals;
+    const previousTs = progress.lastCommittedTsOf(topic, partition);
+    const first = messages[0]!;
+    const firstTs = Number(first.timestamp);
+    const skipped = progress.onBatch(
       topic,
       partition,
-      Number(last.offset) + 1,
-      Number(last.timestamp),
-      next ? Number(next.timestamp) : undefined,
+      Number(first.offset),
+      firstTs,
+      Number(messages[messages.length - 1]!.timestamp),
+      Number(end),
     );
-    for (let i = 0; i < records; i++) this.signals.completeness.handledAt(Number(messages[i]!.timestamp));
+    if (skipped > 0) completeness.handledAt(previousTs ?? firstTs, skipped);
+  }
+
+  /**
+   * The batch's first `records` records are committed, up to `commitOffset` (past them when the
+   * consumer filtered out records after the last one): lag and window completeness move on.
+   */
+  committed(
+    topic: string,
+    partition: number,
+    messages: readonly { offset: string; timestamp: string }[],
+    records: number,
+    commitOffset: string,
+  ): void {
+    const { progress, completeness } = this.signals;
+    let expected = progress.committedOf(topic, partition);
+    let previousTs = progress.lastCommittedTsOf(topic, partition);
+    const last = messages[records - 1]!;
+    const next = messages[records];
+    const committedUpTo = Number(commitOffset);
+    progress.onCommit(topic, partition, committedUpTo, Number(last.timestamp), next ? Number(next.timestamp) : undefined);
+    for (let i = 0; i < records; i++) {
+      const ts = Number(messages[i]!.timestamp);
+      const offset = Number(messages[i]!.offset);
+      // Skipped offsets between two records of the batch: see fetched().
+      if (expected !== undefined && offset > expected) completeness.handledAt(previousTs ?? ts, offset - expected);
+      completeness.handledAt(ts);
+      expected = offset + 1;
+      previousTs = ts;
+    }
+    if (expected !== undefined && committedUpTo > expected) completeness.handledAt(previousTs!, committedUpTo - expected);
   }
 
   /** A summary of dead letters by reason, at most every DEAD_LETTER_REPORT_MS (the metrics have the exact numbers). */

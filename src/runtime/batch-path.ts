@@ -93,14 +93,7 @@ export class BatchPath {
     const { topic, partition, messages } = batch;
     if (messages.length === 0 || !isRunning() || isStale()) return;
     const first = messages[0]!;
-    this.parts.signals.progress.onBatch(
-      topic,
-      partition,
-      Number(first.offset),
-      Number(first.timestamp),
-      Number(messages[messages.length - 1]!.timestamp),
-      Number(batch.highWatermark),
-    );
+    this.parts.accounting.fetched(topic, partition, messages, batch.highWatermark);
     if (
       this.parts.status.state === 'halted' ||
       this.parts.status.state === 'failed' ||
@@ -149,6 +142,12 @@ export class BatchPath {
 
     const dlqLimit = this.parts.limits.batchBytes(this.parts.product.deadLetter.topic);
     const plan = planBatch(this.parts.product, sources, decision, { deadLetterBatchBytes: dlqLimit }, this.writtenThrough.get(key));
+    // A whole batch planned: its commit also passes the records the consumer filtered out after the
+    // last one it handed over (a transaction's marker, aborted records), or they would stay as lag.
+    if (plan.records === messages.length && plan.commitOffset !== undefined) {
+      const end = BigInt(batch.lastOffset()) + 1n;
+      if (end > BigInt(plan.commitOffset)) plan.commitOffset = end.toString();
+    }
     const planned = tallyPlan(plan);
     if (plan.records > 0 && this.parts.breaker.record(planned.consumed, planned.deadLettered)) {
       const { ratio, windowMs } = this.parts.config.dlqHalt;
@@ -186,7 +185,7 @@ export class BatchPath {
     }
     if (plan.records > 0) resolveOffset(messages[plan.records - 1]!.offset);
     if (plan.records > 0 && result.committed) {
-      this.parts.accounting.committed(topic, partition, messages, plan.records);
+      this.parts.accounting.committed(topic, partition, messages, plan.records, plan.commitOffset!);
       this.parts.status.progressed(Date.now());
     }
     this.partitionRetries.reset(key);

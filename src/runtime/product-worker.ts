@@ -16,9 +16,11 @@ import { ProductStatus, type ProductState } from './product-state.js';
 import { ProgressRefresher } from './progress-refresh.js';
 import { TopicLimits } from './topic-limits.js';
 import { BatchPath } from './batch-path.js';
+import { SkippedOffsets } from './skipped-offsets.js';
 import { BlockedRetry, missingReason } from './blocked-retry.js';
 import { WindowCompleteness } from '../observability/completeness.js';
 import { ProductProgress } from '../observability/progress.js';
+import { GroupLag } from '../observability/group-lag.js';
 import { DATAPROD_VERSION } from '../version.js';
 
 export type { ProductState } from './product-state.js';
@@ -68,6 +70,8 @@ export class ProductWorker {
     private readonly deps: ProductWorkerDeps,
   ) {
     this.log = deps.logger.child({ product: product.id });
+    this.signals.groupLag = new GroupLag(deps.config.stallAfterMs);
+    this.signals.beforeScrape = () => this.refresher?.forScrape() ?? Promise.resolve();
     this.status = new ProductStatus(product.id, deps.metrics.productUp, deps.config.stallAfterMs, this.log);
     deps.metrics.track(product.id, this.signals);
     this.limits = new TopicLimits(deps.admin, [product.output.topic, product.deadLetter.topic]);
@@ -157,6 +161,18 @@ export class ProductWorker {
       // Keeps the stall clock moving when nobody asks for health: an idle product is not stalled.
       after: () => void this.stalled(Date.now()),
     });
+    const skipped = new SkippedOffsets(
+      this.signals,
+      {
+        committed: async (topic, partition) => {
+          const [offsets] = await deps.admin.fetchOffsets({ groupId: product.consumerGroup, topics: [topic] });
+          const offset = Number(offsets?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+          return offset >= 0 ? offset : undefined;
+        },
+        commit: (offsets) => this.consumer!.commit(offsets),
+      },
+      this.log,
+    );
     const consumer = createProductConsumer(deps.kafka, product, deps.config, {
       onRestart: (error) => {
         this.restarts += 1;
@@ -172,7 +188,12 @@ export class ProductWorker {
         this.status.set('failed', `consumer crashed: ${error.message}`, 'BROKER_UNAVAILABLE');
         deps.onFatal(new DataprodError('BROKER_UNAVAILABLE', `${product.id}: ${this.status.reason}`, { cause: error }));
       },
-      eachBatch: (payload) => this.path!.handle(payload),
+      eachBatch: async (payload) => {
+        const committing = skipped.settled(payload.batch.topic, payload.batch.partition);
+        if (committing) await committing;
+        return this.path!.handle(payload);
+      },
+      onFilteredFetch: (fetch) => skipped.filtered(fetch),
     });
     this.consumer = consumer;
     await consumer.start();

@@ -13,9 +13,10 @@ interface RefreshDeps {
 
 /**
  * What batches cannot tell the lag and completeness signals: the end offsets of the held
- * partitions (idle or paused ones get no batches), the group's committed offsets once after a
- * join, and the judgement of closed completeness windows. A failed read is logged at debug and
- * leaves the gauges at their last values; the next refresh tries again.
+ * partitions (idle or paused ones get no batches), the group's committed offsets (once after a
+ * join for this worker's own view; every time for the group's lag on every partition, whoever
+ * holds it), and the judgement of closed completeness windows. A failed read is logged at debug
+ * and leaves the gauges at their last values; the next refresh tries again.
  */
 export async function refreshProgress(
   { admin, product, signals, log }: RefreshDeps,
@@ -26,17 +27,22 @@ export async function refreshProgress(
   const topics = product.inputPorts.map((p) => p.topic);
   const held = (topic: string, partition: number) => assigned.has(`${topic}:${partition}`);
   try {
-    if (afterJoin) {
-      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: product.consumerGroup, topics })) {
-        for (const p of partitions)
-          if (held(topic, p.partition) && Number(p.offset) >= 0) progress.setCommitted(topic, p.partition, Number(p.offset));
+    const groupOffsets = new Map<string, number>();
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId: product.consumerGroup, topics })) {
+      for (const p of partitions) {
+        if (Number(p.offset) < 0) continue;
+        groupOffsets.set(`${topic}:${p.partition}`, Number(p.offset));
+        if (afterJoin && held(topic, p.partition)) progress.setCommitted(topic, p.partition, Number(p.offset));
       }
     }
+    const now = Date.now();
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic))
+      for (const p of await admin.fetchTopicOffsets(topic)) {
         if (held(topic, p.partition)) progress.setEnd(topic, p.partition, Number(p.offset));
+        signals.groupLag?.observe(topic, p.partition, groupOffsets.get(`${topic}:${p.partition}`), Number(p.low), Number(p.high), now);
+      }
     }
-    await judgeWindows(admin, signals, topics, held, log);
+    if (assigned.size > 0) await judgeWindows(admin, signals, topics, held, log);
   } catch (err) {
     log.debug({ err }, 'progress refresh failed; lag gauges keep their last values');
   }
@@ -82,14 +88,18 @@ export interface RefreshHooks {
 }
 
 /**
- * The product's periodic refresh, every `intervalMs` and at once after a group join: missing
- * topics first (so a deleted input topic, whose offset reads fail, is still seen), then lag and
- * window completeness of the held partitions. One refresh at a time.
+ * The product's periodic refresh, every `intervalMs`, at once after a group join, and at scrape
+ * time (throttled to one per `SCRAPE_MIN_INTERVAL_MS`, so a paused, halted or backing-off product's
+ * lag is as fresh as the scrape, and so is the first scrape after a stall): missing topics first
+ * (so a deleted input topic, whose offset reads fail, is still seen), then lag, the group's lag and
+ * window completeness. One refresh at a time; a replica holding no partition still reads the
+ * group's lag.
  */
 export class ProgressRefresher {
   private assigned: ReadonlySet<string> = new Set();
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private running: Promise<void> | undefined;
+  private lastStartedAt = 0;
 
   constructor(
     private readonly deps: RefreshDeps,
@@ -107,22 +117,34 @@ export class ProgressRefresher {
     void this.refresh(true);
   }
 
+  /** For a scrape: a refresh unless one started less than SCRAPE_MIN_INTERVAL_MS ago (then that one). */
+  forScrape(): Promise<void> {
+    if (this.running) return this.running;
+    if (Date.now() - this.lastStartedAt < SCRAPE_MIN_INTERVAL_MS) return Promise.resolve();
+    return this.refresh(false);
+  }
+
   stop(): void {
     clearInterval(this.timer);
   }
 
-  private async refresh(afterJoin: boolean): Promise<void> {
-    if (this.running || this.assigned.size === 0) return;
-    this.running = true;
-    try {
-      if (this.hooks.checkTopics()) {
-        const missing = await missingTopics(this.deps.admin, productTopics(this.deps.product)).catch(() => []);
-        if (missing.length > 0) this.hooks.onMissing(missing);
-      }
-      await refreshProgress(this.deps, this.assigned, afterJoin);
-      this.hooks.after();
-    } finally {
-      this.running = false;
+  private refresh(afterJoin: boolean): Promise<void> {
+    // A join's refresh must not be skipped: it reads the committed offsets of the new assignment.
+    if (this.running) return afterJoin ? this.running.then(() => this.refresh(true)) : this.running;
+    this.lastStartedAt = Date.now();
+    this.running = this.run(afterJoin).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async run(afterJoin: boolean): Promise<void> {
+    if (this.assigned.size > 0 && this.hooks.checkTopics()) {
+      const missing = await missingTopics(this.deps.admin, productTopics(this.deps.product)).catch(() => []);
+      if (missing.length > 0) this.hooks.onMissing(missing);
     }
+    await refreshProgress(this.deps, this.assigned, afterJoin);
+    this.hooks.after();
   }
 }
+
+/** Scrapes closer together than this share one read of the end offsets. */
+export const SCRAPE_MIN_INTERVAL_MS = 1_000;

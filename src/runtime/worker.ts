@@ -1,6 +1,8 @@
 import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { RuntimeConfig } from '../config/runtime.js';
+import { OPTIONS, optionPath, type OptionSpec, type RuntimeConfig } from '../config/runtime.js';
+import { ConfigError } from '../errors.js';
+import { probeConnection } from '../kafka/connection-probe.js';
 import { RegistryClient } from '../contracts/registry-client.js';
 import { createKafka, createProducer, type Admin, type Producer } from '../kafka/client.js';
 import { ControlServer, type StatusSnapshot } from '../observability/http.js';
@@ -74,6 +76,12 @@ export class Worker {
       await this.control.start();
       logger.info({ url: this.control.url }, 'control port listening');
 
+      // A TLS or SASL mismatch is named in milliseconds instead of after kafkajs's retries.
+      const problem = await probeConnection(config.kafka);
+      if (problem) {
+        const spec = (OPTIONS as readonly OptionSpec[]).find((o) => o.flag === problem.option)!;
+        throw new ConfigError([{ path: optionPath(spec), message: problem.message }]);
+      }
       this.admin = this.kafka.admin();
       await this.admin.connect();
       this.producer = createProducer(this.kafka);

@@ -10,7 +10,7 @@
  *   SLOs"): page when the 1h and 5m error ratios are above 14.4x the budget, or 6h and 30m above
  *   6x; ticket when 1d and 2h are above 3x, or 3d and 6h above 1x.
  * Plus, per product, operational alerts: stalled consumer, dead-letter writes failing, metrics
- * absent, product not running.
+ * absent, product not running, stalled partition (seen by any replica).
  *
  * Everything is per product (`{product="<id>"}` selectors, one group pair per product), summed
  * over the worker replicas that export it. Output is deterministic: products sorted by id,
@@ -142,12 +142,24 @@ export function freshnessStaleExpression(productId: string, thresholdSeconds: nu
 /** Error-ratio threshold of a burn-rate condition: factor x budget. */
 export const burnThreshold = (factor: number, budget: number) => clean(factor * budget);
 
-export function burnRateExpression(productId: string, slo: Slo, alert: BurnRateAlert): string {
+/** Records the long window of a burn-rate condition must have consumed before it may fire. */
+export const DEFAULT_MIN_RECORDS = 100;
+
+export interface RulesOptions {
+  /** Minimum-traffic guard of the ratio SLOs' burn-rate alerts (0: none). */
+  minRecords?: number;
+}
+
+export function burnRateExpression(productId: string, slo: Slo, alert: BurnRateAlert, minRecords = DEFAULT_MIN_RECORDS): string {
   const p = `product=${promString(productId)}`;
+  // A ratio over a few records is noise (3 invalid of 20 at start-up is 15%): no alert until the
+  // long window holds enough of them. Freshness is a share of time, not of records: no guard.
+  const guarded = minRecords > 0 && slo.slo !== 'freshness';
   return alert.conditions
     .map((c) => {
       const t = burnThreshold(c.factor, slo.budget);
-      return `(\n  ${recordName(slo.slo, c.long)}{${p}} > ${t}\n  and\n  ${recordName(slo.slo, c.short)}{${p}} > ${t}\n)`;
+      const guard = guarded ? `\n  and on ()\n  sum(increase(dataprod_records_consumed_total{${p}}[${c.long}])) >= ${minRecords}` : '';
+      return `(\n  ${recordName(slo.slo, c.long)}{${p}} > ${t}\n  and\n  ${recordName(slo.slo, c.short)}{${p}} > ${t}${guard}\n)`;
     })
     .join('\nor\n');
 }
@@ -211,7 +223,7 @@ function conditionText(alert: BurnRateAlert, slo: Slo): string {
     .join(', or ');
 }
 
-function sloRules(product: RulesProduct, slo: Slo): CommentedRule[] {
+function sloRules(product: RulesProduct, slo: Slo, minRecords: number): CommentedRule[] {
   const id = product.id;
   const labels = { product: id };
   const rules: CommentedRule[] = [];
@@ -241,7 +253,7 @@ function sloRules(product: RulesProduct, slo: Slo): CommentedRule[] {
     rules.push({
       rule: {
         alert: alert.alert,
-        expr: burnRateExpression(id, slo, alert),
+        expr: burnRateExpression(id, slo, alert, minRecords),
         labels: { severity: alert.severity, product: id, slo: slo.slo, ...teamLabel(product) },
         annotations: {
           summary: `${id}: ${slo.slo} error budget burning ${fast ? 'fast' : 'steadily'}`,
@@ -322,6 +334,19 @@ function operationsRules(product: RulesProduct): CommentedRule[] {
         ),
       },
     },
+    {
+      comment:
+        ' dataprod_group_partition_stalled: read by every replica for every partition of the group, so a stalled,\n paused or dead replica shows on its peers; 1 once lag > 0 and no commit for --stall-after-ms',
+      rule: {
+        alert: 'DataprodPartitionStalled',
+        expr: `max by (product, topic, partition) (dataprod_group_partition_stalled{${p}}) == 1`,
+        labels: labels('page'),
+        annotations: annotations(
+          `${id}: partition {{ $labels.topic }}[{{ $labels.partition }}] stalled`,
+          `Consumer group ${group} has lag on {{ $labels.topic }} partition {{ $labels.partition }} and has committed nothing on it for --stall-after-ms (seen by a replica of the group, whichever holds the partition). Look at the replica that holds it (its state, its log).`,
+        ),
+      },
+    },
   ];
 }
 
@@ -346,10 +371,11 @@ function compileAll(products: readonly RulesProduct[]): { product: RulesProduct;
   return compiled;
 }
 
-function commentedGroups(products: readonly RulesProduct[]): CommentedGroup[] {
+function commentedGroups(products: readonly RulesProduct[], options: RulesOptions): CommentedGroup[] {
   const groups: CommentedGroup[] = [];
+  const minRecords = options.minRecords ?? DEFAULT_MIN_RECORDS;
   for (const { product, slos } of compileAll(products)) {
-    if (slos.length > 0) groups.push({ name: SLO_GROUP(product.id), rules: slos.flatMap((slo) => sloRules(product, slo)) });
+    if (slos.length > 0) groups.push({ name: SLO_GROUP(product.id), rules: slos.flatMap((slo) => sloRules(product, slo, minRecords)) });
     groups.push({ name: OPERATIONS_GROUP(product.id), rules: operationsRules(product) });
     const sunset = sunsetAlert(product, `product=${promString(product.id)}`, ownersText(product), {
       product: product.id,
@@ -365,16 +391,16 @@ function commentedGroups(products: readonly RulesProduct[]): CommentedGroup[] {
 }
 
 /** The rule groups of `products` (sorted by id). Throws DescriptorError on an unsupported SLA property. */
-export function buildRuleGroups(products: readonly RulesProduct[]): RuleGroup[] {
-  return commentedGroups(products).map((g) => ({ name: g.name, rules: g.rules.map((r) => r.rule) }));
+export function buildRuleGroups(products: readonly RulesProduct[], options: RulesOptions = {}): RuleGroup[] {
+  return commentedGroups(products, options).map((g) => ({ name: g.name, rules: g.rules.map((r) => r.rule) }));
 }
 
 /**
  * One Prometheus rule file (YAML) for all `products`. Throws DescriptorError (every problem of
  * every product at once) when an SLA property cannot be turned into rules.
  */
-export function generateRules(products: readonly RulesProduct[]): string {
-  const groups = commentedGroups(products);
+export function generateRules(products: readonly RulesProduct[], options: RulesOptions = {}): string {
+  const groups = commentedGroups(products, options);
   const doc = new Document(
     { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map((r) => r.rule) })) },
     { aliasDuplicateObjects: false },

@@ -21,6 +21,7 @@ import { waitUntil } from '../../src/devstack/net.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Worker } from '../../src/runtime/worker.js';
 import { groupProgress } from '../support/kafka.js';
+import { sum } from '../support/prom-text.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
 import { testStack } from '../support/stack.js';
 import { connectClients, workerConfig } from '../support/worker.js';
@@ -30,30 +31,6 @@ const rawType = avsc.Type.forSchema(rawSchema as avsc.Schema);
 const TAG = '[counters]';
 const RECORDS = 3_000;
 const PARTITIONS = 3;
-
-interface Sample {
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The samples of one metric in Prometheus text exposition format. */
-function samples(text: string, name: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: \d+)?$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]));
-    out.push({ labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
-function sum(text: string, name: string, labels: Record<string, string> = {}): number {
-  return samples(text, name)
-    .filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((acc, s) => acc + s.value, 0);
-}
 
 interface Tally {
   consumed: number;

@@ -18,14 +18,14 @@ import { loadProduct } from '../../src/product/load.js';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame } from '../../src/contracts/wire.js';
 import { kindOf, rawOrder } from '../../src/tools/demo/generators.js';
-import { kafkaLibDir, RegistryNode } from '../../src/devstack/index.js';
-import { freePort, waitUntil } from '../../src/devstack/net.js';
-import { ManagedProcess } from '../../src/devstack/process.js';
+import { RegistryNode } from '../../src/devstack/index.js';
+import { waitUntil } from '../../src/devstack/net.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Worker } from '../../src/runtime/worker.js';
 import { copyProduct, readSchema, type ProductCopy } from '../support/products.js';
 import { testStack, uniqueName } from '../support/stack.js';
 import { requireTool } from '../support/tools.js';
+import { kafkaToolLag as groupToolLag, startPrometheus } from '../support/prometheus.js';
 import { connectClients, workerConfig } from '../support/worker.js';
 
 const exec = promisify(execFile);
@@ -40,8 +40,7 @@ describe("signals against Prometheus and Kafka's own tools", { timeout: 300_000 
   let registryNode: RegistryNode;
   let product: ProductCopy;
   let worker: Worker;
-  let prometheus: ManagedProcess | undefined;
-  let promUrl = '';
+  let prometheus: Awaited<ReturnType<typeof startPrometheus>> | undefined;
   const metrics = new Registry();
   const workDir = mkdtempSync(join(tmpdir(), 'dataprod-prom-'));
   let rawId = 0;
@@ -57,34 +56,10 @@ describe("signals against Prometheus and Kafka's own tools", { timeout: 300_000 
     await producer.send({ topic: product.inputTopic, acks: -1, messages });
   }
 
-  async function promQuery(expr: string): Promise<number | undefined> {
-    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
-    const first = body.data.result[0];
-    return first ? Number(first.value[1]) : undefined;
-  }
+  const promQuery = (expr: string) => prometheus!.query(expr);
 
   /** Lag per partition as Kafka's own kafka-consumer-groups tool reports it. */
-  async function kafkaToolLag(): Promise<Map<number, number>> {
-    const { stdout } = await exec('java', [
-      '-cp',
-      `${kafkaLibDir()}/*`,
-      '-Dlog4j.configuration=file:/dev/null',
-      'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
-      '--bootstrap-server',
-      brokers.join(','),
-      '--describe',
-      '--group',
-      product.group,
-    ]);
-    const lags = new Map<number, number>();
-    for (const line of stdout.split('\n')) {
-      const cols = line.trim().split(/\s+/);
-      // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
-      if (cols[1] === product.inputTopic) lags.set(Number(cols[2]), Number(cols[5]));
-    }
-    return lags;
-  }
+  const kafkaToolLag = () => groupToolLag(brokers, product.group, product.inputTopic);
 
   async function ourLag(): Promise<Map<number, number>> {
     const metric = await metrics.getSingleMetric('dataprod_consumer_lag_records')!.get();
@@ -126,25 +101,7 @@ describe("signals against Prometheus and Kafka's own tools", { timeout: 300_000 
 
   it('a real Prometheus scrapes the worker: counts, lag back to 0, freshness', async () => {
     requireTool('prometheus', 'apt-get install prometheus');
-    const port = await freePort();
-    promUrl = `http://127.0.0.1:${port}`;
-    const target = new URL(worker.controlUrl).host;
-    writeFileSync(
-      join(workDir, 'prometheus.yml'),
-      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n  - job_name: dataprod\n    static_configs: [{ targets: ['${target}'] }]\n`,
-    );
-    prometheus = new ManagedProcess({
-      name: 'prometheus',
-      command: 'prometheus',
-      args: [
-        `--config.file=${join(workDir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(workDir, 'tsdb')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      logFile: join(workDir, 'prometheus.log'),
-    });
-    prometheus.start();
-    await waitUntil(async () => (await fetch(`${promUrl}/-/ready`)).ok, { what: 'prometheus', timeoutMs: 30_000 });
+    prometheus = await startPrometheus(workDir, [new URL(worker.controlUrl).host]);
 
     await produce(300);
     const sel = `{product="${product.id}"}`;

@@ -42,7 +42,7 @@ describe('dataprod rules under promtool', () => {
 
   it('writes one rule file for the example products, the same as it prints without --out', async () => {
     assert.equal(generated.code, 0, show(generated));
-    assert.match(generated.stdout, /^wrote .*generated-rules\.yml: 90 rules in 4 groups for sales\.orders-enriched, web\.page-views$/m);
+    assert.match(generated.stdout, /^wrote .*generated-rules\.yml: 92 rules in 4 groups for sales\.orders-enriched, web\.page-views$/m);
     const printed = await dataprod(['rules', 'products']);
     assert.equal(printed.code, 0, show(printed));
     assert.equal(printed.stderr, '');
@@ -54,7 +54,7 @@ describe('dataprod rules under promtool', () => {
     assert.equal(generated.code, 0, show(generated));
     const r = await run('promtool', ['check', 'rules', rulesFile]);
     assert.equal(r.code, 0, show(r));
-    assert.match(r.stdout, /SUCCESS: 90 rules found/);
+    assert.match(r.stdout, /SUCCESS: 92 rules found/);
     assert.doesNotMatch(`${r.stdout}${r.stderr}`, /duplicate|warning/i);
   });
 
@@ -72,6 +72,8 @@ describe('dataprod rules under promtool', () => {
       'dlq-publish-failing',
       'metrics-absent',
       'product-not-running',
+      'low-traffic',
+      'partition-stalled',
     ]) {
       assert.ok(files.includes(`${f}.test.yml`), `test/promtool/${f}.test.yml is missing`);
     }

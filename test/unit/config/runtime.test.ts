@@ -65,7 +65,7 @@ describe('runtime configuration', () => {
     );
     assert.deepEqual(
       optionsOf('rules').map((o) => o.flag),
-      ['include-draft', 'out'],
+      ['include-draft', 'out', 'min-records'],
     );
     assert.deepEqual(
       optionsOf('demo-produce')
@@ -108,14 +108,19 @@ describe('one parser for every option', () => {
   });
 
   it("reads a command's options from flags, its variables and the defaults", () => {
-    assert.deepEqual(readOptions('rules', {}, {}), { 'include-draft': false, out: '-' });
-    assert.deepEqual(readOptions('rules', { 'include-draft': true, out: 'r.yaml' }, { DATAPROD_INCLUDE_DRAFT: 'no' }), {
-      'include-draft': true,
-      out: 'r.yaml',
-    });
+    assert.deepEqual(readOptions('rules', {}, {}), { 'include-draft': false, out: '-', 'min-records': 100 });
+    assert.deepEqual(
+      readOptions('rules', { 'include-draft': true, out: 'r.yaml', 'min-records': '100' }, { DATAPROD_INCLUDE_DRAFT: 'no' }),
+      {
+        'include-draft': true,
+        out: 'r.yaml',
+        'min-records': 100,
+      },
+    );
     assert.deepEqual(readOptions('rules', {}, { DATAPROD_INCLUDE_DRAFT: 'yes', DATAPROD_HTTP_PORT: 'bad' }), {
       'include-draft': true,
       out: '-',
+      'min-records': 100,
     });
     assert.deepEqual(readOptions('codegen', {}, {}), {});
     const demo = readOptions('demo-produce', { rate: '20', 'ready-file': '' }, {});

@@ -46,6 +46,29 @@ describe('ProductProgress: exact lag', () => {
   });
 });
 
+describe('ProductProgress: records that are nothing to process', () => {
+  it('has no lag once the offset is past transaction markers, and an idle watermark', () => {
+    const p = new ProductProgress();
+    p.onBatch('t', 0, 0, 1_000, 1_004, 6);
+    p.onCommit('t', 0, 5, 1_004);
+    assert.deepEqual(p.lags(61_004), [{ topic: 't', partition: 0, records: 1, seconds: 60 }], 'the marker at offset 5 reads as lag');
+    p.onSkipped('t', 0, 6);
+    assert.deepEqual(p.lags(60_000), [{ topic: 't', partition: 0, records: 0, seconds: 0 }]);
+    assert.equal(p.watermark(60_000), 60_000, 'idle: windows can be judged up to now');
+    p.onSkipped('t', 0, 4);
+    assert.equal(p.committedOf('t', 0), 6, 'never moves back');
+  });
+
+  it('says how many offsets before a batch held nothing to process', () => {
+    const p = new ProductProgress();
+    assert.equal(p.onBatch('t', 0, 10, 1_000, 1_000, 20), 0, 'first batch: where the group stood is not known');
+    p.onCommit('t', 0, 12, 1_001);
+    assert.equal(p.onBatch('t', 0, 17, 2_000, 2_000, 20), 5, 'an aborted transaction of 4 records and its marker');
+    assert.equal(p.committedOf('t', 0), 17);
+    assert.equal(p.lastCommittedTsOf('t', 0), 1_001);
+  });
+});
+
 describe('WindowCompleteness', () => {
   it('judges only windows the watermark has passed, starting after the assignment', () => {
     const w = new WindowCompleteness(60_000, 30_000);
@@ -55,7 +78,9 @@ describe('WindowCompleteness', () => {
     assert.equal(w.judge(60_000, 10), 0.9);
     assert.equal(w.ratio, 0.9);
     assert.deepEqual(w.closable(130_000), [], 'judged once');
+    assert.equal(w.appended, 10);
     assert.equal(w.judge(120_000, 0), 1, 'an empty window is complete');
+    assert.equal(w.appended, 0, 'and says it had no traffic');
   });
 
   it('starts over after a rebalance', () => {

@@ -159,8 +159,10 @@ describe('rule file structure', () => {
     // objective 99.5 -> budget 0.005: 14.4 x 0.005 = 0.072, 6 x 0.005 = 0.03
     assert.equal(
       page.expr,
-      '(\n  dataprod:sli_latency_error_ratio:rate1h{product="sales.orders-enriched"} > 0.072\n  and\n  dataprod:sli_latency_error_ratio:rate5m{product="sales.orders-enriched"} > 0.072\n)\n' +
-        'or\n(\n  dataprod:sli_latency_error_ratio:rate6h{product="sales.orders-enriched"} > 0.03\n  and\n  dataprod:sli_latency_error_ratio:rate30m{product="sales.orders-enriched"} > 0.03\n)',
+      '(\n  dataprod:sli_latency_error_ratio:rate1h{product="sales.orders-enriched"} > 0.072\n  and\n  dataprod:sli_latency_error_ratio:rate5m{product="sales.orders-enriched"} > 0.072\n' +
+        '  and on ()\n  sum(increase(dataprod_records_consumed_total{product="sales.orders-enriched"}[1h])) >= 100\n)\n' +
+        'or\n(\n  dataprod:sli_latency_error_ratio:rate6h{product="sales.orders-enriched"} > 0.03\n  and\n  dataprod:sli_latency_error_ratio:rate30m{product="sales.orders-enriched"} > 0.03\n' +
+        '  and on ()\n  sum(increase(dataprod_records_consumed_total{product="sales.orders-enriched"}[6h])) >= 100\n)',
     );
     const ticket = alertOf(rules, 'DataprodSloBurnRateTicket', 'latency');
     assert.match(ticket.expr, /rate1d\{product="sales.orders-enriched"\} > 0.015\n/);
@@ -207,6 +209,7 @@ describe('rule file structure', () => {
         ['DataprodDeadLetterPublishFailing', '5m', 'page'],
         ['DataprodMetricsAbsent', '10m', 'page'],
         ['DataprodProductNotRunning', '10m', 'page'],
+        ['DataprodPartitionStalled', undefined, 'page'],
       ],
     );
     const expr = (alert: string) => ops.find((r) => r.alert === alert)!.expr;
@@ -451,9 +454,9 @@ describe('the YAML text', () => {
       [
         // 4 SLOs x (7 windows + budget) + the freshness staleness series; 4 SLOs x (page + ticket)
         ['dataprod.sales.orders-enriched.slo', 33, 8],
-        ['dataprod.sales.orders-enriched.operations', 0, 4],
+        ['dataprod.sales.orders-enriched.operations', 0, 5],
         ['dataprod.web.page-views.slo', 33, 8],
-        ['dataprod.web.page-views.operations', 0, 4],
+        ['dataprod.web.page-views.operations', 0, 5],
       ],
     );
   });
