@@ -7,7 +7,7 @@
  */
 
 /** The commands of `dataprod`; src/cli/commands.ts has one entry for each. */
-export type CommandName = 'validate' | 'test' | 'register' | 'run' | 'codegen' | 'rules' | 'demo-produce';
+export type CommandName = 'validate' | 'test' | 'register' | 'run' | 'codegen' | 'rules' | 'demo-produce' | 'init';
 
 type Kind = 'string' | 'secret' | 'int' | 'number' | 'bool' | 'list' | { oneOf: readonly string[] };
 
@@ -313,6 +313,15 @@ export const OPTIONS = [
     commands: ['demo-produce'],
     description: 'Written once every raw topic has acknowledged events, removed on stop (for a healthcheck)',
   },
+  { flag: 'name', kind: 'string', commands: ['init'], description: "product name, kebab-case; default: the folder's name" },
+  {
+    flag: 'domain',
+    kind: 'string',
+    default: 'example',
+    commands: ['init'],
+    description: "product domain, kebab-case: the first part of the product's id and topic",
+  },
+  { flag: 'owner', kind: 'string', commands: ['init'], description: 'user name of the owner in the descriptor; default: $USER' },
 ] as const satisfies readonly OptionSpec[];
 
 type Option = (typeof OPTIONS)[number];
