@@ -13,7 +13,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpath
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import avsc from 'avsc';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
@@ -25,8 +24,6 @@ import { runPythonScript } from '../support/python-clients.js';
 import { testStack, uniqueName } from '../support/stack.js';
 import { runTool, type RunResult } from '../support/tools.js';
 import { connectClients, workerEnv, type TestClients } from '../support/worker.js';
-
-const checkout = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The environment of a user's shell: no tsx preloaded by the test runner. */
 const { NODE_OPTIONS: _preload, ...userEnv } = process.env;
