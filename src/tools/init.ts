@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { NAME_PATTERN } from '../product/descriptor-schema.js';
+import { pascalCase, portTypeName } from './codegen/index.js';
 import { DATAPROD_VERSION } from '../version.js';
 
 export interface ScaffoldOptions {
@@ -70,7 +71,7 @@ export function writeScaffold(dir: string, options: ScaffoldOptions): string[] {
 export function scaffoldFiles(options: ScaffoldOptions): Map<string, string> {
   const { name, domain, owner } = options;
   const product = productDirOf(options);
-  const record = pascal(name);
+  const record = pascalCase(name);
   const namespace = `com.example.${domain.replace(/-/g, '_')}`;
   const files = new Map<string, string>();
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
@@ -199,8 +200,8 @@ export function scaffoldFiles(options: ScaffoldOptions): Map<string, string> {
       fields: fields({ name: 'amount', type: 'double', doc: 'amount_cents / 100' }, [{ doc: 'Lower-case, trimmed.' }]),
     }),
   );
-  const input = `Raw${pascal(name)}Input`;
-  const output = `${pascal(name)}Output`;
+  const input = portTypeName(`raw-${name}`, 'Input');
+  const output = portTypeName(name, 'Output');
   files.set(
     `${product}/transform.ts`,
     [
@@ -259,11 +260,3 @@ export function scaffoldFiles(options: ScaffoldOptions): Map<string, string> {
   );
   return files;
 }
-
-/** orders-enriched -> OrdersEnriched: the Avro record name and the codegen type prefix. */
-const pascal = (kebab: string) =>
-  kebab
-    .split('-')
-    .filter((part) => part !== '')
-    .map((part) => part[0]!.toUpperCase() + part.slice(1))
-    .join('');
