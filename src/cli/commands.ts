@@ -2,6 +2,7 @@ import type { CommandName } from '../config/runtime.js';
 import type { Command } from './command.js';
 import { codegen } from './commands/codegen.js';
 import { demoProduce } from './commands/demo-produce.js';
+import { exportCatalog } from './commands/export.js';
 import { init } from './commands/init.js';
 import { register } from './commands/register.js';
 import { rules } from './commands/rules.js';
@@ -12,4 +13,14 @@ import { validate } from './commands/validate.js';
 export type { Command } from './command.js';
 
 /** Every command, in the order of `dataprod --help`; one file each under commands/. */
-export const COMMANDS: Record<CommandName, Command> = { validate, test, register, run, codegen, rules, 'demo-produce': demoProduce, init };
+export const COMMANDS: Record<CommandName, Command> = {
+  validate,
+  test,
+  register,
+  run,
+  codegen,
+  rules,
+  'demo-produce': demoProduce,
+  init,
+  export: exportCatalog,
+};

@@ -7,7 +7,7 @@
  */
 
 /** The commands of `dataprod`; src/cli/commands.ts has one entry for each. */
-export type CommandName = 'validate' | 'test' | 'register' | 'run' | 'codegen' | 'rules' | 'demo-produce' | 'init';
+export type CommandName = 'validate' | 'test' | 'register' | 'run' | 'codegen' | 'rules' | 'demo-produce' | 'init' | 'export';
 
 type Kind = 'string' | 'secret' | 'int' | 'number' | 'bool' | 'list' | { oneOf: readonly string[] };
 
@@ -322,6 +322,13 @@ export const OPTIONS = [
     description: "product domain, kebab-case: the first part of the product's id and topic",
   },
   { flag: 'owner', kind: 'string', commands: ['init'], description: 'user name of the owner in the descriptor; default: $USER' },
+  {
+    flag: 'format',
+    kind: { oneOf: ['odcs', 'odps'] },
+    commands: ['export'],
+    description: 'what to write: odcs (Open Data Contract Standard contracts) or odps (Open Data Product Standard descriptors)',
+  },
+  { flag: 'out-dir', kind: 'string', default: 'catalog', commands: ['export'], description: 'folder the exported files are written to' },
 ] as const satisfies readonly OptionSpec[];
 
 type Option = (typeof OPTIONS)[number];
