@@ -2,6 +2,7 @@ import type { CommandName } from '../config/runtime.js';
 import type { Command } from './command.js';
 import { codegen } from './commands/codegen.js';
 import { demoProduce } from './commands/demo-produce.js';
+import { dev } from './commands/dev.js';
 import { exportCatalog } from './commands/export.js';
 import { init } from './commands/init.js';
 import { register } from './commands/register.js';
@@ -23,4 +24,5 @@ export const COMMANDS: Record<CommandName, Command> = {
   'demo-produce': demoProduce,
   init,
   export: exportCatalog,
+  dev,
 };
