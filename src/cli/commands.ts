@@ -4,6 +4,9 @@ import { check } from './commands/check.js';
 import { codegen } from './commands/codegen.js';
 import { demoProduce } from './commands/demo-produce.js';
 import { dlq } from './commands/dlq.js';
+import { dev } from './commands/dev.js';
+import { exportCatalog } from './commands/export.js';
+import { init } from './commands/init.js';
 import { register } from './commands/register.js';
 import { rules } from './commands/rules.js';
 import { run } from './commands/run.js';
@@ -23,4 +26,7 @@ export const COMMANDS: Record<CommandName, Command> = {
   'demo-produce': demoProduce,
   check,
   dlq,
+  init,
+  export: exportCatalog,
+  dev,
 };

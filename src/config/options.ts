@@ -7,7 +7,8 @@
  */
 
 /** The commands of `dataprod`; src/cli/commands.ts has one entry for each. */
-export type CommandName = 'validate' | 'test' | 'register' | 'run' | 'codegen' | 'rules' | 'demo-produce' | 'check' | 'dlq';
+export type CommandName =
+  'validate' | 'test' | 'register' | 'run' | 'codegen' | 'rules' | 'demo-produce' | 'check' | 'dlq' | 'init' | 'export' | 'dev';
 
 type Kind = 'string' | 'secret' | 'int' | 'number' | 'bool' | 'list' | { oneOf: readonly string[] };
 
@@ -296,6 +297,34 @@ export const OPTIONS = [
     section: 'Worker',
     description: 'Batches of different partitions a product handles at once (order within a partition is kept)',
   },
+  {
+    flag: 'openlineage-url',
+    env: 'DATAPROD_OPENLINEAGE_URL',
+    kind: 'string',
+    commands: WORKER,
+    section: 'Worker',
+    description:
+      'Where OpenLineage run events go: an http(s):// endpoint they are POSTed to, or a file: URL they are appended to; unset: none',
+  },
+  {
+    flag: 'openlineage-namespace',
+    env: 'DATAPROD_OPENLINEAGE_NAMESPACE',
+    kind: 'string',
+    default: 'dataprod',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'OpenLineage job namespace of the products (each job is named by its product id)',
+  },
+  {
+    flag: 'openlineage-interval-ms',
+    env: 'DATAPROD_OPENLINEAGE_INTERVAL_MS',
+    kind: 'int',
+    min: 1000,
+    default: '60000',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Interval of the RUNNING events that carry the counts so far',
+  },
   // Flags of one command, without a variable.
   { flag: 'check', kind: 'bool', commands: ['codegen'], description: 'fail if a types.gen.ts is missing or stale instead of writing it' },
   { flag: 'out', kind: 'string', default: '-', commands: ['rules'], description: 'file to write the rules to; - prints them on stdout' },
@@ -368,6 +397,22 @@ export const OPTIONS = [
     commands: ['rules'],
     description: 'Records a burn-rate alert of a ratio SLO needs in its long window before it may fire (0: no guard)',
   },
+  { flag: 'name', kind: 'string', commands: ['init'], description: "product name, kebab-case; default: the folder's name" },
+  {
+    flag: 'domain',
+    kind: 'string',
+    default: 'example',
+    commands: ['init'],
+    description: "product domain, kebab-case: the first part of the product's id and topic",
+  },
+  { flag: 'owner', kind: 'string', commands: ['init'], description: 'user name of the owner in the descriptor; default: $USER' },
+  {
+    flag: 'format',
+    kind: { oneOf: ['odcs', 'odps'] },
+    commands: ['export'],
+    description: 'what to write: odcs (Open Data Contract Standard contracts) or odps (Open Data Product Standard descriptors)',
+  },
+  { flag: 'out-dir', kind: 'string', default: 'catalog', commands: ['export'], description: 'folder the exported files are written to' },
 ] as const satisfies readonly OptionSpec[];
 
 type Option = (typeof OPTIONS)[number];

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { OPTIONS, optionPath, type OptionFlag, type OptionSpec } from './options.js';
 import { parseAll } from './parse-options.js';
+import { parseLineageTarget, type LineageTarget } from '../observability/lineage.js';
 import { privateKeyProblem, registryConnection } from './secrets.js';
 
 // The option table and its parser, for the commands that import them from here.
@@ -37,6 +38,8 @@ export interface RuntimeConfig {
   autoRegister: boolean;
   partitionsConcurrently: number;
   stallAfterMs: number;
+  /** OpenLineage run events; absent when no --openlineage-url is set. */
+  openLineage?: { target: LineageTarget; namespace: string; intervalMs: number };
 }
 
 export interface LoadOptions {
@@ -133,6 +136,15 @@ export function loadRuntimeConfig(
     issues.push({ path: where('registry-user'), message: 'required when a registry password is set' });
   }
 
+  const lineageUrl = values['openlineage-url'];
+  const lineageTarget = lineageUrl === undefined ? undefined : parseLineageTarget(lineageUrl);
+  if (lineageUrl !== undefined && lineageTarget === undefined) {
+    issues.push({
+      path: where('openlineage-url'),
+      message: `"${lineageUrl}" is neither an http(s):// endpoint nor a file: URL, e.g. http://marquez:5000/api/v1/lineage or file:///var/log/dataprod/lineage.jsonl`,
+    });
+  }
+
   if (issues.length) throw new ConfigError(issues);
   // Every setting below has a default, so it has a value once its text parsed.
   const config: RuntimeConfig = {
@@ -158,6 +170,15 @@ export function loadRuntimeConfig(
     autoRegister: values['auto-register']!,
     partitionsConcurrently: values['partitions-concurrently']!,
     stallAfterMs: values['stall-after-ms']!,
+    ...(lineageTarget
+      ? {
+          openLineage: {
+            target: lineageTarget,
+            namespace: values['openlineage-namespace']!,
+            intervalMs: values['openlineage-interval-ms']!,
+          },
+        }
+      : {}),
   };
   return Object.freeze(config);
 }

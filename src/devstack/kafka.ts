@@ -5,8 +5,25 @@ import { cacheRoot, defaultProgress, provisionOnce, type ProgressLog } from './c
 import { ManagedProcess, runToCompletion } from './process.js';
 import { freePort, waitUntil } from './net.js';
 
-export const KAFKA_VERSION = '3.9.1';
+/** The Kafka line its users run today; 3.9.1 is the other version the suite is run on. */
+export const DEFAULT_KAFKA_VERSION = '4.4.0';
+
+/** The version the local stack runs: DATAPROD_KAFKA_VERSION, or the default. */
+export const KAFKA_VERSION = kafkaVersion(process.env.DATAPROD_KAFKA_VERSION);
 const SCALA_VERSION = '2.13';
+/** Kafka 4 brokers log through log4j2 (Kafka 3 through reload4j); SLF4J 1.7 API, so the log4j2 binding for it. */
+const LOG4J2 = Number(KAFKA_VERSION.split('.')[0]) >= 4;
+const LOG4J2_VERSION = '2.25.5';
+
+function kafkaVersion(wanted: string | undefined): string {
+  const version = wanted?.trim() || DEFAULT_KAFKA_VERSION;
+  if (!/^\d+\.\d+\.\d+$/.test(version)) {
+    throw new Error(
+      `DATAPROD_KAFKA_VERSION: "${version}" is not an Apache Kafka release; use ${DEFAULT_KAFKA_VERSION} (the default) or 3.9.1`,
+    );
+  }
+  return version;
+}
 
 /** Folder holding every jar the broker and Kafka's own CLI tools need. */
 export function kafkaLibDir(): string {
@@ -32,16 +49,21 @@ export async function provisionKafka(progress: ProgressLog = defaultProgress): P
 }
 
 function kafkaPom(): string {
-  const dep = (g: string, a: string, v: string) =>
-    `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
+  const dep = (g: string, a: string, v: string, exclusions = '') =>
+    `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version>${exclusions}</dependency>`;
+  // kafka-tools 4.x pulls in Kafka Connect (its plugin-path tool); neither the broker nor the
+  // consumer-groups tool needs it, and some of its jars are not always served: leave it out.
+  const withoutConnect = `<exclusions>${['connect-api', 'connect-runtime', 'connect-json', 'connect-transforms']
+    .map((a) => `<exclusion><groupId>org.apache.kafka</groupId><artifactId>${a}</artifactId></exclusion>`)
+    .join('')}</exclusions>`;
   return `<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>dataprod.devstack</groupId><artifactId>kafka-runtime</artifactId><version>1</version>
   <packaging>pom</packaging>
   <dependencies>
     ${dep('org.apache.kafka', `kafka_${SCALA_VERSION}`, KAFKA_VERSION)}
-    ${dep('org.apache.kafka', 'kafka-tools', KAFKA_VERSION)}
-    ${dep('org.slf4j', 'slf4j-reload4j', '1.7.36')}
+    ${dep('org.apache.kafka', 'kafka-tools', KAFKA_VERSION, LOG4J2 ? withoutConnect : '')}
+    ${LOG4J2 ? dep('org.apache.logging.log4j', 'log4j-slf4j-impl', LOG4J2_VERSION) : dep('org.slf4j', 'slf4j-reload4j', '1.7.36')}
   </dependencies>
 </project>
 `;
@@ -98,7 +120,7 @@ export class KafkaNode {
       this.controllerPort = await freePort();
       for (const l of this.options.extraListeners ?? []) this.extraPorts.set(l.name, await freePort());
       writeFileSync(config, this.serverProperties());
-      writeFileSync(join(workDir, 'log4j.properties'), LOG4J);
+      writeFileSync(this.logConfig, LOG4J2 ? LOG4J2_CONFIG : LOG4J);
       await runToCompletion(
         'java',
         [...this.jvmArgs(), 'kafka.tools.StorageTool', 'format', '-t', kafkaUuid(), '-c', config, '--ignore-formatted'],
@@ -145,7 +167,12 @@ export class KafkaNode {
 
   /** JVM arguments to run any class from Kafka's jars (the broker, or tools such as kafka-consumer-groups). */
   jvmArgs(): string[] {
-    return ['-cp', `${kafkaLibDir()}/*`, `-Dlog4j.configuration=file:${join(this.options.workDir, 'log4j.properties')}`];
+    const log = LOG4J2 ? `-Dlog4j2.configurationFile=file:${this.logConfig}` : `-Dlog4j.configuration=file:${this.logConfig}`;
+    return ['-cp', `${kafkaLibDir()}/*`, log];
+  }
+
+  private get logConfig(): string {
+    return join(this.options.workDir, LOG4J2 ? 'log4j2.properties' : 'log4j.properties');
   }
 
   private serverProperties(): string {
@@ -201,4 +228,17 @@ log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
 log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.server.KafkaRaftServer=INFO
 log4j.logger.kafka.server.BrokerServer=INFO
+`;
+
+const LOG4J2_CONFIG = `status = warn
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.raft.name = kafka.server.KafkaRaftServer
+logger.raft.level = INFO
+logger.broker.name = kafka.server.BrokerServer
+logger.broker.level = INFO
 `;

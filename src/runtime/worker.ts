@@ -6,6 +6,7 @@ import { probeConnection } from '../kafka/connection-probe.js';
 import { RegistryClient } from '../contracts/registry-client.js';
 import { createKafka, createProducer, type Admin, type Producer } from '../kafka/client.js';
 import { ControlServer, type StatusSnapshot } from '../observability/http.js';
+import { LineageEmitter } from '../observability/lineage.js';
 import { Metrics } from '../observability/metrics.js';
 import type { LoadedProduct } from '../product/index.js';
 import { DATAPROD_VERSION } from '../version.js';
@@ -37,6 +38,7 @@ export class Worker {
   private admin: Admin | undefined;
   private readonly workers: ProductWorker[] = [];
   private control: ControlServer | undefined;
+  private lineage: LineageEmitter | undefined;
   private closing: Promise<void> | undefined;
   private fatalError: Error | undefined;
   private resolveDone!: (code: number) => void;
@@ -87,6 +89,11 @@ export class Worker {
       this.producer = createProducer(this.kafka);
       await this.producer.connect();
 
+      if (config.openLineage) {
+        const { target, namespace, intervalMs } = config.openLineage;
+        this.lineage = new LineageEmitter({ target, jobNamespace: namespace, brokers: config.kafka.brokers, intervalMs, log: logger });
+      }
+
       for (const { descriptor, transform } of this.options.products) {
         const worker = new ProductWorker(descriptor, transform, {
           kafka: this.kafka,
@@ -100,6 +107,11 @@ export class Worker {
         });
         this.workers.push(worker);
         await worker.start();
+        this.lineage?.started({
+          product: descriptor,
+          counts: () => worker.signals.totals,
+          failure: () => (worker.state === 'failed' ? `${worker.code ?? 'FAILED'}: ${worker.reason}` : this.failureCode()),
+        });
         logger.info({ product: descriptor.id, version: descriptor.version, group: descriptor.consumerGroup }, 'product started');
       }
       this.stateValue = 'running';
@@ -123,12 +135,21 @@ export class Worker {
     void this.close();
   }
 
+  /** The worker's own failure as lineage reports it: its error code, never a message that may quote data. */
+  private failureCode(): string | undefined {
+    if (!this.fatalError) return undefined;
+    const code = (this.fatalError as { code?: unknown }).code;
+    return `worker failed: ${typeof code === 'string' ? code : this.fatalError.name}`;
+  }
+
   private async doClose(): Promise<void> {
     const { logger, config } = this.options;
     if (this.stateValue !== 'failed') this.stateValue = 'draining';
     logger.info({ graceMs: config.shutdownGraceMs }, 'stopping: finishing in-flight batches, committing, disconnecting');
     const steps: [string, () => Promise<void> | undefined][] = [
       ...this.workers.map((w): [string, () => Promise<void>] => [`product ${w.product.id}`, () => w.stop()]),
+      // After the products stopped, so the last events carry their final counts.
+      ['lineage', () => this.lineage?.close()],
       ['producer', () => this.producer?.disconnect()],
       ['admin', () => this.admin?.disconnect()],
       ['control port', () => this.control?.close()],

@@ -22,6 +22,7 @@ import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { parseFrame } from '../../src/contracts/wire.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/devstack/kafka.js';
 import { waitUntil } from '../../src/devstack/net.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { readTopic, testKafka } from '../support/kafka.js';
@@ -85,7 +86,7 @@ describe('docker-compose.yml', () => {
       const tag = /^[^:@]+(?::([^@]+))?(?:@sha256:[0-9a-f]{64})?$/.exec(service.image)?.[1];
       assert.ok(tag && /\d/.test(tag) && !/latest/.test(tag), `${name}: image ${service.image} is not pinned to a version`);
     }
-    assert.equal(file.services.kafka!.image, 'apache/kafka:3.9.1');
+    assert.equal(file.services.kafka!.image, `apache/kafka:${DEFAULT_KAFKA_VERSION}`, 'the compose file runs the Kafka of the local stack');
     assert.equal(file.services['schema-registry']!.image, 'confluentinc/cp-schema-registry:7.7.1');
   });
 
