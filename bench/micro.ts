@@ -25,6 +25,7 @@ import type { SourceRecord } from '../src/pipeline/processor.js';
 import { compileRule } from '../src/pipeline/rules.js';
 import { buildProcessor } from '../src/runtime/batch-decider.js';
 import type { TransformContext } from '../src/transform.js';
+import { WITHOUT_LOOKUPS } from '../src/lookups/reader.js';
 import { positive } from './harness/args.js';
 import { encoder } from './harness/events.js';
 import { backgroundCores, machineDescription, median } from './harness/machine.js';
@@ -90,6 +91,7 @@ const context = (r: SourceRecord): TransformContext => ({
   partition: r.partition,
   offset: r.offset,
   timestamp: Number(r.timestamp),
+  ...WITHOUT_LOOKUPS,
 });
 const outputs = events.map((e, i) => transform.fn(e, context(records[i]!)));
 const outputType = avsc.Type.forSchema(output.schema as avsc.Schema);

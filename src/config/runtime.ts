@@ -36,6 +36,8 @@ export interface RuntimeConfig {
   autoRegister: boolean;
   partitionsConcurrently: number;
   stallAfterMs: number;
+  /** Parent folder of disk lookup stores; absent: the system's temporary folder. */
+  lookupDir?: string;
 }
 
 export interface LoadOptions {
@@ -146,6 +148,7 @@ export function loadRuntimeConfig(
     autoRegister: values['auto-register']!,
     partitionsConcurrently: values['partitions-concurrently']!,
     stallAfterMs: values['stall-after-ms']!,
+    ...(values['lookup-dir'] === undefined ? {} : { lookupDir: values['lookup-dir'] }),
   };
   return Object.freeze(config);
 }

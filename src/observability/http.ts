@@ -1,3 +1,4 @@
+import type { LookupSnapshot } from '../lookups/tables.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -19,7 +20,7 @@ export interface ProductStatusSnapshot {
   version: string;
   /** Descriptor lifecycle status: draft | active | deprecated. */
   status: string;
-  /** Worker state: starting | running | backing-off | halted | draining | stopped | failed. */
+  /** Worker state: starting | restoring | running | backing-off | halted | draining | stopped | failed. */
   state: string;
   /** Why the product is halted, failed or backing off; empty otherwise. */
   reason: string;
@@ -36,6 +37,8 @@ export interface ProductStatusSnapshot {
   lagSeconds: number;
   /** Seconds since the newest published event's time; null before the first publish. */
   freshnessSeconds: number | null;
+  /** The product's lookup tables: size, restore progress, lag (src/lookups). */
+  lookups?: LookupSnapshot[];
 }
 
 export interface StatusSnapshot {

@@ -3,6 +3,7 @@ import type { WindowCompleteness } from './completeness.js';
 import { ProductHistogram } from './histogram.js';
 import { LATENCY_BUCKETS } from './buckets.js';
 import type { ProductProgress } from './progress.js';
+import { LookupMetrics } from './lookup-metrics.js';
 
 export { LATENCY_BUCKETS };
 
@@ -41,6 +42,8 @@ export class Metrics {
   readonly appendToPublish: ProductHistogram;
   readonly eventToPublish: ProductHistogram;
   readonly batchDuration: ProductHistogram;
+  /** Lookup tables: entries, size, lag, last update, restore progress, skipped records. */
+  readonly lookups: LookupMetrics;
   /** Per product id, read by the gauges below at every scrape. */
   private readonly signals = new Map<string, ProductSignals>();
 
@@ -231,6 +234,7 @@ export class Metrics {
       labelNames: ['product', 'state'],
       registers,
     });
+    this.lookups = new LookupMetrics(registers);
   }
 
   /** Registers a product's live state for the scrape-time gauges. */

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import {
   DEFAULT_COMPATIBILITY,
   DEFAULT_DELIVERY,
+  DEFAULT_LOOKUP_STORE,
   DEFAULT_ON_INVALID,
   DEFAULT_ON_RULE_FAILURE,
   DEFAULT_TRANSFORM,
@@ -114,6 +115,12 @@ export function compile(raw: RawDescriptor, dir: string, file: string, loaded: L
     quality,
     slaProperties: (raw.slaProperties ?? []).map((s) => ({ property: s.property, value: s.value, ...pick(s, ['unit', 'objective']) })),
     consumerGroup: `dataprod.${raw.id}.v${major}`,
+    lookups: (raw.lookups ?? []).map((l) => ({
+      name: l.name,
+      topic: l.topic,
+      ...schemaOf(dir, l.schema, loaded),
+      store: l.store ?? DEFAULT_LOOKUP_STORE,
+    })),
   };
   return deepFreeze(descriptor);
 }

@@ -6,6 +6,7 @@
 import type {
   COMPATIBILITIES,
   DELIVERIES,
+  LOOKUP_STORES,
   ON_INVALID,
   ON_RULE_FAILURE,
   OPERATOR_PROPERTIES,
@@ -22,6 +23,7 @@ export type OnRuleFailure = (typeof ON_RULE_FAILURE)[number];
 /** How outputs, dead letters and input offsets reach Kafka (docs/runtime.md "Delivery guarantees"). */
 export type Delivery = (typeof DELIVERIES)[number];
 export type Compatibility = (typeof COMPATIBILITIES)[number];
+export type LookupStoreKind = (typeof LOOKUP_STORES)[number];
 
 /** An Avro schema as parsed JSON (what avsc's Type.forSchema takes). */
 export type AvroSchema = Record<string, unknown> | unknown[] | string;
@@ -118,4 +120,17 @@ export interface ProductDescriptor {
   readonly slaProperties: readonly SlaProperty[];
   /** Consumer group of this product's workers: `dataprod.<id>.v<major>`. */
   readonly consumerGroup: string;
+  /** Lookup tables the transform reads with `ctx.lookup` (src/lookups); absent or empty: none. */
+  readonly lookups?: readonly Lookup[];
+}
+
+/** A compacted topic materialised whole in every replica (docs/descriptor.md "Lookup tables"). */
+export interface Lookup {
+  readonly name: string;
+  readonly topic: string;
+  /** Absolute path of the reader schema file: every writer schema of the topic is resolved to it. */
+  readonly schemaFile: string;
+  readonly schema: AvroSchema;
+  /** `memory` (default) or `disk` (LMDB, for tables larger than the heap). */
+  readonly store: LookupStoreKind;
 }
