@@ -26,12 +26,13 @@ export class DiskStore implements LookupStore {
     name: string,
     private readonly type: avsc.Type,
   ) {
-    mkdirSync(parentDir, { recursive: true });
     this.path = join(parentDir, `${name}.${process.pid}.${randomBytes(4).toString('hex')}`);
-    this.db = open<Buffer, string>({ path: this.path, encoding: 'binary', compression: false, noSync: true });
+    mkdirSync(this.path, { recursive: true });
+    // LMDB keeps a lock file beside its data file: both live in the store's own folder.
+    this.db = open<Buffer, string>({ path: join(this.path, 'data.mdb'), encoding: 'binary', compression: false, noSync: true });
   }
 
-  /** The store's folder (removed on close). */
+  /** The store's own folder (removed on close). */
   readonly path: string;
 
   get(key: string): unknown {
