@@ -190,7 +190,10 @@ describe('lookup tables from a compacted topic', { timeout: 300_000 }, () => {
   }
 
   /** A worker of one product copy; its log lines are kept to read its state transitions. */
-  async function startWorker(copy: ProductCopy): Promise<{ worker: Worker; states: () => string[] }> {
+  async function startWorker(
+    copy: ProductCopy,
+    { watchReadiness = false } = {},
+  ): Promise<{ worker: Worker; states: () => string[]; readiness: { status: number; state?: string }[] }> {
     const lines: string[] = [];
     const log = new PassThrough();
     log.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
@@ -202,14 +205,31 @@ describe('lookup tables from a compacted topic', { timeout: 300_000 }, () => {
     });
     workers.push(worker);
     const started = Date.now();
-    await worker.start();
+    const starting = worker.start();
+    // /readyz answers from the moment the control port listens, before the tables are restored.
+    const readiness: { status: number; state?: string }[] = [];
+    let done = false;
+    const watcher = (async () => {
+      while (watchReadiness && !done) {
+        if (worker.controlUrl) {
+          const res = await fetch(`${worker.controlUrl}/readyz`).catch(() => undefined);
+          if (res && !done) {
+            const body = (await res.json()) as { details?: { products?: Record<string, { state: string }> } };
+            readiness.push({ status: res.status, state: body.details?.products?.[copy.id]?.state });
+          }
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await starting.finally(() => (done = true));
+    await watcher;
     console.error(`${TAG} ${copy.id} started (tables restored) in ${Date.now() - started} ms`);
     const states = () =>
       lines
         .map((l) => JSON.parse(l) as { msg: string; from?: string; to?: string })
         .filter((l) => l.msg === 'product state')
         .map((l) => `${l.from}->${l.to}`);
-    return { worker, states };
+    return { worker, states, readiness };
   }
 
   /** Every order expected so far is published once with its tier, or dead-lettered once as lookup-miss. */
@@ -245,6 +265,15 @@ describe('lookup tables from a compacted topic', { timeout: 300_000 }, () => {
     assert.equal(await metric(worker, 'dataprod_lookup_records_skipped_total', { ...p, reason: 'unknown-schema-id' }), 1);
     assert.equal(await metric(worker, 'dataprod_dlq_records_total', p), 0);
     assert.ok((await metric(worker, 'dataprod_lookup_last_update_timestamp_seconds', p)) > 0);
+    // The status page's data names the table, its size and that it is restored.
+    const status = (await (await fetch(`${worker.controlUrl}/api/status`)).json()) as {
+      products: { lookups: { name: string; entries: number; restored: boolean; lagRecords: number }[] }[];
+    };
+    assert.deepEqual(
+      status.products[0]!.lookups.map((l) => [l.name, l.entries, l.restored, l.lagRecords]),
+      [['customers', CUSTOMERS, true, 0]],
+    );
+    assert.equal((await fetch(`${worker.controlUrl}/readyz`)).status, 200);
   });
 
   it('sees an update in orders produced after the table applied it, and a tombstone as a miss', async () => {
@@ -282,9 +311,15 @@ describe('lookup tables from a compacted topic', { timeout: 300_000 }, () => {
         i === 0 ? 'PLATINUM' : i === 1 ? 'lookup-miss' : tierOf((i * 91) % CUSTOMERS),
       ]),
     );
-    const { worker, states } = await startWorker(memory);
+    const { worker, states, readiness } = await startWorker(memory, { watchReadiness: true });
     first = worker;
     assert.deepEqual(states(), ['starting->restoring', 'restoring->running']);
+    // Whatever /readyz answered while the worker was starting (restoring included) was 503.
+    console.error(`${TAG} /readyz during the restart: ${JSON.stringify(readiness)}`);
+    assert.deepEqual(
+      readiness.filter((r) => r.status !== 503),
+      [],
+    );
     assertOutcomes(await outcomes(kafka, memory, expected.size - misses(), misses()));
   });
 
