@@ -64,6 +64,8 @@ export class LookupTable {
   /** Reads the end offsets to restore up to, then starts reading the topic from the earliest offset. */
   async start(): Promise<void> {
     const ends = await this.deps.admin.fetchTopicOffsets(this.lookup.topic);
+    // Stopped while asking: no consumer may be left behind that stop() did not see.
+    if (this.stopping) return;
     const progress = new TableProgress(ends.map((e) => ({ partition: e.partition, high: e.high, low: e.low })));
     this.progressValue = progress;
     if (progress.restored) this.resolveRestored();
@@ -76,6 +78,7 @@ export class LookupTable {
       onCrash: (error) => this.deps.onCrash(error),
     });
     await this.consumer.start();
+    if (this.stopping) await this.consumer.disconnect();
   }
 
   private async apply(partition: number, messages: readonly KafkaMessage[]): Promise<void> {

@@ -1,7 +1,7 @@
-import type { LookupSnapshot } from '../lookups/tables.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import type { LookupSnapshot } from '../lookups/tables.js';
 import { statusPage } from './status-page.js';
 
 export interface HealthReport {

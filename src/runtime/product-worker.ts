@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime.js';
 import type { ProductDescriptor } from '../product/types.js';
@@ -21,8 +23,6 @@ import { BlockedRetry, missingReason } from './blocked-retry.js';
 import { WindowCompleteness } from '../observability/completeness.js';
 import { ProductProgress } from '../observability/progress.js';
 import { DATAPROD_VERSION } from '../version.js';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { LookupTables } from '../lookups/tables.js';
 import { checkLookupTopics } from '../lookups/preflight.js';
 
