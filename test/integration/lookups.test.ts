@@ -193,7 +193,12 @@ describe('lookup tables from a compacted topic', { timeout: 300_000 }, () => {
   async function startWorker(
     copy: ProductCopy,
     { watchReadiness = false } = {},
-  ): Promise<{ worker: Worker; states: () => string[]; readiness: { status: number; state?: string }[] }> {
+  ): Promise<{
+    worker: Worker;
+    states: () => string[];
+    readiness: { status: number; state?: string }[];
+    logs: () => { msg: string; [field: string]: unknown }[];
+  }> {
     const lines: string[] = [];
     const log = new PassThrough();
     log.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
@@ -224,12 +229,12 @@ describe('lookup tables from a compacted topic', { timeout: 300_000 }, () => {
     await starting.finally(() => (done = true));
     await watcher;
     console.error(`${TAG} ${copy.id} started (tables restored) in ${Date.now() - started} ms`);
+    const logs = () => lines.map((l) => JSON.parse(l) as { msg: string; [field: string]: unknown });
     const states = () =>
-      lines
-        .map((l) => JSON.parse(l) as { msg: string; from?: string; to?: string })
+      logs()
         .filter((l) => l.msg === 'product state')
-        .map((l) => `${l.from}->${l.to}`);
-    return { worker, states, readiness };
+        .map((l) => `${String(l.from)}->${String(l.to)}`);
+    return { worker, states, readiness, logs };
   }
 
   /** Every order expected so far is published once with its tier, or dead-lettered once as lookup-miss. */
@@ -343,6 +348,42 @@ describe('lookup tables from a compacted topic', { timeout: 300_000 }, () => {
       `${TAG} two replicas consumed ${consumedAfter[0]! - consumedBefore[0]!} and ${consumedAfter[1]! - consumedBefore[1]!} of 1000 orders`,
     );
     assert.ok(consumedAfter[0]! > consumedBefore[0]! && consumedAfter[1]! > consumedBefore[1]!, 'both replicas processed orders');
+  });
+
+  it('refuses to start without the lookup topic, naming it, and warns about a topic that is not compacted', async () => {
+    const missing = uniqueName('crm.missing');
+    const plain = uniqueName('crm.plain');
+    const copyWith = (topic: string) =>
+      copyProductFolder(EXAMPLE, 'test-products', {
+        inputTopic: memory.inputTopic,
+        edit: (doc) => {
+          doc.set('status', 'active');
+          doc.setIn(['lookups', 0, 'topic'], topic);
+        },
+      });
+    const noTopic = copyWith(missing);
+    const notCompacted = copyWith(plain);
+    try {
+      await assert.rejects(startWorker(noTopic), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'CONFIG_INVALID');
+        assert.match(
+          err.message,
+          new RegExp(`lookup topic ${missing.replace(/\./g, '\\.')} does not exist on the cluster \\(lookups customers\\)`),
+        );
+        return true;
+      });
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: plain, numPartitions: 1 }] });
+      const { worker, logs } = await startWorker(notCompacted);
+      const warning = logs().find((l) => l.msg.startsWith('the lookup topic is not compacted'));
+      assert.deepEqual(warning && [warning.lookup, warning.topic, warning.cleanupPolicy], ['customers', plain, 'delete']);
+      assert.equal(worker.products[0]!.state, 'running', 'an empty table is restored at once');
+      await worker.close();
+    } finally {
+      const topics = [plain, ...[noTopic, notCompacted].flatMap((c) => [c.outputTopic, c.dlqTopic])];
+      await admin.deleteTopics({ topics }).catch(() => undefined);
+      noTopic.remove();
+      notCompacted.remove();
+    }
   });
 
   it('gives the same outputs and dead letters with store: disk as with the memory store', async () => {
