@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { SchemaSource } from '../contracts/schema-cache.js';
 import { DataprodError } from '../errors.js';
 import type { Admin, KafkaClient } from '../kafka/client.js';
-import type { ProductDescriptor } from '../product/types.js';
+import type { LookupStoreKind, ProductDescriptor } from '../product/types.js';
 import type { SkipReason } from './table-codec.js';
 import { LookupTable } from './table.js';
 import { unknownLookup, type LookupReader } from './reader.js';
@@ -27,7 +27,7 @@ export interface LookupTablesDeps {
 export interface LookupSnapshot {
   name: string;
   topic: string;
-  store: 'memory' | 'disk';
+  store: LookupStoreKind;
   restored: boolean;
   /** Records read towards the end offsets seen at start, and how many that is. */
   restoredRecords: number;
