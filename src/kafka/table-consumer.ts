@@ -3,8 +3,11 @@ import type { KafkaClient, KafkaMessage } from './client.js';
 
 /** What a lookup table does with the records of its topic. */
 export interface TableConsumerHandlers {
-  /** Records of one partition, in offset order; the next batch of that partition waits for it. */
-  apply(partition: number, messages: readonly KafkaMessage[]): Promise<void>;
+  /**
+   * Records of one partition, in offset order, and the partition's end offset as the fetch saw it;
+   * the next batch of that partition waits for it.
+   */
+  apply(partition: number, messages: readonly KafkaMessage[], highWatermark: string): Promise<void>;
   /**
    * A partition was read up to `lastOffset`, after `apply` (also for a batch that held only
    * transaction markers or aborted records, which `apply` never sees).
@@ -49,7 +52,7 @@ export function createTableConsumer(
       await consumer.run({
         autoCommit: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch }) => handlers.apply(batch.partition, batch.messages),
+        eachBatch: async ({ batch }) => handlers.apply(batch.partition, batch.messages, batch.highWatermark),
       });
     },
     disconnect: () => consumer.disconnect(),

@@ -54,9 +54,14 @@ export class TableProgress {
   advanced(partition: number, lastOffset: string, highWatermark: string): void {
     const next = BigInt(lastOffset) + 1n;
     if (next > (this.positions.get(partition) ?? 0n)) this.positions.set(partition, next);
+    this.fetched(partition, highWatermark);
+    this.check();
+  }
+
+  /** A fetch of `partition` saw its end at `highWatermark` (before its records are applied: a stuck batch shows as lag). */
+  fetched(partition: number, highWatermark: string): void {
     const high = BigInt(highWatermark);
     if (high > (this.ends.get(partition) ?? 0n)) this.ends.set(partition, high);
-    this.check();
   }
 
   /** A change was applied from a record appended at `recordTs`, at wall time `now`. */

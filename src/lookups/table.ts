@@ -70,7 +70,7 @@ export class LookupTable {
     this.progressValue = progress;
     if (progress.restored) this.resolveRestored();
     this.consumer = createTableConsumer(this.deps.kafka, this.lookup.topic, this.deps.groupPrefix, {
-      apply: (partition, messages) => this.apply(partition, messages),
+      apply: (partition, messages, high) => this.apply(partition, messages, high),
       advanced: (partition, lastOffset, high) => {
         progress.advanced(partition, lastOffset, high);
         if (progress.restored) this.resolveRestored();
@@ -81,8 +81,9 @@ export class LookupTable {
     if (this.stopping) await this.consumer.disconnect();
   }
 
-  private async apply(partition: number, messages: readonly KafkaMessage[]): Promise<void> {
+  private async apply(partition: number, messages: readonly KafkaMessage[], highWatermark: string): Promise<void> {
     const progress = this.progressValue!;
+    progress.fetched(partition, highWatermark);
     // After a rejoin the consumer starts again from the earliest offset (it never commits): what was
     // applied already is not applied again, so the table never goes back to older values.
     const from = progress.position(partition);

@@ -34,6 +34,15 @@ describe('TableProgress', () => {
     assert.equal(p.lagRecords(), 0);
   });
 
+  it('shows lag as soon as a fetch saw a newer end, before its batch is applied', () => {
+    const p = new TableProgress([{ partition: 0, low: '0', high: '0' }]);
+    assert.equal(p.lagRecords(), 0);
+    p.fetched(0, '3');
+    assert.equal(p.lagRecords(), 3);
+    p.advanced(0, '2', '3');
+    assert.equal(p.lagRecords(), 0);
+  });
+
   it('gives lag in seconds as 0 when caught up, else now minus the newest applied record time', () => {
     const p = new TableProgress([{ partition: 0, low: '0', high: '2' }]);
     p.advanced(0, '0', '2');
