@@ -2,11 +2,15 @@
  * Topics, offsets and subjects of a benchmark run: the seeded input topic, the offsets the drain
  * and the latency run watch, and their removal afterwards.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import avsc from 'avsc';
 import type { Admin } from 'kafkajs';
+import { frame } from '../../src/contracts/wire.js';
 import type { Bench } from './context.js';
 import { encoder } from './events.js';
-import { benchSchema } from './product.js';
+import { benchSchema, repoRoot } from './product.js';
 
 export async function committedTotal(admin: Admin, group: string, topic: string): Promise<number> {
   const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
@@ -83,4 +87,49 @@ export async function seedTopic(bench: Bench, topic: string, records: number, co
   const end = await topicEnd(bench.admin, topic);
   if (end !== records) throw new Error(`seeded ${records} records but ${topic} ends at ${end}`);
   return { topic, schemaId, rate: records / seconds, meanValueBytes: bytes / records, drop };
+}
+
+/** The customer schema of the example lookup (products/orders-by-tier): what lookup benchmarks store. */
+export const CUSTOMER_SCHEMA_FILE = join(repoRoot, 'products', 'orders-by-tier', 'schemas', 'customer.avsc');
+
+/**
+ * Creates a compacted lookup topic and writes `entries` customers (`c-0` .. `c-<entries-1>`,
+ * ~30-byte Avro values) in sends of 5000 with acks -1, four at a time.
+ */
+export async function seedCustomers(bench: Bench, topic: string, entries: number): Promise<{ seconds: number; drop(): Promise<void> }> {
+  const drop = bench.cleanup.add(async () => {
+    await bench.admin.deleteTopics({ topics: [topic], timeout: 30_000 }).catch(() => undefined);
+    await deleteSubject(bench.stack.schemaRegistryUrl, `${topic}-value`);
+  });
+  await bench.admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: bench.partitions, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+  });
+  const schema = JSON.parse(readFileSync(CUSTOMER_SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
+  const schemaId = await bench.registry.register(`${topic}-value`, schema);
+  const type = avsc.Type.forSchema(schema as avsc.Schema);
+  const tiers = ['BRONZE', 'SILVER', 'GOLD', 'PLATINUM'];
+  const producer = bench.kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const started = performance.now();
+  let next = 0;
+  try {
+    const lane = async () => {
+      while (next < entries) {
+        const from = next;
+        const to = Math.min(entries, from + 5_000);
+        next = to;
+        const messages = [];
+        for (let n = from; n < to; n++) {
+          const value = frame(schemaId, type.toBuffer({ customer_id: `c-${n}`, name: `Customer ${n}`, tier: tiers[n % 4] }));
+          messages.push({ key: `c-${n}`, value });
+        }
+        await producer.send({ topic, acks: -1, messages });
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, lane));
+  } finally {
+    await producer.disconnect();
+  }
+  return { seconds: (performance.now() - started) / 1000, drop };
 }

@@ -7,15 +7,16 @@
  * The others are variants of a or b with one setting changed, to see what each part of the
  * worker's shape is worth in the same run.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnNode, kill, type Child } from './child.js';
 import type { Bench } from './context.js';
-import { createTopics, deleteSubject } from './kafka.js';
+import { parseDocument } from 'yaml';
+import { CUSTOMER_SCHEMA_FILE, createTopics, deleteSubject, seedCustomers } from './kafka.js';
 import { BENCH_PRODUCT_DIR, copyBenchProduct, repoRoot, uniqueSuffix, type BenchProduct } from './product.js';
 
-export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0' | 'bx';
-export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0', 'bx'];
+export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0' | 'bx' | 'bl';
+export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0', 'bx', 'bl'];
 export const SYSTEM_LABELS: Record<SystemId, string> = {
   a: '(a) kafkajs passthrough',
   b: '(b) dataprod run',
@@ -24,6 +25,7 @@ export const SYSTEM_LABELS: Record<SystemId, string> = {
   b1: '(b1) dataprod run, one partition at a time (the shape before this change)',
   b0: '(b0) dataprod run of another build (BENCH_B0_DIR: a checkout with its own dist/)',
   bx: '(bx) dataprod run, the product with delivery: exactly-once',
+  bl: '(bl) dataprod run, the product with one ctx.lookup per record (a memory lookup table of its customers)',
 };
 /** The system a variant is a variant of. */
 export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
@@ -60,6 +62,7 @@ export async function deploy(bench: Bench, system: SystemId, inputTopic: string,
   const product = kindOf(system) === 'b' ? copyBenchProduct(inputTopic) : undefined;
   // A descriptor setting, not a worker option: the copy's product.yaml says it.
   if (product && system === 'bx') appendFileSync(join(product.dir, 'product.yaml'), '\ndelivery: exactly-once\n');
+  if (product && system === 'bl') await addCustomerLookup(bench, product);
   const outputTopic = product?.outputTopic ?? `bench.out-${system}.${suffix}`;
   const dlqTopic = product?.dlqTopic;
   const group = product?.group ?? `bench.${system}.${suffix}`;
@@ -84,6 +87,39 @@ export async function deploy(bench: Bench, system: SystemId, inputTopic: string,
     remove,
   };
 }
+
+/**
+ * (bl): the copy gets a lookup table of the customers its orders name (c-0 .. c-996, seeded on a
+ * compacted topic of its own) and a transform that reads it once per record before the bench
+ * transform; a miss throws, so a drain without dead letters proves every lookup hit.
+ */
+async function addCustomerLookup(bench: Bench, product: BenchProduct): Promise<void> {
+  const topic = `bench.customers.${uniqueSuffix()}`;
+  const seeded = await seedCustomers(bench, topic, CUSTOMERS_OF_ORDERS);
+  bench.cleanup.add(() => seeded.drop());
+  copyFileSync(CUSTOMER_SCHEMA_FILE, join(product.dir, 'schemas', 'customer.avsc'));
+  writeFileSync(
+    join(product.dir, 'transform-lookup.ts'),
+    [
+      "import { defineTransform } from 'dataprod';",
+      "import bench from './transform.js';",
+      '',
+      'export default defineTransform<{ customer_id: string }, unknown>((order, ctx) => {',
+      "  if (ctx.lookup('customers', order.customer_id) === undefined) throw new Error('unknown customer');",
+      '  return bench.fn(order as never, ctx);',
+      '});',
+      '',
+    ].join('\n'),
+  );
+  const file = join(product.dir, 'product.yaml');
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  doc.set('transform', 'transform-lookup.ts');
+  doc.set('lookups', [{ name: 'customers', topic, schema: 'schemas/customer.avsc' }]);
+  writeFileSync(file, doc.toString());
+}
+
+/** The customer ids the bench orders name: `c-${seq % 997}` (src/tools/demo/generators.ts). */
+const CUSTOMERS_OF_ORDERS = 997;
 
 /** A deployment's running process. */
 export interface Running extends Child {

@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Transform, TransformContext } from '../../src/transform.js';
+import { WITHOUT_LOOKUPS } from '../../src/lookups/reader.js';
 import { onSigterm } from '../harness/child.js';
 
 const { values } = parseArgs({
@@ -71,6 +72,7 @@ await consumer.run({
         partition,
         offset: message.offset,
         timestamp: Number(message.timestamp),
+        ...WITHOUT_LOOKUPS,
       };
       const result = transform.fn(order, ctx);
       if (result === null) {

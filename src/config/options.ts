@@ -325,6 +325,15 @@ export const OPTIONS = [
     section: 'Worker',
     description: 'Interval of the RUNNING events that carry the counts so far',
   },
+  {
+    flag: 'lookup-dir',
+    env: 'DATAPROD_LOOKUP_DIR',
+    kind: 'string',
+    commands: WORKER,
+    section: 'Worker',
+    description:
+      "Folder of the lookup tables with store: disk (one sub-folder per table and process, removed on stop); default: the system's temporary folder",
+  },
   // Flags of one command, without a variable.
   { flag: 'check', kind: 'bool', commands: ['codegen'], description: 'fail if a types.gen.ts is missing or stale instead of writing it' },
   { flag: 'out', kind: 'string', default: '-', commands: ['rules'], description: 'file to write the rules to; - prints them on stdout' },

@@ -40,6 +40,8 @@ export interface RuntimeConfig {
   stallAfterMs: number;
   /** OpenLineage run events; absent when no --openlineage-url is set. */
   openLineage?: { target: LineageTarget; namespace: string; intervalMs: number };
+  /** Parent folder of disk lookup stores; absent: the system's temporary folder. */
+  lookupDir?: string;
 }
 
 export interface LoadOptions {
@@ -179,6 +181,7 @@ export function loadRuntimeConfig(
           },
         }
       : {}),
+    ...(values['lookup-dir'] === undefined ? {} : { lookupDir: values['lookup-dir'] }),
   };
   return Object.freeze(config);
 }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import type { LookupSnapshot } from '../lookups/tables.js';
 import { statusPage } from './status-page.js';
 
 export interface HealthReport {
@@ -22,7 +23,7 @@ export interface ProductStatusSnapshot {
   /** Deprecated products: the day the product stops (YYYY-MM-DD), and the topic of the major that replaces it. */
   sunset: string | null;
   successorTopic: string | null;
-  /** Worker state: starting | running | backing-off | halted | draining | stopped | failed. */
+  /** Worker state: starting | restoring | running | backing-off | halted | draining | stopped | failed. */
   state: string;
   /** Why the product is halted, failed or backing off; empty otherwise. */
   reason: string;
@@ -39,6 +40,8 @@ export interface ProductStatusSnapshot {
   lagSeconds: number;
   /** Seconds since the newest published event's time; null before the first publish. */
   freshnessSeconds: number | null;
+  /** The product's lookup tables: size, restore progress, lag (src/lookups). */
+  lookups?: LookupSnapshot[];
 }
 
 export interface StatusSnapshot {

@@ -4,6 +4,7 @@ import { ProductHistogram } from './histogram.js';
 import { LATENCY_BUCKETS } from './buckets.js';
 import type { ProductProgress } from './progress.js';
 import type { GroupLag } from './group-lag.js';
+import { LookupMetrics } from './lookup-metrics.js';
 
 export { LATENCY_BUCKETS };
 
@@ -52,6 +53,8 @@ export class Metrics {
   readonly batchDuration: ProductHistogram;
   /** `dataprod dlq replay` (a one-shot process: it prints them, and writes them with --metrics-file). */
   readonly redrive: Record<'replayed' | 'republished' | 'redeadLettered' | 'parked', Counter<'product'>>;
+  /** Lookup tables: entries, size, lag, last update, restore progress, skipped records. */
+  readonly lookups: LookupMetrics;
   /** Per product id, read by the gauges below at every scrape. */
   private readonly signals = new Map<string, ProductSignals>();
 
@@ -289,6 +292,7 @@ export class Metrics {
       labelNames: ['product', 'state'],
       registers,
     });
+    this.lookups = new LookupMetrics(registers);
   }
 
   /** Registers a product's live state for the scrape-time gauges. */

@@ -124,6 +124,8 @@ function update(c, p, t) {
   f.inputs.textContent = p.inputTopics.join(', ');
   f.output.textContent = p.outputTopic;
   f.dlq.textContent = p.deadLetterTopic;
+  f.lookups.textContent = (p.lookups || []).map((l) => l.name + ': ' + fmt.count(l.entries) + ' entries' +
+    (l.restored ? ', lag ' + fmt.count(l.lagRecords) : ', restoring ' + Math.floor((100 * l.restoredRecords) / Math.max(1, l.restoreTotal)) + '%')).join('; ') || '\u2014';
 
   const throughput = perSecond(c.prev, k, t, 'published');
   const deadLetters = perSecond(c.prev, k, t, 'deadLettered');
@@ -209,6 +211,7 @@ const BODY = `
       <dt>Owners</dt><dd data-f="owners"></dd>
       <dt>Topics</dt><dd><span data-f="inputs"></span> → <span data-f="output"></span></dd>
       <dt>Dead letters</dt><dd data-f="dlq"></dd>
+      <dt>Lookups</dt><dd data-f="lookups"></dd>
     </dl>
     <dl class="numbers">
       <div><dt>Throughput</dt><dd data-f="throughput"></dd></div>

@@ -5,6 +5,7 @@ import { avroType } from '../contracts/logical-types.js';
 import { FRAME_HEADER_BYTES, FrameArena, frameProblem } from '../contracts/wire.js';
 import type { Transform, TransformContext } from '../transform.js';
 import { compileRule, type CompiledCheck } from './rules.js';
+import { LookupMissError, NO_LOOKUPS, type LookupReader } from '../lookups/reader.js';
 
 /** Reasons that say the input record itself was bad (counted in `dataprod_records_invalid_total`). */
 export const INPUT_REASONS = [
@@ -22,7 +23,7 @@ export const INPUT_REASONS = [
  * The closed list of dead-letter reasons (the `dataprod.error.reason` header and metric label):
  * the input reasons, then our own stages failing on a good record.
  */
-export const DLQ_REASONS = [...INPUT_REASONS, 'transform', 'output-schema', 'too-large'] as const;
+export const DLQ_REASONS = [...INPUT_REASONS, 'transform', 'output-schema', 'too-large', 'lookup-miss'] as const;
 export type DlqReason = (typeof DLQ_REASONS)[number];
 
 export const STAGES = ['decode', 'contract', 'quality', 'transform', 'encode'] as const;
@@ -72,6 +73,8 @@ export interface ProcessorOptions {
   outputSchemaId: number;
   /** Outputs larger than this are dead-lettered as `too-large` instead of failing the produce. */
   maxOutputBytes: number;
+  /** The tables `ctx.lookup` reads (src/lookups); none by default. */
+  lookups?: LookupReader;
 }
 
 interface PortRuntime {
@@ -163,8 +166,11 @@ export class ProductProcessor {
 
     let result: unknown;
     try {
-      result = this.transform.fn(event, new RecordContext(port.name, record));
+      result = this.transform.fn(event, new RecordContext(port.name, record, this.options.lookups ?? NO_LOOKUPS));
     } catch (err) {
+      if (err instanceof LookupMissError) {
+        return { kind: 'dead-lettered', error: { reason: 'lookup-miss', stage: 'transform', rule: err.lookup, schemaId } };
+      }
       return {
         kind: 'dead-lettered',
         error: { reason: 'transform', stage: 'transform', schemaId, detail: errorText(err) },
@@ -241,7 +247,18 @@ class RecordContext implements TransformContext {
   constructor(
     readonly port: string,
     private readonly record: SourceRecord,
+    private readonly lookups: LookupReader,
   ) {}
+
+  lookup(name: string, key: string): unknown {
+    return this.lookups.get(name, key);
+  }
+
+  requireLookup(name: string, key: string): unknown {
+    const value = this.lookups.get(name, key);
+    if (value === undefined) throw new LookupMissError(name);
+    return value;
+  }
 
   get key(): string | null {
     return this.record.key === null ? null : this.record.key.toString('utf8');

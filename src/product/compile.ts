@@ -9,6 +9,7 @@ import {
   DEFAULT_COMPATIBILITY,
   DEFAULT_DELIVERY,
   DEFAULT_LONGS,
+  DEFAULT_LOOKUP_STORE,
   DEFAULT_ON_INVALID,
   DEFAULT_ON_RULE_FAILURE,
   DEFAULT_TRANSFORM,
@@ -130,6 +131,12 @@ export function compile(raw: RawDescriptor, dir: string, file: string, loaded: L
     slaProperties: (raw.slaProperties ?? []).map((s) => ({ property: s.property, value: s.value, ...pick(s, ['unit', 'objective']) })),
     consumerGroup: consumerGroupOf(raw.id, major),
     ...lifecycleOf(raw),
+    lookups: (raw.lookups ?? []).map((l) => ({
+      name: l.name,
+      topic: l.topic,
+      ...schemaOf(dir, l.schema, loaded),
+      store: l.store ?? DEFAULT_LOOKUP_STORE,
+    })),
   };
   return deepFreeze(descriptor);
 }

@@ -31,6 +31,7 @@ export const CLASSIFICATIONS = ['pii', 'confidential', 'internal', 'public'] as 
 export const SLA_PROPERTIES = ['latency', 'freshness', 'completeness', 'errorRate'] as const;
 /** How Avro longs reach the transform (docs/contracts.md): numbers, or bigints for the full 64-bit range. */
 export const LONGS = ['number', 'bigint'] as const;
+export const LOOKUP_STORES = ['memory', 'disk'] as const;
 
 export const DEFAULT_TRANSFORM = 'transform.ts';
 export const DEFAULT_ON_INVALID: (typeof ON_INVALID)[number] = 'dlq';
@@ -38,6 +39,7 @@ export const DEFAULT_ON_RULE_FAILURE: (typeof ON_RULE_FAILURE)[number] = 'dlq';
 export const DEFAULT_COMPATIBILITY: (typeof COMPATIBILITIES)[number] = 'BACKWARD_TRANSITIVE';
 export const DEFAULT_DELIVERY: (typeof DELIVERIES)[number] = 'at-least-once';
 export const DEFAULT_LONGS: (typeof LONGS)[number] = 'number';
+export const DEFAULT_LOOKUP_STORE: (typeof LOOKUP_STORES)[number] = 'memory';
 
 export const NAME_PATTERN = '^[a-z][a-z0-9-]*$';
 export const TOPIC_PATTERN = '^[a-zA-Z0-9._-]{1,249}$';
@@ -303,6 +305,20 @@ export const descriptorSchema = {
               maximum: 'must be a percentage: greater than 0 and at most 100, e.g. 99.5',
             },
           },
+        },
+      },
+    },
+    lookups: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'topic', 'schema'],
+        properties: {
+          name: kebabName('ctx.lookup(name, key) and the lookup metrics'),
+          topic,
+          schema: relativeFile('schemas/customer.avsc'),
+          store: { enum: LOOKUP_STORES },
         },
       },
     },

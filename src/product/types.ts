@@ -7,6 +7,7 @@ import type {
   COMPATIBILITIES,
   DELIVERIES,
   LONGS,
+  LOOKUP_STORES,
   ON_INVALID,
   ON_RULE_FAILURE,
   OPERATOR_PROPERTIES,
@@ -25,6 +26,7 @@ export type Delivery = (typeof DELIVERIES)[number];
 export type Compatibility = (typeof COMPATIBILITIES)[number];
 /** How Avro longs reach the transform: `number` (values beyond +-(2^53-1) dead-lettered) or `bigint`. */
 export type Longs = (typeof LONGS)[number];
+export type LookupStoreKind = (typeof LOOKUP_STORES)[number];
 
 /** An Avro schema as parsed JSON (what avsc's Type.forSchema takes). */
 export type AvroSchema = Record<string, unknown> | unknown[] | string;
@@ -123,6 +125,8 @@ export interface ProductDescriptor {
   readonly slaProperties: readonly SlaProperty[];
   /** Consumer group of this product's workers: `dataprod.<id>.v<major>`. */
   readonly consumerGroup: string;
+  /** Lookup tables the transform reads with `ctx.lookup` (src/lookups); absent or empty: none. */
+  readonly lookups?: readonly Lookup[];
   /** Deprecated or retired products: the day it stops (`sunset`, midnight UTC) and the major that replaces it. */
   readonly lifecycle?: ProductLifecycle;
 }
@@ -133,4 +137,15 @@ export interface ProductLifecycle {
   /** Midnight UTC of the sunset day, in seconds since the epoch (dataprod_product_sunset_timestamp_seconds). */
   readonly sunsetSeconds?: number;
   readonly successor?: { readonly major: number; readonly topic: string };
+}
+
+/** A compacted topic materialised whole in every replica (docs/descriptor.md "Lookup tables"). */
+export interface Lookup {
+  readonly name: string;
+  readonly topic: string;
+  /** Absolute path of the reader schema file: every writer schema of the topic is resolved to it. */
+  readonly schemaFile: string;
+  readonly schema: AvroSchema;
+  /** `memory` (default) or `disk` (LMDB, for tables larger than the heap). */
+  readonly store: LookupStoreKind;
 }

@@ -4,6 +4,7 @@ import type { KafkaMessage } from '../kafka/client.js';
 import { decideBatch, eventTimeReader, warmSchemas, type BatchDecision } from '../pipeline/batch.js';
 import { ProductProcessor, type SourceRecord } from '../pipeline/processor.js';
 import type { Transform } from '../transform.js';
+import type { LookupReader } from '../lookups/reader.js';
 
 /** The writer schemas a batch needs could not be fetched (registry unreachable): back off, do not dead-letter. */
 export class SchemaFetchError extends Error {
@@ -17,6 +18,8 @@ export interface DeciderOptions {
   /** Registered id of the output schema, written into every output frame. */
   outputSchemaId: number;
   maxOutputBytes: number;
+  /** The tables `ctx.lookup` reads; none by default. */
+  lookups?: LookupReader;
 }
 
 /** The processor's view of a fetched record. */

@@ -3,11 +3,13 @@ import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
 
 /**
- * A product worker's state. backing-off: an infrastructure fault (registry, broker), retried by
- * itself; blocked: a topic refuses our writes or is gone (TOPIC_WRITE_REFUSED), retried with
- * back-off until someone fixes it; halted: the dead-letter breaker tripped; failed: it cannot go on.
+ * A product worker's state. restoring: its lookup tables are read up to the end offsets seen at
+ * start, no input is processed yet (src/lookups). backing-off: an infrastructure fault (registry,
+ * broker), retried by itself; blocked: a topic refuses our writes or is gone (TOPIC_WRITE_REFUSED),
+ * retried with back-off until someone fixes it; halted: the dead-letter breaker tripped; failed: it
+ * cannot go on.
  */
-export type ProductState = 'starting' | 'running' | 'backing-off' | 'blocked' | 'halted' | 'draining' | 'stopped' | 'failed';
+export type ProductState = 'starting' | 'restoring' | 'running' | 'backing-off' | 'blocked' | 'halted' | 'draining' | 'stopped' | 'failed';
 
 /**
  * A product's state, its reason and code, with one setter that logs every transition and keeps

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime.js';
 import type { ProductDescriptor } from '../product/types.js';
@@ -22,6 +24,8 @@ import { WindowCompleteness } from '../observability/completeness.js';
 import { ProductProgress } from '../observability/progress.js';
 import { GroupLag } from '../observability/group-lag.js';
 import { DATAPROD_VERSION } from '../version.js';
+import { LookupTables } from '../lookups/tables.js';
+import { checkLookupTopics } from '../lookups/preflight.js';
 
 export type { ProductState } from './product-state.js';
 
@@ -63,6 +67,8 @@ export class ProductWorker {
     totals: { consumed: 0, published: 0, filtered: 0, deadLettered: 0, rewritten: 0 },
   };
   private refresher: ProgressRefresher | undefined;
+  /** The product's lookup tables (none: an empty set). */
+  readonly lookups: LookupTables;
 
   constructor(
     readonly product: ProductDescriptor,
@@ -74,6 +80,19 @@ export class ProductWorker {
     this.signals.beforeScrape = () => this.refresher?.forScrape() ?? Promise.resolve();
     this.status = new ProductStatus(product.id, deps.metrics.productUp, deps.config.stallAfterMs, this.log);
     deps.metrics.track(product.id, this.signals);
+    this.lookups = new LookupTables(product, {
+      kafka: deps.kafka,
+      admin: deps.admin,
+      schemas: deps.registry,
+      lookupDir: deps.config.lookupDir ?? join(tmpdir(), 'dataprod-lookups'),
+      log: this.log,
+      onSkip: (lookup, reason) => deps.metrics.lookups.skipped.inc({ product: product.id, lookup, reason }),
+      onFatal: (error) => {
+        this.status.set('failed', error.message, 'BROKER_UNAVAILABLE');
+        deps.onFatal(error);
+      },
+    });
+    deps.metrics.lookups.track(product.id, () => this.lookups.snapshot());
     this.limits = new TopicLimits(deps.admin, [product.output.topic, product.deadLetter.topic]);
     this.blocked = new BlockedRetry({
       product,
@@ -124,6 +143,12 @@ export class ProductWorker {
       );
     }
     this.outputSchemaId = await preflight(product, { admin: deps.admin, registry: deps.registry, config: deps.config, log: this.log });
+    await checkLookupTopics(product, deps.admin, this.log);
+    if (this.lookups.size > 0) {
+      // No input record is processed before every table holds what its topic held at start.
+      this.status.set('restoring');
+      await this.lookups.restore();
+    }
 
     await this.limits.refresh();
     const outputTopic = product.output.topic;
@@ -141,7 +166,11 @@ export class ProductWorker {
       log: this.log,
       status: this.status,
       signals: this.signals,
-      decider: new BatchDecider(product, this.transform, deps.registry, { outputSchemaId: this.outputSchemaId, maxOutputBytes }),
+      decider: new BatchDecider(product, this.transform, deps.registry, {
+        outputSchemaId: this.outputSchemaId,
+        maxOutputBytes,
+        lookups: this.lookups,
+      }),
       delivery,
       accounting: new BatchAccounting(product, deps.metrics, this.signals, this.log),
       limits: this.limits,
@@ -226,8 +255,12 @@ export class ProductWorker {
     try {
       await this.consumer?.disconnect();
     } finally {
-      await this.delivery?.close();
-      if (this.status.state !== 'failed') this.status.set('stopped');
+      try {
+        await this.delivery?.close();
+      } finally {
+        await this.lookups.stop();
+        if (this.status.state !== 'failed') this.status.set('stopped');
+      }
     }
   }
 }

@@ -231,6 +231,7 @@ export class Worker {
           lagRecords: lags.reduce((sum, l) => sum + l.records, 0),
           lagSeconds: lags.reduce((max, l) => Math.max(max, l.seconds ?? 0), 0),
           freshnessSeconds: lastEvent === undefined ? null : Math.max(0, now / 1000 - lastEvent),
+          lookups: w.lookups.snapshot(now),
         };
       }),
     };
@@ -256,6 +257,7 @@ export class Worker {
             compatibility: p.compatibility,
           })),
           deadLetter: d.deadLetter,
+          lookups: (d.lookups ?? []).map((l) => ({ name: l.name, topic: l.topic, store: l.store })),
           slaProperties: d.slaProperties,
           live: {
             counters: live.get(d.id)?.counters,

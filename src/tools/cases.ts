@@ -9,6 +9,7 @@ import { avroType } from '../contracts/logical-types.js';
 import { frame } from '../contracts/wire.js';
 import { CaseNotationError, fromCaseNotation } from './case-notation.js';
 import type { Transform } from '../transform.js';
+import { FixtureLookups, type FixtureTables } from '../lookups/fixtures.js';
 import { DLQ_REASONS, ProductProcessor, type Outcome, type SourceRecord } from '../pipeline/processor.js';
 
 /**
@@ -32,6 +33,8 @@ interface CaseSpec {
   timestamp?: unknown;
   input?: unknown;
   writerSchema?: unknown;
+  /** Lookup fixtures of this case, laid over the file's (src/lookups/fixtures.ts). */
+  lookups?: unknown;
   raw?: { text?: unknown; hex?: unknown; bodyHex?: unknown; tombstone?: unknown };
   expect?: {
     outputs?: unknown;
@@ -56,7 +59,8 @@ export async function runCases(product: ProductDescriptor, transform: Transform)
   product.inputPorts.forEach((port, i) => schemas.set(i + 1, port.contract.schema));
   const writerIds = new Map<string, number>();
   const results: CaseResult[] = [];
-  const prepared: { file: string; name: string; spec: CaseSpec; problems: string[]; record?: SourceRecord }[] = [];
+  const prepared: { file: string; name: string; spec: CaseSpec; problems: string[]; record?: SourceRecord; tables: FixtureTables }[] = [];
+  const fixtures = new FixtureLookups(product.lookups ?? []);
 
   for (const file of files) {
     const rel = `cases/${file}`;
@@ -72,12 +76,16 @@ export async function runCases(product: ProductDescriptor, transform: Transform)
       results.push({ file: rel, name: '(file)', ok: false, problems: ['must have a top-level `cases:` list'] });
       continue;
     }
+    const fileProblems: string[] = [];
+    const fileTables = fixtures.parse((doc as { lookups?: unknown }).lookups, new Map(), fileProblems);
+    if (fileProblems.length > 0) results.push({ file: rel, name: '(file)', ok: false, problems: fileProblems });
     list.forEach((item, index) => {
       const spec = (item ?? {}) as CaseSpec;
       const name = typeof spec.name === 'string' ? spec.name : `cases[${index}]`;
       const problems: string[] = [];
       const record = buildRecord(product, spec, schemas, writerIds, problems);
-      prepared.push({ file: rel, name, spec, problems, record });
+      const tables = fixtures.parse(spec.lookups, fileTables, problems);
+      prepared.push({ file: rel, name, spec, problems, record, tables });
     });
   }
 
@@ -86,11 +94,16 @@ export async function runCases(product: ProductDescriptor, transform: Transform)
     new Map(product.inputPorts.map((p) => [p.name, p.contract.schema])),
     product.longs,
   );
-  const processor = new ProductProcessor(product, transform, cache, { outputSchemaId: OUTPUT_SCHEMA_ID, maxOutputBytes: 1_000_000 });
+  const processor = new ProductProcessor(product, transform, cache, {
+    outputSchemaId: OUTPUT_SCHEMA_ID,
+    maxOutputBytes: 1_000_000,
+    lookups: fixtures,
+  });
   const outputType = avroType(product.output.schema, product.longs);
 
   for (const c of prepared) {
     if (c.record && c.problems.length === 0) {
+      fixtures.use(c.tables);
       let outcome = processor.process(c.record);
       if (outcome.kind === 'needs-schema') {
         await cache.fetch([outcome.schemaId]);

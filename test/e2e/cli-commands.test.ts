@@ -195,6 +195,7 @@ describe('dataprod validate', () => {
     assert.equal(r.stderr, '');
     const lines = r.stdout.trim().split('\n');
     assert.deepEqual(lines, [
+      '✔ products/orders-by-tier: sales.orders-by-tier 1.0.0 (draft)',
       '✔ products/orders-enriched: sales.orders-enriched 1.0.0 (active)',
       '✔ products/page-views: web.page-views 1.0.0 (active)',
     ]);
@@ -273,6 +274,7 @@ describe('dataprod test', () => {
     assert.equal(lines.filter((l) => l.includes('✖')).length, 0);
     assert.match(r.stdout, /^sales\.orders-enriched \(products\/orders-enriched\)$/m);
     assert.match(r.stdout, /^web\.page-views \(products\/page-views\)$/m);
+    assert.match(r.stdout, /^sales\.orders-by-tier \(products\/orders-by-tier\)$/m);
   });
 
   it('marks a case whose expected output is wrong with ✖, naming the field, expected and actual values, and exits 1', async () => {
@@ -312,6 +314,7 @@ describe('dataprod codegen', () => {
     const r = await dataprod(['codegen', '--check', 'products']);
     assertExit(r, 0);
     assert.deepEqual(r.stdout.trim().split('\n'), [
+      '✔ products/orders-by-tier/types.gen.ts is up to date',
       '✔ products/orders-enriched/types.gen.ts is up to date',
       '✔ products/page-views/types.gen.ts is up to date',
     ]);

@@ -86,6 +86,7 @@ const FULL: DeepRequired<RawDescriptor> = {
   slaProperties: [{ property: 'latency', value: 2, unit: 's', objective: 99.5 }],
   sunset: '2027-03-31',
   successor: 2,
+  lookups: [{ name: 'customers', topic: 'ref.customers', schema: 'schemas/customer.avsc', store: 'disk' }],
 };
 
 function shapeIssues(data: unknown): string[] {
@@ -112,6 +113,8 @@ const BROKEN: [path: string, data: unknown][] = [
   ['apiVersion', broken((d) => (d.apiVersion = 'dataprod/v2'))],
   // @ts-expect-error a string where a number belongs
   ['slaProperties[0].value', broken((d) => (d.slaProperties![0]!.value = '2'))],
+  // @ts-expect-error an unknown lookup store
+  ['lookups[0].store', broken((d) => (d.lookups![0]!.store = 'redis'))],
   // @ts-expect-error a second output port
   ['outputPorts', broken((d) => (d.outputPorts[1] = d.outputPorts[0]))],
   // @ts-expect-error an unknown classification

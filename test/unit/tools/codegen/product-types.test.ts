@@ -5,10 +5,10 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { generateProductTypes, PRODUCT_TYPES_FILE, PRODUCT_TYPES_HEADER } from '../../../../src/tools/codegen/index.js';
-import type { InputPort, OutputPort, ProductDescriptor } from '../../../../src/product/types.js';
+import type { AvroSchema, InputPort, OutputPort, ProductDescriptor } from '../../../../src/product/types.js';
 import { typecheck } from './typecheck.js';
 
-type Ports = Pick<ProductDescriptor, 'id' | 'inputPorts' | 'outputPorts'>;
+type Ports = Pick<ProductDescriptor, 'id' | 'inputPorts' | 'outputPorts' | 'lookups'>;
 
 const input = (name: string, schema: unknown): InputPort => ({
   name,
@@ -133,6 +133,22 @@ describe('generateProductTypes', () => {
     );
   });
 
+  it('types each lookup by name in a Lookups interface, quoting names that are not identifiers', () => {
+    const customer = { type: 'record', name: 'Customer', fields: [{ name: 'tier', type: 'string' }] };
+    const lookup = (name: string) => ({
+      name,
+      topic: `crm.${name}`,
+      schemaFile: `/p/${name}.avsc`,
+      schema: customer,
+      store: 'memory' as const,
+    });
+    const out = generateProductTypes({ ...product, lookups: [lookup('customers'), lookup('customer-tiers')] });
+    assert.match(out, /^export type CustomersLookup = Customer;$/m);
+    assert.match(out, /^export interface Lookups \{\n {2}customers: CustomersLookup;\n {2}'customer-tiers': CustomerTiersLookup;\n\}$/m);
+    // Without lookups the file is what it was before lookups existed.
+    assert.doesNotMatch(generateProductTypes(product), /Lookups/);
+  });
+
   it('produces a file a transform can be type-checked against', () => {
     const diagnostics = typecheck({
       'types.gen.ts': generateProductTypes(product),
@@ -163,12 +179,20 @@ function loadPorts(dir: string): Ports {
     id: string;
     inputPorts: { name: string; topic: string; contract: { schema: string } }[];
     outputPorts: { name: string; topic: string; schema: string }[];
+    lookups?: { name: string; topic: string; schema: string }[];
   };
   const schema = (file: string): unknown => JSON.parse(readFileSync(join(dir, file), 'utf8'));
   return {
     id: doc.id,
     inputPorts: doc.inputPorts.map((p) => ({ ...input(p.name, schema(p.contract.schema)), topic: p.topic })),
     outputPorts: doc.outputPorts.map((p) => ({ ...output(p.name, schema(p.schema)), topic: p.topic })),
+    lookups: (doc.lookups ?? []).map((l) => ({
+      name: l.name,
+      topic: l.topic,
+      schemaFile: join(dir, l.schema),
+      schema: schema(l.schema) as AvroSchema,
+      store: 'memory' as const,
+    })),
   };
 }
 
