@@ -5,7 +5,6 @@
  * input before that (src/runtime/product-worker.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type avsc from 'avsc';
 import { avroType } from '../contracts/logical-types.js';
 import type { Logger } from 'pino';
 import { SchemaCache, type SchemaSource } from '../contracts/schema-cache.js';
