@@ -23,7 +23,7 @@ export interface RawOrder {
   store_id: null | string;
   /** True for orders placed by QA and synthetic monitoring. */
   is_test: boolean;
-  /** Avro logical type timestamp-millis (long). */
+  /** Avro timestamp-millis (long): milliseconds since 1970-01-01T00:00:00Z. */
   created_at: number;
 }
 
@@ -47,7 +47,7 @@ export interface OrderByTier {
   /** Sum of quantity x unit price plus shipping minus discount, rounded to cents, in the order currency. */
   total: number;
   currency: string;
-  /** Avro logical type timestamp-millis (long). */
+  /** Avro timestamp-millis (long): milliseconds since 1970-01-01T00:00:00Z. */
   created_at: number;
 }
 
