@@ -36,6 +36,8 @@ export interface RuntimeConfig {
   autoRegister: boolean;
   partitionsConcurrently: number;
   stallAfterMs: number;
+  /** Discovery of the groups reading each product topic (src/runtime/consumer-discovery.ts); max 0: off. */
+  consumerGroups: { refreshMs: number; max: number };
 }
 
 export interface LoadOptions {
@@ -146,6 +148,7 @@ export function loadRuntimeConfig(
     autoRegister: values['auto-register']!,
     partitionsConcurrently: values['partitions-concurrently']!,
     stallAfterMs: values['stall-after-ms']!,
+    consumerGroups: { refreshMs: values['consumer-groups-refresh-ms']!, max: values['consumer-groups-max']! },
   };
   return Object.freeze(config);
 }

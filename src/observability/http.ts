@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { statusPage } from './status-page.js';
+import type { ConsumerGroupView } from './consumer-groups.js';
 
 export interface HealthReport {
   /** false: /healthz answers 503 (a halted or failed product, a failed worker). */
@@ -14,12 +15,14 @@ export interface HealthReport {
 /** Live values of one product, for the status page (`/api/status`). */
 export interface ProductStatusSnapshot {
   id: string;
+  /** `<id>`, or `<id>.v<major>` from major 2: tells two majors of one id apart. */
+  majorId: string;
   name: string;
   domain: string;
   version: string;
   /** Descriptor lifecycle status: draft | active | deprecated. */
   status: string;
-  /** Worker state: starting | running | backing-off | halted | draining | stopped | failed. */
+  /** Worker state: starting | running | backfilling | backing-off | blocked | halted | draining | stopped | failed. */
   state: string;
   /** Why the product is halted, failed or backing off; empty otherwise. */
   reason: string;
@@ -36,6 +39,17 @@ export interface ProductStatusSnapshot {
   lagSeconds: number;
   /** Seconds since the newest published event's time; null before the first publish. */
   freshnessSeconds: number | null;
+  /** While state is backfilling (a new major catching up): records behind, seconds to catch up (null: not known yet). */
+  backfill: { recordsBehind: number; etaSeconds: number | null; startedAt: number } | null;
+  /** Groups with committed offsets on the product topic, top by lag; null with discovery off (--consumer-groups-max 0). */
+  consumers: {
+    topic: string;
+    /** ms since the epoch of the last discovery; null before the first. */
+    refreshedAt: number | null;
+    /** Groups found, shown or not. */
+    total: number;
+    groups: ConsumerGroupView[];
+  } | null;
 }
 
 export interface StatusSnapshot {

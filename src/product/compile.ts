@@ -16,6 +16,7 @@ import {
 } from './descriptor-schema.js';
 import type { Entry } from './schema-type.js';
 import type { Loaded } from './semantic-context.js';
+import { defaultDeadLetterTopic, majorIdOf } from './majors.js';
 import type { AvroSchema, ContractConstraint, InputPort, OutputPort, ProductDescriptor, QualityRule, RuleCheck } from './types.js';
 
 /** A contract constraint or a quality rule as written: a property and one operator. */
@@ -109,11 +110,12 @@ export function compile(raw: RawDescriptor, dir: string, file: string, loaded: L
     transformFile: resolve(dir, raw.transform ?? DEFAULT_TRANSFORM),
     outputPorts,
     output: outputPorts[0]!,
-    deadLetter: { topic: raw.deadLetter?.topic ?? `${raw.domain}.${raw.name}.dlq` },
+    deadLetter: { topic: raw.deadLetter?.topic ?? defaultDeadLetterTopic(raw.domain, raw.name, major) },
     delivery: raw.delivery ?? DEFAULT_DELIVERY,
     quality,
     slaProperties: (raw.slaProperties ?? []).map((s) => ({ property: s.property, value: s.value, ...pick(s, ['unit', 'objective']) })),
     consumerGroup: `dataprod.${raw.id}.v${major}`,
+    majorId: majorIdOf(raw.id, major),
   };
   return deepFreeze(descriptor);
 }

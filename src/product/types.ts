@@ -118,4 +118,6 @@ export interface ProductDescriptor {
   readonly slaProperties: readonly SlaProperty[];
   /** Consumer group of this product's workers: `dataprod.<id>.v<major>`. */
   readonly consumerGroup: string;
+  /** This major's name in metrics (`product` label), health, /products and rules: `<id>`, or `<id>.v<major>` from major 2 (./majors.ts). */
+  readonly majorId: string;
 }

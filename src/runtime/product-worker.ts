@@ -21,6 +21,9 @@ import { BlockedRetry, missingReason } from './blocked-retry.js';
 import { WindowCompleteness } from '../observability/completeness.js';
 import { ProductProgress } from '../observability/progress.js';
 import { DATAPROD_VERSION } from '../version.js';
+import { Backfill } from './backfill.js';
+import { ConsumerDiscovery } from './consumer-discovery.js';
+import { ProductConsumers } from '../observability/consumer-groups.js';
 
 export type { ProductState } from './product-state.js';
 
@@ -62,15 +65,20 @@ export class ProductWorker {
     totals: { consumed: 0, published: 0, filtered: 0, deadLettered: 0, rewritten: 0 },
   };
   private refresher: ProgressRefresher | undefined;
+  private discovery: ConsumerDiscovery | undefined;
+  /** Set while a new major catches up (./backfill.ts); decided once, at the first join. */
+  private backfill: Backfill | undefined;
+  private firstJoinSeen = false;
+  private held = 0;
 
   constructor(
     readonly product: ProductDescriptor,
     private readonly transform: Transform,
     private readonly deps: ProductWorkerDeps,
   ) {
-    this.log = deps.logger.child({ product: product.id });
-    this.status = new ProductStatus(product.id, deps.metrics.productUp, deps.config.stallAfterMs, this.log);
-    deps.metrics.track(product.id, this.signals);
+    this.log = deps.logger.child({ product: product.majorId });
+    this.status = new ProductStatus(product.majorId, deps.metrics.productUp, deps.config.stallAfterMs, this.log);
+    deps.metrics.track(product.majorId, this.signals);
     this.limits = new TopicLimits(deps.admin, [product.output.topic, product.deadLetter.topic]);
     this.blocked = new BlockedRetry({
       product,
@@ -141,7 +149,7 @@ export class ProductWorker {
       limits: this.limits,
       breaker: new DlqBreaker(deps.config.dlqHalt),
       blocked: this.blocked,
-      batchDuration: deps.metrics.batchDuration.labels({ product: product.id }),
+      batchDuration: deps.metrics.batchDuration.labels({ product: product.majorId }),
       maxBackoffMs: MAX_BACKOFF_MS,
       consumer: () => this.consumer,
       // --max-restarts bounds consecutive failures: a batch that went through resets the count.
@@ -150,10 +158,14 @@ export class ProductWorker {
     });
 
     this.refresher = new ProgressRefresher({ admin: deps.admin, product, signals: this.signals, log: this.log }, PROGRESS_REFRESH_MS, {
-      checkTopics: () => this.status.state === 'running' || this.status.state === 'backing-off',
+      checkTopics: () => this.status.processing || this.status.state === 'backing-off',
       onMissing: (missing) => this.blocked.block(undefined, missingReason(missing)),
-      // Keeps the stall clock moving when nobody asks for health: an idle product is not stalled.
-      after: () => void this.stalled(Date.now()),
+      joined: ({ committedAny }) => this.decideBackfill(committedAny),
+      after: () => {
+        // Keeps the stall clock moving when nobody asks for health: an idle product is not stalled.
+        void this.stalled(Date.now());
+        this.observeBackfill(Date.now());
+      },
     });
     const consumer = createProductConsumer(deps.kafka, product, deps.config, {
       onRestart: (error) => {
@@ -168,7 +180,7 @@ export class ProductWorker {
       onJoin: (assignment, memberId) => this.joined(assignment, memberId),
       onCrash: (error) => {
         this.status.set('failed', `consumer crashed: ${error.message}`, 'BROKER_UNAVAILABLE');
-        deps.onFatal(new DataprodError('BROKER_UNAVAILABLE', `${product.id}: ${this.status.reason}`, { cause: error }));
+        deps.onFatal(new DataprodError('BROKER_UNAVAILABLE', `${product.majorId}: ${this.status.reason}`, { cause: error }));
       },
       eachBatch: (payload) => this.path!.handle(payload),
     });
@@ -176,25 +188,58 @@ export class ProductWorker {
     await consumer.start();
     this.status.set('running');
     this.refresher.start();
-    deps.metrics.buildInfo.set({ version: DATAPROD_VERSION, product: product.id, product_version: product.version }, 1);
-    deps.metrics.productStatus.set({ product: product.id, status: product.status }, 1);
+    if (deps.config.consumerGroups.max > 0) {
+      this.signals.consumers = new ProductConsumers(product.output.topic, deps.config.consumerGroups.max);
+      this.discovery = new ConsumerDiscovery(deps.admin, this.signals.consumers, deps.config.consumerGroups.refreshMs, this.log);
+      this.discovery.start();
+    }
+    deps.metrics.buildInfo.set({ version: DATAPROD_VERSION, product: product.majorId, product_version: product.version }, 1);
+    deps.metrics.productStatus.set({ product: product.majorId, status: product.status }, 1);
   }
 
   /** A group join: the new assignment's partitions start afresh (exactly-once claims them again). */
   private joined(assignment: Record<string, number[]>, memberId: string): void {
-    this.deps.metrics.rebalances.inc({ product: this.product.id });
+    this.deps.metrics.rebalances.inc({ product: this.product.majorId });
     const assigned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${t}:${p}`)));
     this.signals.progress.retain(assigned);
     this.delivery?.reassigned();
     this.path?.joined();
     this.signals.completeness.reset(Date.now());
+    this.held = assigned.size;
     this.refresher?.joined(assigned);
     this.log.info({ memberId, assignment }, 'joined the consumer group');
+  }
+
+  /** The first join found no committed offset on any partition held: a new major, backfilling. */
+  private decideBackfill(committedAny: boolean): void {
+    if (this.firstJoinSeen) return;
+    this.firstJoinSeen = true;
+    if (committedAny) return;
+    this.backfill = new Backfill(Date.now());
+    this.status.beginBackfill();
+    this.log.info({ group: this.product.consumerGroup }, 'new consumer group: backfilling from the earliest retained input offsets');
+  }
+
+  private observeBackfill(now: number): void {
+    if (!this.backfill) return;
+    const caughtUp = this.backfill.observe(now, this.signals.progress.lags(now), this.held);
+    this.signals.backfill = this.backfill.progress;
+    if (!caughtUp) return;
+    this.log.info({ startedAt: new Date(this.backfill.progress!.startedAt).toISOString() }, 'backfill caught up');
+    this.backfill = undefined;
+    this.signals.backfill = undefined;
+    this.status.endBackfill();
+  }
+
+  /** Records behind and seconds to catch up while backfilling; undefined otherwise. */
+  get backfillProgress() {
+    return this.backfill?.progress;
   }
 
   /** Stops fetching, lets the batch in flight finish (its writes acked and committed), leaves the group. */
   async stop(): Promise<void> {
     this.refresher?.stop();
+    this.discovery?.stop();
     this.path?.stop();
     this.blocked.stop();
     if (this.status.state !== 'failed') this.status.set('draining');

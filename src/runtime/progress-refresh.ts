@@ -14,32 +14,47 @@ interface RefreshDeps {
 /**
  * What batches cannot tell the lag and completeness signals: the end offsets of the held
  * partitions (idle or paused ones get no batches), the group's committed offsets once after a
- * join, and the judgement of closed completeness windows. A failed read is logged at debug and
- * leaves the gauges at their last values; the next refresh tries again.
+ * join (a partition without one starts at its earliest retained offset, as the consumer does), and
+ * the judgement of closed completeness windows. A failed read is logged at debug and leaves the
+ * gauges at their last values; the next refresh tries again. After a join, returns whether the
+ * group had a committed offset on any held partition (none: a new major, see ./backfill.ts).
  */
 export async function refreshProgress(
   { admin, product, signals, log }: RefreshDeps,
   assigned: ReadonlySet<string>,
   afterJoin: boolean,
-): Promise<void> {
+): Promise<{ committedAny: boolean } | undefined> {
   const progress = signals.progress;
   const topics = product.inputPorts.map((p) => p.topic);
   const held = (topic: string, partition: number) => assigned.has(`${topic}:${partition}`);
+  let uncommitted: Set<string> | undefined;
+  let committedAny = false;
   try {
     if (afterJoin) {
+      uncommitted = new Set();
       for (const { topic, partitions } of await admin.fetchOffsets({ groupId: product.consumerGroup, topics })) {
-        for (const p of partitions)
-          if (held(topic, p.partition) && Number(p.offset) >= 0) progress.setCommitted(topic, p.partition, Number(p.offset));
+        for (const p of partitions) {
+          if (!held(topic, p.partition)) continue;
+          if (Number(p.offset) >= 0) {
+            committedAny = true;
+            progress.setCommitted(topic, p.partition, Number(p.offset));
+          } else uncommitted.add(`${topic}:${p.partition}`);
+        }
       }
     }
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic))
-        if (held(topic, p.partition)) progress.setEnd(topic, p.partition, Number(p.offset));
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        if (!held(topic, p.partition)) continue;
+        if (uncommitted?.has(`${topic}:${p.partition}`)) progress.setCommitted(topic, p.partition, Number(p.low));
+        progress.setEnd(topic, p.partition, Number(p.offset));
+      }
     }
     await judgeWindows(admin, signals, topics, held, log);
   } catch (err) {
     log.debug({ err }, 'progress refresh failed; lag gauges keep their last values');
+    return undefined;
   }
+  return afterJoin ? { committedAny } : undefined;
 }
 
 /** Closed windows: records appended to the held partitions in the window against outcomes counted. */
@@ -77,6 +92,8 @@ export interface RefreshHooks {
   /** Whether to check that the product's topics exist on this refresh (not while blocked or halted). */
   checkTopics(): boolean;
   onMissing(missing: string[]): void;
+  /** After the refresh that follows a join: whether the group had committed offsets on the partitions held. */
+  joined(committed: { committedAny: boolean }): void;
   /** After each refresh. */
   after(): void;
 }
@@ -90,6 +107,8 @@ export class ProgressRefresher {
   private assigned: ReadonlySet<string> = new Set();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** A join came while a refresh was running: its refresh runs right after. */
+  private joinPending = false;
 
   constructor(
     private readonly deps: RefreshDeps,
@@ -112,17 +131,26 @@ export class ProgressRefresher {
   }
 
   private async refresh(afterJoin: boolean): Promise<void> {
-    if (this.running || this.assigned.size === 0) return;
+    if (this.running) {
+      if (afterJoin) this.joinPending = true;
+      return;
+    }
+    if (this.assigned.size === 0) return;
     this.running = true;
     try {
       if (this.hooks.checkTopics()) {
         const missing = await missingTopics(this.deps.admin, productTopics(this.deps.product)).catch(() => []);
         if (missing.length > 0) this.hooks.onMissing(missing);
       }
-      await refreshProgress(this.deps, this.assigned, afterJoin);
+      const committed = await refreshProgress(this.deps, this.assigned, afterJoin);
+      if (committed) this.hooks.joined(committed);
       this.hooks.after();
     } finally {
       this.running = false;
+      if (this.joinPending) {
+        this.joinPending = false;
+        void this.refresh(true);
+      }
     }
   }
 }

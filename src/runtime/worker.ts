@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime.js';
 import { RegistryClient } from '../contracts/registry-client.js';
 import { createKafka, createProducer, type Admin, type Producer } from '../kafka/client.js';
-import { ControlServer, type StatusSnapshot } from '../observability/http.js';
+import { ControlServer, type ProductStatusSnapshot, type StatusSnapshot } from '../observability/http.js';
 import { Metrics } from '../observability/metrics.js';
 import type { LoadedProduct } from '../product/index.js';
 import { DATAPROD_VERSION } from '../version.js';
@@ -92,7 +92,7 @@ export class Worker {
         });
         this.workers.push(worker);
         await worker.start();
-        logger.info({ product: descriptor.id, version: descriptor.version, group: descriptor.consumerGroup }, 'product started');
+        logger.info({ product: descriptor.majorId, version: descriptor.version, group: descriptor.consumerGroup }, 'product started');
       }
       this.stateValue = 'running';
     } catch (err) {
@@ -120,7 +120,7 @@ export class Worker {
     if (this.stateValue !== 'failed') this.stateValue = 'draining';
     logger.info({ graceMs: config.shutdownGraceMs }, 'stopping: finishing in-flight batches, committing, disconnecting');
     const steps: [string, () => Promise<void> | undefined][] = [
-      ...this.workers.map((w): [string, () => Promise<void>] => [`product ${w.product.id}`, () => w.stop()]),
+      ...this.workers.map((w): [string, () => Promise<void>] => [`product ${w.product.majorId}`, () => w.stop()]),
       ['producer', () => this.producer?.disconnect()],
       ['admin', () => this.admin?.disconnect()],
       ['control port', () => this.control?.close()],
@@ -157,7 +157,7 @@ export class Worker {
    */
   private health() {
     const now = Date.now();
-    const products = this.workers.map((w) => ({ w, state: w.state === 'running' && w.stalled(now) ? 'stalled' : w.state }));
+    const products = this.workers.map((w) => ({ w, state: PROCESSING.has(w.state) && w.stalled(now) ? 'stalled' : w.state }));
     const unhealthy = products.filter((p) => UNHEALTHY.has(p.state));
     return {
       alive: unhealthy.length === 0 && this.stateValue !== 'failed',
@@ -165,7 +165,7 @@ export class Worker {
       details: {
         worker: this.stateValue,
         products: Object.fromEntries(
-          products.map(({ w, state }) => [w.product.id, { state, reason: w.reason || undefined, code: w.code }]),
+          products.map(({ w, state }) => [w.product.majorId, { state, reason: w.reason || undefined, code: w.code }]),
         ),
       },
     };
@@ -174,7 +174,7 @@ export class Worker {
   private async readiness() {
     const registryReachable = await this.registryClient.reachable();
     const report = this.health();
-    const productsRunning = this.workers.length > 0 && this.workers.every((w) => w.state === 'running');
+    const productsRunning = this.workers.length > 0 && this.workers.every((w) => PROCESSING.has(w.state));
     return {
       alive: report.alive,
       ready: report.alive && report.ready && registryReachable && productsRunning,
@@ -202,13 +202,15 @@ export class Worker {
           lagRecords: lags.reduce((sum, l) => sum + l.records, 0),
           lagSeconds: lags.reduce((max, l) => Math.max(max, l.seconds ?? 0), 0),
           freshnessSeconds: lastEvent === undefined ? null : Math.max(0, now / 1000 - lastEvent),
+          backfill: backfillOf(w),
+          consumers: consumersOf(w),
         };
       }),
     };
   }
 
   private catalogue() {
-    const live = new Map(this.status().products.map((p) => [p.id, p]));
+    const live = new Map(this.status().products.map((p) => [p.majorId, p]));
     return {
       dataprod: DATAPROD_VERSION,
       products: this.workers.map((w) => {
@@ -229,12 +231,14 @@ export class Worker {
           deadLetter: d.deadLetter,
           slaProperties: d.slaProperties,
           live: {
-            counters: live.get(d.id)?.counters,
-            lagRecords: live.get(d.id)?.lagRecords,
-            lagSeconds: live.get(d.id)?.lagSeconds,
-            freshnessSeconds: live.get(d.id)?.freshnessSeconds,
+            counters: live.get(d.majorId)?.counters,
+            lagRecords: live.get(d.majorId)?.lagRecords,
+            lagSeconds: live.get(d.majorId)?.lagSeconds,
+            freshnessSeconds: live.get(d.majorId)?.freshnessSeconds,
             windowCompletenessRatio: w.signals.completeness.ratio ?? null,
+            backfill: live.get(d.majorId)?.backfill,
           },
+          consumers: live.get(d.majorId)?.consumers,
         };
       }),
     };
@@ -242,9 +246,31 @@ export class Worker {
 }
 
 const UNHEALTHY = new Set(['blocked', 'halted', 'stalled', 'failed']);
+/** States in which a product fetches and processes records (a backfill is a new major doing so). */
+const PROCESSING = new Set(['running', 'backfilling']);
+
+function backfillOf(w: ProductWorker): ProductStatusSnapshot['backfill'] {
+  const b = w.backfillProgress;
+  return b === undefined ? null : { recordsBehind: b.recordsBehind, etaSeconds: b.etaSeconds, startedAt: b.startedAt };
+}
+
+function consumersOf(w: ProductWorker): ProductStatusSnapshot['consumers'] {
+  const c = w.signals.consumers;
+  if (!c) return null;
+  return { topic: c.topic, refreshedAt: c.refreshedAt, total: c.total, groups: c.top.map((g) => ({ ...g })) };
+}
 
 /** What both the catalogue and the status snapshot say about a product. */
 function identity(w: ProductWorker) {
   const d = w.product;
-  return { id: d.id, name: d.name, domain: d.domain, version: d.version, status: d.status, state: w.state, description: d.description };
+  return {
+    id: d.id,
+    majorId: d.majorId,
+    name: d.name,
+    domain: d.domain,
+    version: d.version,
+    status: d.status,
+    state: w.state,
+    description: d.description,
+  };
 }

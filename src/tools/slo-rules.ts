@@ -24,7 +24,10 @@ import { DATAPROD_VERSION } from '../version.js';
 
 /** What the generator reads of a descriptor. */
 export type RulesProduct = Pick<ProductDescriptor, 'id' | 'file' | 'version' | 'team' | 'support' | 'slaProperties'> &
-  Partial<Pick<ProductDescriptor, 'consumerGroup' | 'deadLetter'>>;
+  Partial<Pick<ProductDescriptor, 'consumerGroup' | 'deadLetter' | 'majorId'>>;
+
+/** The `product` label value of a product's metrics: its majorId (src/product/majors.ts), so v1 and v2 get rules apart. */
+const labelOf = (product: RulesProduct): string => product.majorId ?? product.id;
 
 /** SLI windows, shortest first. */
 export const SLI_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
@@ -141,15 +144,27 @@ export function freshnessStaleExpression(productId: string, thresholdSeconds: nu
 /** Error-ratio threshold of a burn-rate condition: factor x budget. */
 export const burnThreshold = (factor: number, budget: number) => clean(factor * budget);
 
+/**
+ * Both windows of a condition above factor x budget, unless the product was backfilling at any
+ * time within the short window: a backfill publishes old records (latency, freshness far off) at
+ * full speed, and the short window still holds them for that long after it turned running.
+ */
 export function burnRateExpression(productId: string, slo: Slo, alert: BurnRateAlert): string {
   const p = `product=${promString(productId)}`;
   return alert.conditions
     .map((c) => {
       const t = burnThreshold(c.factor, slo.budget);
-      return `(\n  ${recordName(slo.slo, c.long)}{${p}} > ${t}\n  and\n  ${recordName(slo.slo, c.short)}{${p}} > ${t}\n)`;
+      return (
+        `(\n  ${recordName(slo.slo, c.long)}{${p}} > ${t}\n  and\n  ${recordName(slo.slo, c.short)}{${p}} > ${t}\n` +
+        `  unless on (product)\n  ${backfillingWithin(p, c.short)}\n)`
+      );
     })
     .join('\nor\n');
 }
+
+/** 1 for a product some worker showed as backfilling within `window`. */
+const backfillingWithin = (p: string, window: SliWindow) =>
+  `max by (product) (max_over_time(dataprod_product_state{${p},state="backfilling"}[${window}])) == 1`;
 
 // ---------------------------------------------------------------------------------------------
 // Rules
@@ -210,7 +225,7 @@ function conditionText(alert: BurnRateAlert, slo: Slo): string {
 }
 
 function sloRules(product: RulesProduct, slo: Slo): CommentedRule[] {
-  const id = product.id;
+  const id = labelOf(product);
   const labels = { product: id };
   const rules: CommentedRule[] = [];
   const header =
@@ -256,7 +271,7 @@ function sloRules(product: RulesProduct, slo: Slo): CommentedRule[] {
 }
 
 function operationsRules(product: RulesProduct): CommentedRule[] {
-  const id = product.id;
+  const id = labelOf(product);
   const p = `product=${promString(id)}`;
   const group = product.consumerGroup ?? `dataprod.${id}.v${product.version.split('.')[0]}`;
   const labels = (severity: string) => ({ severity, product: id, ...teamLabel(product) });
@@ -308,10 +323,12 @@ function operationsRules(product: RulesProduct): CommentedRule[] {
       },
     },
     {
-      comment: ' dataprod_product_state: 1 for the current state of each worker (backing-off, halted, draining, ...)',
+      comment:
+        ' dataprod_product_state: 1 for the current state of each worker (backing-off, halted, draining, ...);\n' +
+        ' backfilling is a new major catching up: it makes progress (the stall alert watches that)',
       rule: {
         alert: 'DataprodProductNotRunning',
-        expr: `max by (product, state) (dataprod_product_state{${p},state!="running"}) == 1`,
+        expr: `max by (product, state) (dataprod_product_state{${p},state!~"running|backfilling"}) == 1`,
         for: '10m',
         labels: labels('page'),
         annotations: annotations(
@@ -325,7 +342,7 @@ function operationsRules(product: RulesProduct): CommentedRule[] {
 
 /** Compiles every product; throws DescriptorError with every SLA problem of every product. */
 function compileAll(products: readonly RulesProduct[]): { product: RulesProduct; slos: Slo[] }[] {
-  const sorted = [...products].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const sorted = [...products].sort((a, b) => (labelOf(a) < labelOf(b) ? -1 : labelOf(a) > labelOf(b) ? 1 : 0));
   const compiled = sorted.map((product) => ({ product, ...compileSlos(product) }));
   const failed = compiled.filter((c) => c.issues.length > 0);
   if (failed.length === 1) throw new DescriptorError(failed[0]!.product.file, failed[0]!.issues);
@@ -337,9 +354,12 @@ function compileAll(products: readonly RulesProduct[]): { product: RulesProduct;
   }
   const ids = new Set<string>();
   for (const { product } of compiled) {
-    if (ids.has(product.id))
-      throw new DescriptorError(product.file, [{ path: 'id', message: `product ${product.id} is given twice; rule names would clash` }]);
-    ids.add(product.id);
+    const label = labelOf(product);
+    if (ids.has(label))
+      throw new DescriptorError(product.file, [
+        { path: 'id', message: `product ${label} (${product.id} ${product.version}) is given twice; rule names would clash` },
+      ]);
+    ids.add(label);
   }
   return compiled;
 }
@@ -347,8 +367,8 @@ function compileAll(products: readonly RulesProduct[]): { product: RulesProduct;
 function commentedGroups(products: readonly RulesProduct[]): CommentedGroup[] {
   const groups: CommentedGroup[] = [];
   for (const { product, slos } of compileAll(products)) {
-    if (slos.length > 0) groups.push({ name: SLO_GROUP(product.id), rules: slos.flatMap((slo) => sloRules(product, slo)) });
-    groups.push({ name: OPERATIONS_GROUP(product.id), rules: operationsRules(product) });
+    if (slos.length > 0) groups.push({ name: SLO_GROUP(labelOf(product)), rules: slos.flatMap((slo) => sloRules(product, slo)) });
+    groups.push({ name: OPERATIONS_GROUP(labelOf(product)), rules: operationsRules(product) });
   }
   return groups;
 }

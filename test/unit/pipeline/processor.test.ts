@@ -87,6 +87,7 @@ function product(overrides: { onInvalid?: InputPort['onInvalid']; quality?: Qual
     ],
     slaProperties: [],
     consumerGroup: 'dataprod.fin.payments.v2',
+    majorId: 'fin.payments.v2',
     delivery: 'at-least-once',
   };
   return { ...descriptor, output: descriptor.outputPorts[0]! };

@@ -1,0 +1,71 @@
+/**
+ * Discovers who reads a product topic, with the admin API only (no consumer joins anything): list
+ * the cluster's groups, fetch each one's committed offsets on the topic, keep those that have any,
+ * describe them (state, members), and compare with the topic's end offsets for their lag. Runs at
+ * start and every `intervalMs`, one discovery at a time; a failed one is logged at debug and the
+ * last reading stays (../observability/consumer-groups.ts holds it).
+ *
+ * Cost per discovery: one ListGroups per broker, one OffsetFetch per group in the cluster, one
+ * DescribeGroups and one ListOffsets. Every worker replica of a product discovers on its own.
+ */
+import type { Logger } from 'pino';
+import type { Admin } from '../kafka/client.js';
+import type { GroupReading, ProductConsumers } from '../observability/consumer-groups.js';
+
+/** Every group with a committed offset on `topic`, with its lag against the end offsets read now. */
+export async function readTopicConsumers(admin: Admin, topic: string): Promise<GroupReading[]> {
+  const { groups } = await admin.listGroups();
+  const readings: GroupReading[] = [];
+  for (const { groupId } of groups) {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const committed = new Map<number, number>();
+    for (const p of offsets?.partitions ?? []) if (Number(p.offset) >= 0) committed.set(p.partition, Number(p.offset));
+    if (committed.size > 0) readings.push({ group: groupId, committed, lagRecords: 0 });
+  }
+  if (readings.length === 0) return readings;
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+  const described = new Map((await admin.describeGroups(readings.map((r) => r.group))).groups.map((g) => [g.groupId, g]));
+  for (const r of readings) {
+    for (const [partition, offset] of r.committed) r.lagRecords += Math.max(0, (ends.get(partition) ?? offset) - offset);
+    const d = described.get(r.group);
+    if (d) {
+      r.state = d.state;
+      r.members = d.members.length;
+    }
+  }
+  return readings;
+}
+
+export class ConsumerDiscovery {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly admin: Admin,
+    private readonly consumers: ProductConsumers,
+    private readonly intervalMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    void this.discover();
+    this.timer = setInterval(() => void this.discover(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async discover(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      this.consumers.update(Date.now(), await readTopicConsumers(this.admin, this.consumers.topic));
+    } catch (err) {
+      this.log.debug({ err, topic: this.consumers.topic }, 'consumer group discovery failed; the last reading stays');
+    } finally {
+      this.running = false;
+    }
+  }
+}
