@@ -72,6 +72,7 @@ describe('dataprod rules under promtool', () => {
       'dlq-publish-failing',
       'metrics-absent',
       'product-not-running',
+      'backfilling',
     ]) {
       assert.ok(files.includes(`${f}.test.yml`), `test/promtool/${f}.test.yml is missing`);
     }
