@@ -1,6 +1,6 @@
 /**
- * A new major's backfill. A product whose consumer group has no committed offset on any partition
- * it holds at its first join (a new major: its group `dataprod.<id>.v<major>` is new) starts from
+ * A new major's backfill. A product whose consumer group has no committed offset on any input
+ * partition when it starts (a new major: its group `dataprod.<id>.v<major>` is new) starts from
  * the earliest retained input offset, like every product, and is `backfilling` until it has caught
  * up with the end offsets seen; then it is `running`. Meanwhile its progress (records behind, the
  * estimated time to catch up) is exported and the generated SLO alerts hold their pages: old
@@ -46,7 +46,7 @@ export class Backfill {
    * whose lag is not known yet (no end or committed offset read) keeps the backfill going.
    */
   observe(now: number, lags: readonly PartitionLag[], held: number): boolean {
-    if (lags.length < held) return false;
+    if (held === 0 || lags.length < held) return false;
     const behind = lags.reduce((sum, l) => sum + l.records, 0);
     this.first ??= { at: now, behind };
     const elapsedS = (now - this.first.at) / 1000;

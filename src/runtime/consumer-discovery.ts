@@ -2,8 +2,10 @@
  * Discovers who reads a product topic, with the admin API only (no consumer joins anything): list
  * the cluster's groups, fetch each one's committed offsets on the topic, keep those that have any,
  * describe them (state, members), and compare with the topic's end offsets for their lag. Runs at
- * start and every `intervalMs`, one discovery at a time; a failed one is logged at debug and the
- * last reading stays (../observability/consumer-groups.ts holds it).
+ * start and every `intervalMs`, one discovery at a time. A group whose offsets cannot be read (it
+ * is being deleted, its coordinator moves) is left out of that discovery; a discovery that fails
+ * whole keeps the last reading (../observability/consumer-groups.ts holds it) and is logged at
+ * warn when it follows a success, at debug while failures go on.
  *
  * Cost per discovery: one ListGroups per broker, one OffsetFetch per group in the cluster, one
  * DescribeGroups and one ListOffsets. Every worker replica of a product discovers on its own.
@@ -17,14 +19,20 @@ export async function readTopicConsumers(admin: Admin, topic: string): Promise<G
   const { groups } = await admin.listGroups();
   const readings: GroupReading[] = [];
   for (const { groupId } of groups) {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] }).then(
+      ([forTopic]) => forTopic,
+      () => undefined,
+    );
     const committed = new Map<number, number>();
     for (const p of offsets?.partitions ?? []) if (Number(p.offset) >= 0) committed.set(p.partition, Number(p.offset));
     if (committed.size > 0) readings.push({ group: groupId, committed, lagRecords: 0 });
   }
   if (readings.length === 0) return readings;
   const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
-  const described = new Map((await admin.describeGroups(readings.map((r) => r.group))).groups.map((g) => [g.groupId, g]));
+  // State and members are extras: without them the readings still stand.
+  const described = new Map(
+    (await admin.describeGroups(readings.map((r) => r.group)).catch(() => ({ groups: [] }))).groups.map((g) => [g.groupId, g]),
+  );
   for (const r of readings) {
     for (const [partition, offset] of r.committed) r.lagRecords += Math.max(0, (ends.get(partition) ?? offset) - offset);
     const d = described.get(r.group);
@@ -39,6 +47,7 @@ export async function readTopicConsumers(admin: Admin, topic: string): Promise<G
 export class ConsumerDiscovery {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private failing = false;
 
   constructor(
     private readonly admin: Admin,
@@ -62,8 +71,13 @@ export class ConsumerDiscovery {
     this.running = true;
     try {
       this.consumers.update(Date.now(), await readTopicConsumers(this.admin, this.consumers.topic));
+      this.failing = false;
     } catch (err) {
-      this.log.debug({ err, topic: this.consumers.topic }, 'consumer group discovery failed; the last reading stays');
+      this.log[this.failing ? 'debug' : 'warn'](
+        { err, topic: this.consumers.topic },
+        'consumer group discovery failed; the last reading stays',
+      );
+      this.failing = true;
     } finally {
       this.running = false;
     }

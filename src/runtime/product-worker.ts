@@ -14,7 +14,7 @@ import { DlqBreaker } from './dlq-breaker.js';
 import { preflight } from './preflight.js';
 import { createProductConsumer, type ProductConsumer } from '../kafka/product-consumer.js';
 import { ProductStatus, type ProductState } from './product-state.js';
-import { ProgressRefresher } from './progress-refresh.js';
+import { ProgressRefresher, groupHasCommits } from './progress-refresh.js';
 import { TopicLimits } from './topic-limits.js';
 import { BatchPath } from './batch-path.js';
 import { BlockedRetry, missingReason } from './blocked-retry.js';
@@ -66,9 +66,8 @@ export class ProductWorker {
   };
   private refresher: ProgressRefresher | undefined;
   private discovery: ConsumerDiscovery | undefined;
-  /** Set while a new major catches up (./backfill.ts); decided once, at the first join. */
+  /** Set while a new major catches up (./backfill.ts); decided once, at start. */
   private backfill: Backfill | undefined;
-  private firstJoinSeen = false;
   private held = 0;
 
   constructor(
@@ -160,7 +159,6 @@ export class ProductWorker {
     this.refresher = new ProgressRefresher({ admin: deps.admin, product, signals: this.signals, log: this.log }, PROGRESS_REFRESH_MS, {
       checkTopics: () => this.status.processing || this.status.state === 'backing-off',
       onMissing: (missing) => this.blocked.block(undefined, missingReason(missing)),
-      joined: ({ committedAny }) => this.decideBackfill(committedAny),
       after: () => {
         // Keeps the stall clock moving when nobody asks for health: an idle product is not stalled.
         void this.stalled(Date.now());
@@ -185,6 +183,7 @@ export class ProductWorker {
       eachBatch: (payload) => this.path!.handle(payload),
     });
     this.consumer = consumer;
+    await this.decideBackfill();
     await consumer.start();
     this.status.set('running');
     this.refresher.start();
@@ -210,11 +209,18 @@ export class ProductWorker {
     this.log.info({ memberId, assignment }, 'joined the consumer group');
   }
 
-  /** The first join found no committed offset on any partition held: a new major, backfilling. */
-  private decideBackfill(committedAny: boolean): void {
-    if (this.firstJoinSeen) return;
-    this.firstJoinSeen = true;
-    if (committedAny) return;
+  /**
+   * A group without any committed offset is a new major: it backfills from the earliest offsets.
+   * Read before the group is joined, so it never shows running first; a replica that starts once
+   * others have committed (or a restart mid-backfill) runs as usual and catches up as any lag.
+   */
+  private async decideBackfill(): Promise<void> {
+    try {
+      if (await groupHasCommits(this.deps.admin, this.product)) return;
+    } catch (err) {
+      this.log.warn({ err }, 'cannot read the committed offsets of the group: not treated as a backfill');
+      return;
+    }
     this.backfill = new Backfill(Date.now());
     this.status.beginBackfill();
     this.log.info({ group: this.product.consumerGroup }, 'new consumer group: backfilling from the earliest retained input offsets');

@@ -16,29 +16,25 @@ interface RefreshDeps {
  * partitions (idle or paused ones get no batches), the group's committed offsets once after a
  * join (a partition without one starts at its earliest retained offset, as the consumer does), and
  * the judgement of closed completeness windows. A failed read is logged at debug and leaves the
- * gauges at their last values; the next refresh tries again. After a join, returns whether the
- * group had a committed offset on any held partition (none: a new major, see ./backfill.ts).
+ * gauges at their last values; the next refresh tries again.
  */
 export async function refreshProgress(
   { admin, product, signals, log }: RefreshDeps,
   assigned: ReadonlySet<string>,
   afterJoin: boolean,
-): Promise<{ committedAny: boolean } | undefined> {
+): Promise<void> {
   const progress = signals.progress;
   const topics = product.inputPorts.map((p) => p.topic);
   const held = (topic: string, partition: number) => assigned.has(`${topic}:${partition}`);
   let uncommitted: Set<string> | undefined;
-  let committedAny = false;
   try {
     if (afterJoin) {
       uncommitted = new Set();
       for (const { topic, partitions } of await admin.fetchOffsets({ groupId: product.consumerGroup, topics })) {
         for (const p of partitions) {
           if (!held(topic, p.partition)) continue;
-          if (Number(p.offset) >= 0) {
-            committedAny = true;
-            progress.setCommitted(topic, p.partition, Number(p.offset));
-          } else uncommitted.add(`${topic}:${p.partition}`);
+          if (Number(p.offset) >= 0) progress.setCommitted(topic, p.partition, Number(p.offset));
+          else uncommitted.add(`${topic}:${p.partition}`);
         }
       }
     }
@@ -52,9 +48,14 @@ export async function refreshProgress(
     await judgeWindows(admin, signals, topics, held, log);
   } catch (err) {
     log.debug({ err }, 'progress refresh failed; lag gauges keep their last values');
-    return undefined;
   }
-  return afterJoin ? { committedAny } : undefined;
+}
+
+/** Whether the product's group has a committed offset on any input partition: none means a new major (./backfill.ts). */
+export async function groupHasCommits(admin: Admin, product: ProductDescriptor): Promise<boolean> {
+  const topics = product.inputPorts.map((p) => p.topic);
+  const offsets = await admin.fetchOffsets({ groupId: product.consumerGroup, topics });
+  return offsets.some(({ partitions }) => partitions.some((p) => Number(p.offset) >= 0));
 }
 
 /** Closed windows: records appended to the held partitions in the window against outcomes counted. */
@@ -92,8 +93,6 @@ export interface RefreshHooks {
   /** Whether to check that the product's topics exist on this refresh (not while blocked or halted). */
   checkTopics(): boolean;
   onMissing(missing: string[]): void;
-  /** After the refresh that follows a join: whether the group had committed offsets on the partitions held. */
-  joined(committed: { committedAny: boolean }): void;
   /** After each refresh. */
   after(): void;
 }
@@ -142,8 +141,7 @@ export class ProgressRefresher {
         const missing = await missingTopics(this.deps.admin, productTopics(this.deps.product)).catch(() => []);
         if (missing.length > 0) this.hooks.onMissing(missing);
       }
-      const committed = await refreshProgress(this.deps, this.assigned, afterJoin);
-      if (committed) this.hooks.joined(committed);
+      await refreshProgress(this.deps, this.assigned, afterJoin);
       this.hooks.after();
     } finally {
       this.running = false;
