@@ -1,6 +1,7 @@
 /**
  * A new major's backfill. A product whose consumer group has no committed offset on any input
- * partition when it starts (a new major: its group `dataprod.<id>.v<major>` is new) starts from
+ * partition when it starts (a new major: its group `dataprod.<id>.v<major>` is new), on inputs
+ * that hold records, starts from
  * the earliest retained input offset, like every product, and is `backfilling` until it has caught
  * up with the end offsets seen; then it is `running`. Meanwhile its progress (records behind, the
  * estimated time to catch up) is exported and the generated SLO alerts hold their pages: old

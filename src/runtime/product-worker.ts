@@ -14,7 +14,7 @@ import { DlqBreaker } from './dlq-breaker.js';
 import { preflight } from './preflight.js';
 import { createProductConsumer, type ProductConsumer } from '../kafka/product-consumer.js';
 import { ProductStatus, type ProductState } from './product-state.js';
-import { ProgressRefresher, groupHasCommits } from './progress-refresh.js';
+import { ProgressRefresher, needsBackfill } from './progress-refresh.js';
 import { TopicLimits } from './topic-limits.js';
 import { BatchPath } from './batch-path.js';
 import { BlockedRetry, missingReason } from './blocked-retry.js';
@@ -210,13 +210,14 @@ export class ProductWorker {
   }
 
   /**
-   * A group without any committed offset is a new major: it backfills from the earliest offsets.
-   * Read before the group is joined, so it never shows running first; a replica that starts once
-   * others have committed (or a restart mid-backfill) runs as usual and catches up as any lag.
+   * A group without any committed offset, on inputs that hold records, is a new major: it
+   * backfills from the earliest offsets. Read before the group is joined, so it never shows
+   * running first; a replica that starts once others have committed (or a restart mid-backfill)
+   * runs as usual and catches up as any lag.
    */
   private async decideBackfill(): Promise<void> {
     try {
-      if (await groupHasCommits(this.deps.admin, this.product)) return;
+      if (!(await needsBackfill(this.deps.admin, this.product))) return;
     } catch (err) {
       this.log.warn({ err }, 'cannot read the committed offsets of the group: not treated as a backfill');
       return;

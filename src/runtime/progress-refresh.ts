@@ -51,11 +51,17 @@ export async function refreshProgress(
   }
 }
 
-/** Whether the product's group has a committed offset on any input partition: none means a new major (./backfill.ts). */
-export async function groupHasCommits(admin: Admin, product: ProductDescriptor): Promise<boolean> {
+/**
+ * Whether the product starts with a backfill (./backfill.ts): its group has no committed offset
+ * on any input partition (a new major) and the inputs hold records to catch up on. A new product
+ * on empty inputs just runs.
+ */
+export async function needsBackfill(admin: Admin, product: ProductDescriptor): Promise<boolean> {
   const topics = product.inputPorts.map((p) => p.topic);
   const offsets = await admin.fetchOffsets({ groupId: product.consumerGroup, topics });
-  return offsets.some(({ partitions }) => partitions.some((p) => Number(p.offset) >= 0));
+  if (offsets.some(({ partitions }) => partitions.some((p) => Number(p.offset) >= 0))) return false;
+  for (const topic of topics) if ((await admin.fetchTopicOffsets(topic)).some((p) => Number(p.high) > Number(p.low))) return true;
+  return false;
 }
 
 /** Closed windows: records appended to the held partitions in the window against outcomes counted. */
