@@ -152,9 +152,9 @@ function update(c, p, t) {
 // Who reads the product topic: one line per group, largest lag first (see ConsumerGroupView).
 function consumers(list, c) {
   const lines = !c ? ['discovery off'] : c.refreshedAt == null ? ['not discovered yet'] : c.groups.length === 0 ? ['none'] :
-    c.groups.map((g) => g.group + ': lag ' + fmt.count(g.lagRecords) + ', last commit seen moving ' +
-      (g.lastCommitMovedAt == null ? 'not yet' : new Date(g.lastCommitMovedAt).toLocaleTimeString()) +
-      (g.state ? ' (' + g.state + (g.members != null ? ', ' + g.members + ' members' : '') + ')' : ''));
+    c.groups.map((g) => g.group + ': lag ' + fmt.count(g.lagRecords) + ', ' +
+      (g.lastCommitMovedAt == null ? 'no commit seen yet' : 'last commit seen ' + new Date(g.lastCommitMovedAt).toLocaleTimeString()) +
+      (g.state ? ' (' + g.state + (g.members != null ? ', ' + g.members + (g.members === 1 ? ' member' : ' members') : '') + ')' : ''));
   if (c && c.total > c.groups.length) lines.push('and ' + (c.total - c.groups.length) + ' more with less lag');
   if (list.dataset.text === lines.join('\n')) return;
   list.dataset.text = lines.join('\n');

@@ -224,6 +224,12 @@ describe('two majors side by side: v2 backfills, then follows live input; consum
       timeoutMs: 60_000,
       intervalMs: 250,
     }).catch(async (err: Error) => Promise.reject(await explain(err)));
+    // The status page renders /api/status: the same readers there.
+    const status = (await (await fetch(`${workerB.controlUrl}/api/status`)).json()) as { products: CatalogueProduct[] };
+    const readersIn = (majorId: string) => status.products.find((p) => p.majorId === majorId)?.consumers?.groups.map((g) => g.group) ?? [];
+    assert.ok(readersIn(v2Id).includes(readerB), JSON.stringify(status.products.map((p) => p.consumers)));
+    assert.ok(!readersIn(v2Id).includes(readerA));
+    assert.ok(readersIn(v1.id).includes(readerA));
     const metrics = await metricsOf(workerB);
     const lagLine = (product: string, group: string) =>
       new RegExp(`^dataprod_product_consumer_group_lag_records\\{product="${product}",topic="[^"]+",group="${group}"\\} \\d+$`, 'm');
