@@ -22,7 +22,6 @@ import { WindowCompleteness } from '../observability/completeness.js';
 import { ProductProgress } from '../observability/progress.js';
 import { DATAPROD_VERSION } from '../version.js';
 import { Backfill } from './backfill.js';
-import { ConsumerDiscovery } from './consumer-discovery.js';
 import { ProductConsumers } from '../observability/consumer-groups.js';
 
 export type { ProductState } from './product-state.js';
@@ -65,7 +64,6 @@ export class ProductWorker {
     totals: { consumed: 0, published: 0, filtered: 0, deadLettered: 0, rewritten: 0 },
   };
   private refresher: ProgressRefresher | undefined;
-  private discovery: ConsumerDiscovery | undefined;
   /** Set while a new major catches up (./backfill.ts); decided once, at start. */
   private backfill: Backfill | undefined;
   private held = 0;
@@ -78,6 +76,9 @@ export class ProductWorker {
     this.log = deps.logger.child({ product: product.majorId });
     this.status = new ProductStatus(product.majorId, deps.metrics.productUp, deps.config.stallAfterMs, this.log);
     deps.metrics.track(product.majorId, this.signals);
+    // Filled by the worker's consumer group discovery (./consumer-discovery.ts).
+    if (deps.config.consumerGroups.max > 0)
+      this.signals.consumers = new ProductConsumers(product.output.topic, deps.config.consumerGroups.max);
     this.limits = new TopicLimits(deps.admin, [product.output.topic, product.deadLetter.topic]);
     this.blocked = new BlockedRetry({
       product,
@@ -187,11 +188,7 @@ export class ProductWorker {
     await consumer.start();
     this.status.set('running');
     this.refresher.start();
-    if (deps.config.consumerGroups.max > 0) {
-      this.signals.consumers = new ProductConsumers(product.output.topic, deps.config.consumerGroups.max);
-      this.discovery = new ConsumerDiscovery(deps.admin, this.signals.consumers, deps.config.consumerGroups.refreshMs, this.log);
-      this.discovery.start();
-    }
+
     deps.metrics.buildInfo.set({ version: DATAPROD_VERSION, product: product.majorId, product_version: product.version }, 1);
     deps.metrics.productStatus.set({ product: product.majorId, status: product.status }, 1);
   }
@@ -246,7 +243,6 @@ export class ProductWorker {
   /** Stops fetching, lets the batch in flight finish (its writes acked and committed), leaves the group. */
   async stop(): Promise<void> {
     this.refresher?.stop();
-    this.discovery?.stop();
     this.path?.stop();
     this.blocked.stop();
     if (this.status.state !== 'failed') this.status.set('draining');

@@ -8,6 +8,7 @@ import { Metrics } from '../observability/metrics.js';
 import type { LoadedProduct } from '../product/index.js';
 import { DATAPROD_VERSION } from '../version.js';
 import { ProductWorker } from './product-worker.js';
+import { ConsumerDiscovery } from './consumer-discovery.js';
 
 export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
@@ -35,6 +36,7 @@ export class Worker {
   private admin: Admin | undefined;
   private readonly workers: ProductWorker[] = [];
   private control: ControlServer | undefined;
+  private discovery: ConsumerDiscovery | undefined;
   private closing: Promise<void> | undefined;
   private fatalError: Error | undefined;
   private resolveDone!: (code: number) => void;
@@ -94,6 +96,9 @@ export class Worker {
         await worker.start();
         logger.info({ product: descriptor.majorId, version: descriptor.version, group: descriptor.consumerGroup }, 'product started');
       }
+      const consumers = this.workers.flatMap((w) => (w.signals.consumers ? [w.signals.consumers] : []));
+      this.discovery = new ConsumerDiscovery(this.admin, consumers, config.consumerGroups.refreshMs, logger);
+      this.discovery.start();
       this.stateValue = 'running';
     } catch (err) {
       this.fatalError = err as Error;
@@ -120,6 +125,7 @@ export class Worker {
     if (this.stateValue !== 'failed') this.stateValue = 'draining';
     logger.info({ graceMs: config.shutdownGraceMs }, 'stopping: finishing in-flight batches, committing, disconnecting');
     const steps: [string, () => Promise<void> | undefined][] = [
+      ['consumer group discovery', async () => this.discovery?.stop()],
       ...this.workers.map((w): [string, () => Promise<void>] => [`product ${w.product.majorId}`, () => w.stop()]),
       ['producer', () => this.producer?.disconnect()],
       ['admin', () => this.admin?.disconnect()],

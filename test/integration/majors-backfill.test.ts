@@ -153,7 +153,7 @@ describe('two majors side by side: v2 backfills, then follows live input; consum
   const productOf = async (w: Worker, majorId: string) => (await catalogue(w)).find((p) => p.majorId === majorId)!;
   const metricsOf = async (w: Worker) => (await fetch(`${w.controlUrl}/metrics`)).text();
 
-  it('backfills 50,000 records into v2 then follows live input: each record once, in order; backfilling -> running', async () => {
+  it('backfills 50,000 records into v2 then follows live input: each record once, in order; backfilling -> running', async (t) => {
     const workerA = await startWorker([v1.dir]);
     await waitUntil(async () => (await productOf(workerA, v1.id)).state === 'running', {
       what: 'v1 running',
@@ -203,6 +203,7 @@ describe('two majors side by side: v2 backfills, then follows live input; consum
     await movingReader.disconnect();
     readers.splice(readers.indexOf(movingReader), 1);
     await reader(readerB, v2.outputTopic);
+    const movedAt = Date.now();
     const groupsOf = async (majorId: string) => (await productOf(workerB, majorId)).consumers?.groups ?? [];
     const explain = async (err: Error) => {
       const consumers = (await catalogue(workerB)).map((p) => [p.majorId, p.consumers]);
@@ -213,6 +214,7 @@ describe('two majors side by side: v2 backfills, then follows live input; consum
       timeoutMs: 60_000,
       intervalMs: 250,
     }).catch(async (err: Error) => Promise.reject(await explain(err)));
+    t.diagnostic(`${readerB} discovered on v2 ${Date.now() - movedAt} ms after it subscribed there (refresh every 1000 ms)`);
     const movedFrom = Date.now();
     await send(next, MOVE_RECORDS, Date.now());
     next += MOVE_RECORDS;
@@ -277,10 +279,12 @@ describe('two majors side by side: v2 backfills, then follows live input; consum
     );
 
     // The state changes of v2, as logged: backfilling from its first join, running once caught up, never back.
-    const transitions = logB
-      .map((l) => JSON.parse(l) as { msg?: string; product?: string; from?: string; to?: string })
-      .filter((l) => l.msg === 'product state' && l.product === v2Id)
-      .map((l) => `${l.from}->${l.to}`);
+    const changes = logB
+      .map((l) => JSON.parse(l) as { msg?: string; product?: string; from?: string; to?: string; time: number })
+      .filter((l) => l.msg === 'product state' && l.product === v2Id);
+    const transitions = changes.map((l) => `${l.from}->${l.to}`);
+    if (changes.length >= 2)
+      t.diagnostic(`v2 backfilling for ${changes[1]!.time - changes[0]!.time} ms (${BACKFILL} records behind at start)`);
     assert.deepEqual(transitions.slice(0, 2), ['starting->backfilling', 'backfilling->running'], transitions.join(', '));
     assert.ok(!transitions.slice(2).some((t) => t.endsWith('backfilling')), transitions.join(', '));
     assert.deepEqual(
