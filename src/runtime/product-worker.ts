@@ -188,7 +188,6 @@ export class ProductWorker {
     await consumer.start();
     this.status.set('running');
     this.refresher.start();
-
     deps.metrics.buildInfo.set({ version: DATAPROD_VERSION, product: product.majorId, product_version: product.version }, 1);
     deps.metrics.productStatus.set({ product: product.majorId, status: product.status }, 1);
   }
