@@ -334,6 +334,26 @@ export const OPTIONS = [
     description:
       "Folder of the lookup tables with store: disk (one sub-folder per table and process, removed on stop); default: the system's temporary folder",
   },
+  {
+    flag: 'consumer-groups-refresh-ms',
+    env: 'DATAPROD_CONSUMER_GROUPS_REFRESH_MS',
+    kind: 'int',
+    min: 1000,
+    default: '60000',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'How often each product discovers the consumer groups committing offsets on its product topic',
+  },
+  {
+    flag: 'consumer-groups-max',
+    env: 'DATAPROD_CONSUMER_GROUPS_MAX',
+    kind: 'int',
+    min: 0,
+    default: '10',
+    commands: WORKER,
+    section: 'Worker',
+    description: 'Consumer groups shown and exported per product topic, the largest lag first (0 turns discovery off)',
+  },
   // Flags of one command, without a variable.
   { flag: 'check', kind: 'bool', commands: ['codegen'], description: 'fail if a types.gen.ts is missing or stale instead of writing it' },
   { flag: 'out', kind: 'string', default: '-', commands: ['rules'], description: 'file to write the rules to; - prints them on stdout' },

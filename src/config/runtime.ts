@@ -42,6 +42,8 @@ export interface RuntimeConfig {
   openLineage?: { target: LineageTarget; namespace: string; intervalMs: number };
   /** Parent folder of disk lookup stores; absent: the system's temporary folder. */
   lookupDir?: string;
+  /** Discovery of the groups reading each product topic (src/runtime/consumer-discovery.ts); max 0: off. */
+  consumerGroups: { refreshMs: number; max: number };
 }
 
 export interface LoadOptions {
@@ -182,6 +184,7 @@ export function loadRuntimeConfig(
         }
       : {}),
     ...(values['lookup-dir'] === undefined ? {} : { lookupDir: values['lookup-dir'] }),
+    consumerGroups: { refreshMs: values['consumer-groups-refresh-ms']!, max: values['consumer-groups-max']! },
   };
   return Object.freeze(config);
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { LookupSnapshot } from '../lookups/tables.js';
 import { statusPage } from './status-page.js';
+import type { ConsumerGroupView } from './consumer-groups.js';
 
 export interface HealthReport {
   /** false: /healthz answers 503 (a halted or failed product, a failed worker). */
@@ -15,6 +16,8 @@ export interface HealthReport {
 /** Live values of one product, for the status page (`/api/status`). */
 export interface ProductStatusSnapshot {
   id: string;
+  /** `<id>`, or `<id>.v<major>` from major 2: tells two majors of one id apart. */
+  majorId: string;
   name: string;
   domain: string;
   version: string;
@@ -23,7 +26,7 @@ export interface ProductStatusSnapshot {
   /** Deprecated products: the day the product stops (YYYY-MM-DD), and the topic of the major that replaces it. */
   sunset: string | null;
   successorTopic: string | null;
-  /** Worker state: starting | restoring | running | backing-off | halted | draining | stopped | failed. */
+  /** Worker state: starting | restoring | running | backfilling | backing-off | blocked | halted | draining | stopped | failed. */
   state: string;
   /** Why the product is halted, failed or backing off; empty otherwise. */
   reason: string;
@@ -42,6 +45,17 @@ export interface ProductStatusSnapshot {
   freshnessSeconds: number | null;
   /** The product's lookup tables: size, restore progress, lag (src/lookups). */
   lookups?: LookupSnapshot[];
+  /** While state is backfilling (a new major catching up): records behind, seconds to catch up (null: not known yet). */
+  backfill: { recordsBehind: number; etaSeconds: number | null; startedAt: number } | null;
+  /** Groups with committed offsets on the product topic, top by lag; null with discovery off (--consumer-groups-max 0). */
+  consumers: {
+    topic: string;
+    /** ms since the epoch of the last discovery; null before the first. */
+    refreshedAt: number | null;
+    /** Groups found, shown or not. */
+    total: number;
+    groups: ConsumerGroupView[];
+  } | null;
 }
 
 export interface StatusSnapshot {

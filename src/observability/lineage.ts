@@ -87,7 +87,7 @@ export function runEvent(input: RunEventInput): Record<string, unknown> {
     },
     job: {
       namespace: input.jobNamespace,
-      name: product.id,
+      name: product.majorId,
       facets: {
         jobType: facet('2-0-4/JobTypeJobFacet.json', { processingType: 'STREAMING', integration: 'DATAPROD', jobType: 'JOB' }),
         ...(product.description.purpose

@@ -5,6 +5,7 @@ import { LATENCY_BUCKETS } from './buckets.js';
 import type { ProductProgress } from './progress.js';
 import type { GroupLag } from './group-lag.js';
 import { LookupMetrics } from './lookup-metrics.js';
+import type { ProductConsumers } from './consumer-groups.js';
 
 export { LATENCY_BUCKETS };
 
@@ -21,6 +22,10 @@ export interface ProductSignals {
   groupLag?: GroupLag;
   /** Reads end offsets afresh before the lag gauges are collected (throttled; never blocks a scrape long). */
   beforeScrape?: () => Promise<void>;
+  /** While a new major backfills (src/runtime/backfill.ts): records behind, seconds to catch up (null: not known yet). */
+  backfill?: { readonly recordsBehind: number; readonly etaSeconds: number | null };
+  /** The groups reading the product topic (src/runtime/consumer-discovery.ts); absent with discovery off. */
+  consumers?: ProductConsumers;
 }
 
 /** How long a scrape waits for fresh end offsets before it answers with the last ones. */
@@ -293,6 +298,53 @@ export class Metrics {
       registers,
     });
     this.lookups = new LookupMetrics(registers);
+    perProduct(
+      'dataprod_backfill_records_behind',
+      'While the product is backfilling (a new major catching up from the earliest offsets): end offsets minus committed offsets of its input partitions',
+      (s) => s.backfill?.recordsBehind,
+    );
+    perProduct(
+      'dataprod_backfill_eta_seconds',
+      'While the product is backfilling: seconds to catch up at the net rate since the backfill started (absent until that rate is above 0)',
+      (s) => s.backfill?.etaSeconds ?? undefined,
+    );
+    const consumerGauge = (name: string, help: string, value: (g: ProductConsumers['top'][number]) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['product', 'topic', 'group'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [product, s] of signals) {
+            for (const g of s.consumers?.top ?? []) {
+              const v = value(g);
+              if (v !== null) this.set({ product, topic: s.consumers!.topic, group: g.group }, v);
+            }
+          }
+        },
+      });
+    consumerGauge(
+      'dataprod_product_consumer_group_lag_records',
+      'Consumer groups with committed offsets on the product topic (top --consumer-groups-max by lag): end offsets minus their committed offsets',
+      (g) => g.lagRecords,
+    );
+    consumerGauge(
+      'dataprod_product_consumer_group_last_commit_moved_timestamp_seconds',
+      "When a discovery first saw the group's committed offsets on the product topic change (Kafka keeps no commit time)",
+      (g) => (g.lastCommitMovedAt === null ? null : g.lastCommitMovedAt / 1000),
+    );
+    new Gauge({
+      name: 'dataprod_product_consumer_groups',
+      help: 'Consumer groups with committed offsets on the product topic at the last discovery, shown or not',
+      labelNames: ['product', 'topic'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [product, s] of signals)
+          if (s.consumers?.refreshedAt != null) this.set({ product, topic: s.consumers.topic }, s.consumers.total);
+      },
+    });
   }
 
   /** Registers a product's live state for the scrape-time gauges. */

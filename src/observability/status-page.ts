@@ -34,6 +34,8 @@ h2 { font-size: 1.1rem; margin: 0 auto 0 0; }
 .status-deprecated, .state-backing-off, .state-starting, .state-draining { color: var(--warn); }
 .state-halted, .state-failed { color: var(--bad); }
 .status-draft, .state-stopped { color: var(--muted); }
+.state-backfilling, .backfill { color: var(--info); }
+.consumers { margin: 0; padding-left: 1.1rem; }
 .reason { color: var(--bad); margin: .4rem 0; }
 p { margin: .4rem 0; }
 dl { margin: .6rem 0; }
@@ -60,7 +62,7 @@ const SCRIPT = String.raw`
 'use strict';
 const POLL_MS = ${POLL_MS}, WINDOW_MS = ${WINDOW_MS}, W = 300, H = 60;
 const $ = (id) => document.getElementById(id);
-const cards = new Map(); // product id -> { el, f: fields, charts, history, prev }
+const cards = new Map(); // product majorId (v1 and v2 of one id side by side) -> { el, f: fields, charts, history, prev }
 let cardSeq = 0, lastOk = 0;
 
 const fmt = {
@@ -70,7 +72,7 @@ const fmt = {
 };
 
 function card(p) {
-  let c = cards.get(p.id);
+  let c = cards.get(p.majorId);
   if (c) return c;
   const el = $('card-template').content.firstElementChild.cloneNode(true);
   const f = {}, charts = {};
@@ -78,9 +80,9 @@ function card(p) {
   el.querySelectorAll('svg[data-chart]').forEach((n) => { charts[n.dataset.chart] = n; });
   f.name.id = 'product-' + (++cardSeq);
   el.setAttribute('aria-labelledby', f.name.id);
-  el.dataset.product = p.id;
+  el.dataset.product = p.majorId;
   c = { el, f, charts, history: [], prev: null };
-  cards.set(p.id, c);
+  cards.set(p.majorId, c);
   $('products').append(el);
   return c;
 }
@@ -126,6 +128,11 @@ function update(c, p, t) {
   f.dlq.textContent = p.deadLetterTopic;
   f.lookups.textContent = (p.lookups || []).map((l) => l.name + ': ' + fmt.count(l.entries) + ' entries' +
     (l.restored ? ', lag ' + fmt.count(l.lagRecords) : ', restoring ' + Math.floor((100 * l.restoredRecords) / Math.max(1, l.restoreTotal)) + '%')).join('; ') || '\u2014';
+  const b = p.backfill;
+  f.backfill.textContent = b ? 'Backfilling: ' + fmt.count(b.recordsBehind) + ' records behind, caught up in ' +
+    (b.etaSeconds == null ? 'an unknown time (rate not measured yet)' : fmt.secs(b.etaSeconds)) : '';
+  f.backfill.hidden = !b;
+  consumers(f.consumers, p.consumers);
 
   const throughput = perSecond(c.prev, k, t, 'published');
   const deadLetters = perSecond(c.prev, k, t, 'deadLettered');
@@ -147,11 +154,23 @@ function update(c, p, t) {
   draw(c.charts.freshness, c.history, 'freshness', t, fmt.secs);
 }
 
+// Who reads the product topic: one line per group, largest lag first (see ConsumerGroupView).
+function consumers(list, c) {
+  const lines = !c ? ['discovery off'] : c.refreshedAt == null ? ['not discovered yet'] : c.groups.length === 0 ? ['none'] :
+    c.groups.map((g) => g.group + ': lag ' + fmt.count(g.lagRecords) + ', ' +
+      (g.lastCommitMovedAt == null ? 'no commit seen yet' : 'last commit seen ' + new Date(g.lastCommitMovedAt).toLocaleTimeString()) +
+      (g.state ? ' (' + g.state + (g.members != null ? ', ' + g.members + (g.members === 1 ? ' member' : ' members') : '') + ')' : ''));
+  if (c && c.total > c.groups.length) lines.push('and ' + (c.total - c.groups.length) + ' more with less lag');
+  if (list.dataset.text === lines.join('\n')) return;
+  list.dataset.text = lines.join('\n');
+  list.replaceChildren(...lines.map((t) => { const li = document.createElement('li'); li.textContent = t; return li; }));
+}
+
 function render(s) {
   $('version').textContent = s.dataprod;
   const seen = new Set();
   for (const p of s.products) {
-    seen.add(p.id);
+    seen.add(p.majorId);
     update(card(p), p, s.time);
   }
   for (const [id, c] of cards) if (!seen.has(id)) { c.el.remove(); cards.delete(id); }
@@ -206,12 +225,14 @@ const BODY = `
     <p class="muted"><code data-f="id"></code> · version <span data-f="version"></span></p>
     <p role="status" class="reason" data-f="reason" hidden></p>
     <p class="sunset" data-f="sunset" hidden></p>
+    <p class="backfill" data-f="backfill" hidden></p>
     <p data-f="purpose"></p>
     <dl class="meta">
       <dt>Owners</dt><dd data-f="owners"></dd>
       <dt>Topics</dt><dd><span data-f="inputs"></span> → <span data-f="output"></span></dd>
       <dt>Dead letters</dt><dd data-f="dlq"></dd>
       <dt>Lookups</dt><dd data-f="lookups"></dd>
+      <dt>Read by</dt><dd><ul class="consumers" data-f="consumers"></ul></dd>
     </dl>
     <dl class="numbers">
       <div><dt>Throughput</dt><dd data-f="throughput"></dd></div>

@@ -4,6 +4,7 @@
  * them.
  */
 import { formatPath, isObj, list, type Segment } from './issues.js';
+import { defaultDeadLetterTopic } from './majors.js';
 import type { PortInfo, SemanticContext } from './semantic-context.js';
 
 interface TopicUse {
@@ -86,7 +87,13 @@ function checkOutputTopics(ctx: SemanticContext, inputTopics: readonly TopicUse[
 function checkDeadLetterTopic(ctx: SemanticContext, used: readonly TopicUse[], name: string | undefined, domain: string | undefined): void {
   const dl = ctx.root.deadLetter;
   const explicitDlq = isObj(dl) ? ctx.validString(['deadLetter', 'topic'], dl.topic) : undefined;
-  const dlqTopic = explicitDlq ?? (dl === undefined && name !== undefined && domain !== undefined ? `${domain}.${name}.dlq` : undefined);
+  const version = ctx.root.version;
+  const major = typeof version === 'string' ? Number(version.split('.')[0]) : NaN;
+  const dlqTopic =
+    explicitDlq ??
+    (dl === undefined && name !== undefined && domain !== undefined && Number.isInteger(major)
+      ? defaultDeadLetterTopic(domain, name, major)
+      : undefined);
   if (dlqTopic === undefined) return;
   const clash = used.find((t) => t.topic === dlqTopic);
   if (!clash) return;

@@ -19,6 +19,7 @@ import {
 import type { Entry } from './schema-type.js';
 import { consumerGroupOf, subjectOf, topicOfMajor } from './naming.js';
 import type { Loaded } from './semantic-context.js';
+import { defaultDeadLetterTopic, majorIdOf } from './majors.js';
 import type { AvroSchema, ContractConstraint, InputPort, OutputPort, ProductDescriptor, QualityRule, RuleCheck } from './types.js';
 
 /** A contract constraint or a quality rule as written: a property and one operator. */
@@ -124,7 +125,7 @@ export function compile(raw: RawDescriptor, dir: string, file: string, loaded: L
     transformFile: resolve(dir, raw.transform ?? DEFAULT_TRANSFORM),
     outputPorts,
     output: outputPorts[0]!,
-    deadLetter: { topic: raw.deadLetter?.topic ?? `${raw.domain}.${raw.name}.dlq` },
+    deadLetter: { topic: raw.deadLetter?.topic ?? defaultDeadLetterTopic(raw.domain, raw.name, major) },
     delivery: raw.delivery ?? DEFAULT_DELIVERY,
     longs: raw.longs ?? DEFAULT_LONGS,
     quality,
@@ -137,6 +138,7 @@ export function compile(raw: RawDescriptor, dir: string, file: string, loaded: L
       ...schemaOf(dir, l.schema, loaded),
       store: l.store ?? DEFAULT_LOOKUP_STORE,
     })),
+    majorId: majorIdOf(raw.id, major),
   };
   return deepFreeze(descriptor);
 }

@@ -15,5 +15,6 @@ export {
   type ProductValidation,
 } from './load.js';
 export { selectRunnable } from './select.js';
+export { checkMajorsApart } from './majors.js';
 export { loadTransform } from './transform-loader.js';
 export type * from './types.js';

@@ -14,6 +14,7 @@ import { compile } from './compile.js';
 import { DEFAULT_TRANSFORM, type RawDescriptor } from './descriptor-schema.js';
 import { DESCRIPTOR_FILE, findProductDirs } from './discover.js';
 import { IssueList, isObj, type Obj } from './issues.js';
+import { checkMajorsApart } from './majors.js';
 import type { Loaded } from './semantic-context.js';
 import { checkSemantics } from './semantics.js';
 import { checkShape } from './shape.js';
@@ -122,7 +123,8 @@ export async function loadProduct(
 /**
  * Every product found at `paths` (see findProductDirs; none: ./products), loaded and compiled.
  * Throws one DescriptorError with the problems of every broken product at once: one product's
- * issues as they are, several products' issues each prefixed with its file.
+ * issues as they are, several products' issues each prefixed with its file. Products loaded
+ * together must also keep apart what each major owns (./majors.ts).
  */
 export function loadProducts(paths: readonly string[], options?: { loadTransform?: true }): Promise<LoadedProduct[]>;
 export function loadProducts(
@@ -144,6 +146,8 @@ export async function loadProducts(
     }
   }
   if (errors.length > 0) throw combineDescriptorErrors(errors);
+  const collisions = checkMajorsApart(loaded.map((p) => p.descriptor));
+  if (collisions.length > 0) throw combineDescriptorErrors(collisions);
   return loaded;
 }
 

@@ -125,6 +125,8 @@ export interface ProductDescriptor {
   readonly slaProperties: readonly SlaProperty[];
   /** Consumer group of this product's workers: `dataprod.<id>.v<major>`. */
   readonly consumerGroup: string;
+  /** This major's name in metrics (`product` label), health, /products and rules: `<id>`, or `<id>.v<major>` from major 2 (./majors.ts). */
+  readonly majorId: string;
   /** Lookup tables the transform reads with `ctx.lookup` (src/lookups); absent or empty: none. */
   readonly lookups?: readonly Lookup[];
   /** Deprecated or retired products: the day it stops (`sunset`, midnight UTC) and the major that replaces it. */

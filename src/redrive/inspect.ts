@@ -67,7 +67,7 @@ export async function inspectDeadLetters(
   for (const letters of summary.samples.values()) {
     for (const letter of letters) samples.push(await renderSample(letter, writerSchema, classified));
   }
-  return { product: product.id, topic: product.deadLetter.topic, read: progress.read, ...summary.counts(frontier), samples };
+  return { product: product.majorId, topic: product.deadLetter.topic, read: progress.read, ...summary.counts(frontier), samples };
 }
 
 /** The report as a table for people. */

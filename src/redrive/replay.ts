@@ -118,7 +118,7 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
   const count = (tally: ReplayTally, written: boolean): void => {
     addTally(total, tally);
     if (!written) return;
-    const labels = { product: product.id };
+    const labels = { product: product.majorId };
     deps.metrics.redrive.replayed.inc(labels, tally.replayed);
     deps.metrics.redrive.republished.inc(labels, tally.republished);
     deps.metrics.redrive.redeadLettered.inc(labels, tally.redeadLettered);

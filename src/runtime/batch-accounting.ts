@@ -30,7 +30,7 @@ export class BatchAccounting {
     private readonly signals: ProductSignals,
     private readonly log: Logger,
   ) {
-    this.product = descriptor.id;
+    this.product = descriptor.majorId;
     this.outputTopic = descriptor.output.topic;
     // Series resolved once: observing on them is a bucket search, no label handling per record.
     this.appendToPublish = metrics.appendToPublish.labels({ product: this.product });

@@ -114,7 +114,7 @@ export class BatchPath {
         topic,
         partition,
         first,
-        new DataprodError('BROKER_UNAVAILABLE', `${this.parts.product.id}: cannot open the transactional producer of ${key}`, {
+        new DataprodError('BROKER_UNAVAILABLE', `${this.parts.product.majorId}: cannot open the transactional producer of ${key}`, {
           cause: err,
         }),
         'kafka',
@@ -177,7 +177,7 @@ export class BatchPath {
     }
     if (result.commitError !== undefined) {
       // The writes stay counted; kafkajs rejoins if the member was fenced, and the next commit covers these offsets.
-      this.parts.metrics.commitErrors.inc({ product: this.parts.product.id });
+      this.parts.metrics.commitErrors.inc({ product: this.parts.product.majorId });
       this.parts.log.warn(
         { topic, partition, err: result.commitError },
         'offset commit failed after the writes were acknowledged; they are counted, and the next commit covers them',
@@ -213,7 +213,7 @@ export class BatchPath {
         `invalid input with onInvalid: fail (reason ${error.reason}) at ${topic}[${partition}]@${at.offset}`,
         { reason: error.reason, rule: error.rule, field: error.field },
       );
-      this.parts.onFatal(new DataprodError('STOPPED_ON_INVALID_RECORD', `${this.parts.product.id}: ${this.parts.status.reason}`));
+      this.parts.onFatal(new DataprodError('STOPPED_ON_INVALID_RECORD', `${this.parts.product.majorId}: ${this.parts.status.reason}`));
     } else if (this.parts.status.state === 'blocked' && this.parts.blocked.retrying) {
       this.parts.blocked.succeeded();
     } else if (this.parts.status.state === 'backing-off' && this.partitionRetries.pending === 0) {
@@ -234,7 +234,7 @@ export class BatchPath {
     hadDeadLetters: boolean,
   ): Promise<void> {
     const { metrics } = this.parts;
-    const id = this.parts.product.id;
+    const id = this.parts.product.majorId;
     metrics.processingErrors.inc({ product: id, stage: 'produce' });
     if (hadDeadLetters && (failure.topic === undefined || failure.topic === this.parts.product.deadLetter.topic))
       metrics.dlqPublishErrors.inc({ product: id });
@@ -286,7 +286,7 @@ export class BatchPath {
   /** Registry unreachable: no dead-letter, no commit; pause this partition and retry later. */
   private backOff(topic: string, partition: number, at: KafkaMessage, err: Error, source: 'registry' | 'kafka'): void {
     // A failed write was counted under stage produce where it failed.
-    if (source === 'registry') this.parts.metrics.processingErrors.inc({ product: this.parts.product.id, stage: 'registry' });
+    if (source === 'registry') this.parts.metrics.processingErrors.inc({ product: this.parts.product.majorId, stage: 'registry' });
     const code = err instanceof DataprodError ? err.code : source === 'registry' ? 'REGISTRY_UNAVAILABLE' : 'BROKER_UNAVAILABLE';
     this.parts.status.set('backing-off', err.message, code);
     this.parts.consumer()?.pause([{ topic, partitions: [partition] }]);
@@ -294,7 +294,7 @@ export class BatchPath {
     const { attempt, delayMs } = this.partitionRetries.schedule(`${topic}:${partition}`, () => {
       // Back to running only when no partition waits any more; the next batch may pause it again.
       if (this.parts.status.state === 'backing-off' && this.partitionRetries.pending === 0) this.parts.status.set('running');
-      if (this.parts.status.state === 'running' || this.parts.status.state === 'backing-off')
+      if (this.parts.status.processing || this.parts.status.state === 'backing-off')
         this.parts.consumer()?.resume([{ topic, partitions: [partition] }]);
     });
     this.parts.log.warn(

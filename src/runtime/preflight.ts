@@ -34,7 +34,7 @@ async function checkInputTopics(product: ProductDescriptor, { admin }: Preflight
   if (missing.length > 0) {
     throw new DataprodError(
       'CONFIG_INVALID',
-      `${product.id}: input topic${missing.length > 1 ? 's' : ''} ${missing.map((p) => p.topic).join(', ')} ` +
+      `${product.majorId}: input topic${missing.length > 1 ? 's' : ''} ${missing.map((p) => p.topic).join(', ')} ` +
         `do${missing.length > 1 ? '' : 'es'} not exist on the cluster (inputPorts ${missing.map((p) => p.name).join(', ')}); create ${missing.length > 1 ? 'them' : 'it'} or fix the topic name`,
     );
   }
@@ -49,7 +49,7 @@ async function ensureTopics(product: ProductDescriptor, { admin, config, log }: 
   if (!create) {
     throw new DataprodError(
       'CONFIG_INVALID',
-      `${product.id}: ${wanted.join(' and ')} do${wanted.length > 1 ? '' : 'es'} not exist and --no-create-topics is set; create ${wanted.length > 1 ? 'them' : 'it'} or drop the flag`,
+      `${product.majorId}: ${wanted.join(' and ')} do${wanted.length > 1 ? '' : 'es'} not exist and --no-create-topics is set; create ${wanted.length > 1 ? 'them' : 'it'} or drop the flag`,
     );
   }
   const metadata = await admin.fetchTopicMetadata({ topics: product.inputPorts.map((p) => p.topic) });
@@ -65,7 +65,7 @@ async function ensureOutputSchema(product: ProductDescriptor, { registry, config
     if (!found) {
       throw new DataprodError(
         'CONFIG_INVALID',
-        `${product.id}: ${port.schemaFile} is not registered under ${port.subject}; run \`dataprod register\` or allow --auto-register`,
+        `${product.majorId}: ${port.schemaFile} is not registered under ${port.subject}; run \`dataprod register\` or allow --auto-register`,
       );
     }
     return found.id;

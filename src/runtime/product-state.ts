@@ -4,12 +4,14 @@ import type { ErrorCode } from '../errors.js';
 
 /**
  * A product worker's state. restoring: its lookup tables are read up to the end offsets seen at
- * start, no input is processed yet (src/lookups). backing-off: an infrastructure fault (registry,
- * broker), retried by itself; blocked: a topic refuses our writes or is gone (TOPIC_WRITE_REFUSED),
- * retried with back-off until someone fixes it; halted: the dead-letter breaker tripped; failed: it
- * cannot go on.
+ * start, no input is processed yet (src/lookups). backfilling: running, but a new major still
+ * catching up from the earliest retained input offset (./backfill.ts). backing-off: an
+ * infrastructure fault (registry, broker), retried by itself; blocked: a topic refuses our writes
+ * or is gone (TOPIC_WRITE_REFUSED), retried with back-off until someone fixes it; halted: the
+ * dead-letter breaker tripped; failed: it cannot go on.
  */
-export type ProductState = 'starting' | 'restoring' | 'running' | 'backing-off' | 'blocked' | 'halted' | 'draining' | 'stopped' | 'failed';
+export type ProductState =
+  'starting' | 'restoring' | 'running' | 'backfilling' | 'backing-off' | 'blocked' | 'halted' | 'draining' | 'stopped' | 'failed';
 
 /**
  * A product's state, its reason and code, with one setter that logs every transition and keeps
@@ -22,6 +24,8 @@ export class ProductStatus {
   code: ErrorCode | undefined;
   /** Last time the product committed, or had no lag: the stall clock. */
   private lastProgressAt = Date.now();
+  /** A backfill is under way: `running` reads `backfilling` until it ends. */
+  private backfill = false;
 
   constructor(
     private readonly product: string,
@@ -31,12 +35,29 @@ export class ProductStatus {
   ) {}
 
   set(state: ProductState, reason = '', code?: ErrorCode): void {
+    if (state === 'running' && this.backfill) state = 'backfilling';
     this.gauge.set({ product: this.product, state: this.state }, 0);
     if (state !== this.state) this.log.info({ from: this.state, to: state, reason: reason || undefined, code }, 'product state');
     this.state = state;
     this.reason = reason;
     this.code = code;
     this.gauge.set({ product: this.product, state }, 1);
+  }
+
+  /** Running or backfilling: fetching and processing records. */
+  get processing(): boolean {
+    return this.state === 'running' || this.state === 'backfilling';
+  }
+
+  /** A new major starts catching up; a back-off or block meanwhile returns to backfilling, not running. */
+  beginBackfill(): void {
+    this.backfill = true;
+    if (this.state === 'running') this.set('running');
+  }
+
+  endBackfill(): void {
+    this.backfill = false;
+    if (this.state === 'backfilling') this.set('running');
   }
 
   /** A commit went through. */

@@ -15,7 +15,7 @@ import { DlqBreaker } from './dlq-breaker.js';
 import { preflight } from './preflight.js';
 import { createProductConsumer, type ProductConsumer } from '../kafka/product-consumer.js';
 import { ProductStatus, type ProductState } from './product-state.js';
-import { ProgressRefresher } from './progress-refresh.js';
+import { ProgressRefresher, needsBackfill } from './progress-refresh.js';
 import { TopicLimits } from './topic-limits.js';
 import { BatchPath } from './batch-path.js';
 import { SkippedOffsets } from './skipped-offsets.js';
@@ -26,6 +26,8 @@ import { GroupLag } from '../observability/group-lag.js';
 import { DATAPROD_VERSION } from '../version.js';
 import { LookupTables } from '../lookups/tables.js';
 import { checkLookupTopics } from '../lookups/preflight.js';
+import { Backfill } from './backfill.js';
+import { ProductConsumers } from '../observability/consumer-groups.js';
 
 export type { ProductState } from './product-state.js';
 
@@ -69,30 +71,36 @@ export class ProductWorker {
   private refresher: ProgressRefresher | undefined;
   /** The product's lookup tables (none: an empty set). */
   readonly lookups: LookupTables;
+  /** Set while a new major catches up (./backfill.ts); decided once, at start. */
+  private backfill: Backfill | undefined;
+  private held = 0;
 
   constructor(
     readonly product: ProductDescriptor,
     private readonly transform: Transform,
     private readonly deps: ProductWorkerDeps,
   ) {
-    this.log = deps.logger.child({ product: product.id });
+    this.log = deps.logger.child({ product: product.majorId });
     this.signals.groupLag = new GroupLag(deps.config.stallAfterMs);
     this.signals.beforeScrape = () => this.refresher?.forScrape() ?? Promise.resolve();
-    this.status = new ProductStatus(product.id, deps.metrics.productUp, deps.config.stallAfterMs, this.log);
-    deps.metrics.track(product.id, this.signals);
+    this.status = new ProductStatus(product.majorId, deps.metrics.productUp, deps.config.stallAfterMs, this.log);
+    deps.metrics.track(product.majorId, this.signals);
     this.lookups = new LookupTables(product, {
       kafka: deps.kafka,
       admin: deps.admin,
       schemas: deps.registry,
       lookupDir: deps.config.lookupDir ?? join(tmpdir(), 'dataprod-lookups'),
       log: this.log,
-      onSkip: (lookup, reason) => deps.metrics.lookups.skipped.inc({ product: product.id, lookup, reason }),
+      onSkip: (lookup, reason) => deps.metrics.lookups.skipped.inc({ product: product.majorId, lookup, reason }),
       onFatal: (error) => {
         this.status.set('failed', error.message, 'BROKER_UNAVAILABLE');
         deps.onFatal(error);
       },
     });
-    deps.metrics.lookups.track(product.id, () => this.lookups.snapshot());
+    deps.metrics.lookups.track(product.majorId, () => this.lookups.snapshot());
+    // Filled by the worker's consumer group discovery (./consumer-discovery.ts).
+    if (deps.config.consumerGroups.max > 0)
+      this.signals.consumers = new ProductConsumers(product.output.topic, deps.config.consumerGroups.max);
     this.limits = new TopicLimits(deps.admin, [product.output.topic, product.deadLetter.topic]);
     this.blocked = new BlockedRetry({
       product,
@@ -176,7 +184,7 @@ export class ProductWorker {
       limits: this.limits,
       breaker: new DlqBreaker(deps.config.dlqHalt),
       blocked: this.blocked,
-      batchDuration: deps.metrics.batchDuration.labels({ product: product.id }),
+      batchDuration: deps.metrics.batchDuration.labels({ product: product.majorId }),
       maxBackoffMs: MAX_BACKOFF_MS,
       consumer: () => this.consumer,
       // --max-restarts bounds consecutive failures: a batch that went through resets the count.
@@ -185,10 +193,13 @@ export class ProductWorker {
     });
 
     this.refresher = new ProgressRefresher({ admin: deps.admin, product, signals: this.signals, log: this.log }, PROGRESS_REFRESH_MS, {
-      checkTopics: () => this.status.state === 'running' || this.status.state === 'backing-off',
+      checkTopics: () => this.status.processing || this.status.state === 'backing-off',
       onMissing: (missing) => this.blocked.block(undefined, missingReason(missing)),
-      // Keeps the stall clock moving when nobody asks for health: an idle product is not stalled.
-      after: () => void this.stalled(Date.now()),
+      after: () => {
+        // Keeps the stall clock moving when nobody asks for health: an idle product is not stalled.
+        void this.stalled(Date.now());
+        this.observeBackfill(Date.now());
+      },
     });
     const skipped = new SkippedOffsets(
       this.signals,
@@ -215,7 +226,7 @@ export class ProductWorker {
       onJoin: (assignment, memberId) => this.joined(assignment, memberId),
       onCrash: (error) => {
         this.status.set('failed', `consumer crashed: ${error.message}`, 'BROKER_UNAVAILABLE');
-        deps.onFatal(new DataprodError('BROKER_UNAVAILABLE', `${product.id}: ${this.status.reason}`, { cause: error }));
+        deps.onFatal(new DataprodError('BROKER_UNAVAILABLE', `${product.majorId}: ${this.status.reason}`, { cause: error }));
       },
       eachBatch: async (payload) => {
         const committing = skipped.settled(payload.batch.topic, payload.batch.partition);
@@ -225,25 +236,61 @@ export class ProductWorker {
       onFilteredFetch: (fetch) => skipped.filtered(fetch),
     });
     this.consumer = consumer;
+    await this.decideBackfill();
     await consumer.start();
     this.status.set('running');
     this.refresher.start();
-    deps.metrics.buildInfo.set({ version: DATAPROD_VERSION, product: product.id, product_version: product.version }, 1);
-    deps.metrics.productStatus.set({ product: product.id, status: product.status }, 1);
+    deps.metrics.buildInfo.set({ version: DATAPROD_VERSION, product: product.majorId, product_version: product.version }, 1);
+    deps.metrics.productStatus.set({ product: product.majorId, status: product.status }, 1);
     if (product.lifecycle?.sunsetSeconds !== undefined)
-      deps.metrics.productSunset.set({ product: product.id }, product.lifecycle.sunsetSeconds);
+      deps.metrics.productSunset.set({ product: product.majorId }, product.lifecycle.sunsetSeconds);
   }
 
   /** A group join: the new assignment's partitions start afresh (exactly-once claims them again). */
   private joined(assignment: Record<string, number[]>, memberId: string): void {
-    this.deps.metrics.rebalances.inc({ product: this.product.id });
+    this.deps.metrics.rebalances.inc({ product: this.product.majorId });
     const assigned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${t}:${p}`)));
     this.signals.progress.retain(assigned);
     this.delivery?.reassigned();
     this.path?.joined();
     this.signals.completeness.reset(Date.now());
+    this.held = assigned.size;
     this.refresher?.joined(assigned);
     this.log.info({ memberId, assignment }, 'joined the consumer group');
+  }
+
+  /**
+   * A group without any committed offset, on inputs that hold records, is a new major: it
+   * backfills from the earliest offsets. Read before the group is joined, so it never shows
+   * running first; a replica that starts once others have committed (or a restart mid-backfill)
+   * runs as usual and catches up as any lag.
+   */
+  private async decideBackfill(): Promise<void> {
+    try {
+      if (!(await needsBackfill(this.deps.admin, this.product))) return;
+    } catch (err) {
+      this.log.warn({ err }, 'cannot read the committed offsets of the group: not treated as a backfill');
+      return;
+    }
+    this.backfill = new Backfill(Date.now());
+    this.status.beginBackfill();
+    this.log.info({ group: this.product.consumerGroup }, 'new consumer group: backfilling from the earliest retained input offsets');
+  }
+
+  private observeBackfill(now: number): void {
+    if (!this.backfill) return;
+    const caughtUp = this.backfill.observe(now, this.signals.progress.lags(now), this.held);
+    this.signals.backfill = this.backfill.progress;
+    if (!caughtUp) return;
+    this.log.info({ startedAt: new Date(this.backfill.progress!.startedAt).toISOString() }, 'backfill caught up');
+    this.backfill = undefined;
+    this.signals.backfill = undefined;
+    this.status.endBackfill();
+  }
+
+  /** Records behind and seconds to catch up while backfilling; undefined otherwise. */
+  get backfillProgress() {
+    return this.backfill?.progress;
   }
 
   /** Stops fetching, lets the batch in flight finish (its writes acked and committed), leaves the group. */

@@ -14,9 +14,10 @@ interface RefreshDeps {
 /**
  * What batches cannot tell the lag and completeness signals: the end offsets of the held
  * partitions (idle or paused ones get no batches), the group's committed offsets (once after a
- * join for this worker's own view; every time for the group's lag on every partition, whoever
- * holds it), and the judgement of closed completeness windows. A failed read is logged at debug
- * and leaves the gauges at their last values; the next refresh tries again.
+ * join for this worker's own view, where a partition without one starts at its earliest retained
+ * offset, as the consumer does; every time for the group's lag on every partition, whoever holds
+ * it), and the judgement of closed completeness windows. A failed read is logged at debug and
+ * leaves the gauges at their last values; the next refresh tries again.
  */
 export async function refreshProgress(
   { admin, product, signals, log }: RefreshDeps,
@@ -26,26 +27,45 @@ export async function refreshProgress(
   const progress = signals.progress;
   const topics = product.inputPorts.map((p) => p.topic);
   const held = (topic: string, partition: number) => assigned.has(`${topic}:${partition}`);
+  let uncommitted: Set<string> | undefined;
   try {
     const groupOffsets = new Map<string, number>();
+    if (afterJoin) uncommitted = new Set();
     for (const { topic, partitions } of await admin.fetchOffsets({ groupId: product.consumerGroup, topics })) {
       for (const p of partitions) {
-        if (Number(p.offset) < 0) continue;
-        groupOffsets.set(`${topic}:${p.partition}`, Number(p.offset));
-        if (afterJoin && held(topic, p.partition)) progress.setCommitted(topic, p.partition, Number(p.offset));
+        const committed = Number(p.offset);
+        if (committed >= 0) groupOffsets.set(`${topic}:${p.partition}`, committed);
+        if (!uncommitted || !held(topic, p.partition)) continue;
+        if (committed >= 0) progress.setCommitted(topic, p.partition, committed);
+        else uncommitted.add(`${topic}:${p.partition}`);
       }
     }
     const now = Date.now();
     for (const topic of topics) {
       for (const p of await admin.fetchTopicOffsets(topic)) {
-        if (held(topic, p.partition)) progress.setEnd(topic, p.partition, Number(p.offset));
         signals.groupLag?.observe(topic, p.partition, groupOffsets.get(`${topic}:${p.partition}`), Number(p.low), Number(p.high), now);
+        if (!held(topic, p.partition)) continue;
+        if (uncommitted?.has(`${topic}:${p.partition}`)) progress.setCommitted(topic, p.partition, Number(p.low));
+        progress.setEnd(topic, p.partition, Number(p.offset));
       }
     }
     if (assigned.size > 0) await judgeWindows(admin, signals, topics, held, log);
   } catch (err) {
     log.debug({ err }, 'progress refresh failed; lag gauges keep their last values');
   }
+}
+
+/**
+ * Whether the product starts with a backfill (./backfill.ts): its group has no committed offset
+ * on any input partition (a new major) and the inputs hold records to catch up on. A new product
+ * on empty inputs just runs.
+ */
+export async function needsBackfill(admin: Admin, product: ProductDescriptor): Promise<boolean> {
+  const topics = product.inputPorts.map((p) => p.topic);
+  const offsets = await admin.fetchOffsets({ groupId: product.consumerGroup, topics });
+  if (offsets.some(({ partitions }) => partitions.some((p) => Number(p.offset) >= 0))) return false;
+  for (const topic of topics) if ((await admin.fetchTopicOffsets(topic)).some((p) => Number(p.high) > Number(p.low))) return true;
+  return false;
 }
 
 /** Closed windows: records appended to the held partitions in the window against outcomes counted. */

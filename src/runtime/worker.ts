@@ -5,12 +5,13 @@ import { ConfigError } from '../errors.js';
 import { probeConnection } from '../kafka/connection-probe.js';
 import { RegistryClient } from '../contracts/registry-client.js';
 import { createKafka, createProducer, type Admin, type Producer } from '../kafka/client.js';
-import { ControlServer, type StatusSnapshot } from '../observability/http.js';
+import { ControlServer, type ProductStatusSnapshot, type StatusSnapshot } from '../observability/http.js';
 import { LineageEmitter } from '../observability/lineage.js';
 import { Metrics } from '../observability/metrics.js';
 import type { LoadedProduct } from '../product/index.js';
 import { DATAPROD_VERSION } from '../version.js';
 import { ProductWorker } from './product-worker.js';
+import { ConsumerDiscovery } from './consumer-discovery.js';
 
 export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
@@ -39,6 +40,7 @@ export class Worker {
   private readonly workers: ProductWorker[] = [];
   private control: ControlServer | undefined;
   private lineage: LineageEmitter | undefined;
+  private discovery: ConsumerDiscovery | undefined;
   private closing: Promise<void> | undefined;
   private fatalError: Error | undefined;
   private resolveDone!: (code: number) => void;
@@ -112,8 +114,11 @@ export class Worker {
           counts: () => worker.signals.totals,
           failure: () => (worker.state === 'failed' ? `${worker.code ?? 'FAILED'}: ${worker.reason}` : this.failureCode()),
         });
-        logger.info({ product: descriptor.id, version: descriptor.version, group: descriptor.consumerGroup }, 'product started');
+        logger.info({ product: descriptor.majorId, version: descriptor.version, group: descriptor.consumerGroup }, 'product started');
       }
+      const consumers = this.workers.flatMap((w) => (w.signals.consumers ? [w.signals.consumers] : []));
+      this.discovery = new ConsumerDiscovery(this.admin, consumers, config.consumerGroups.refreshMs, logger);
+      this.discovery.start();
       this.stateValue = 'running';
     } catch (err) {
       this.fatalError = err as Error;
@@ -147,7 +152,8 @@ export class Worker {
     if (this.stateValue !== 'failed') this.stateValue = 'draining';
     logger.info({ graceMs: config.shutdownGraceMs }, 'stopping: finishing in-flight batches, committing, disconnecting');
     const steps: [string, () => Promise<void> | undefined][] = [
-      ...this.workers.map((w): [string, () => Promise<void>] => [`product ${w.product.id}`, () => w.stop()]),
+      ['consumer group discovery', async () => this.discovery?.stop()],
+      ...this.workers.map((w): [string, () => Promise<void>] => [`product ${w.product.majorId}`, () => w.stop()]),
       // After the products stopped, so the last events carry their final counts.
       ['lineage', () => this.lineage?.close()],
       ['producer', () => this.producer?.disconnect()],
@@ -186,7 +192,7 @@ export class Worker {
    */
   private health() {
     const now = Date.now();
-    const products = this.workers.map((w) => ({ w, state: w.state === 'running' && w.stalled(now) ? 'stalled' : w.state }));
+    const products = this.workers.map((w) => ({ w, state: PROCESSING.has(w.state) && w.stalled(now) ? 'stalled' : w.state }));
     const unhealthy = products.filter((p) => UNHEALTHY.has(p.state));
     return {
       alive: unhealthy.length === 0 && this.stateValue !== 'failed',
@@ -194,7 +200,7 @@ export class Worker {
       details: {
         worker: this.stateValue,
         products: Object.fromEntries(
-          products.map(({ w, state }) => [w.product.id, { state, reason: w.reason || undefined, code: w.code }]),
+          products.map(({ w, state }) => [w.product.majorId, { state, reason: w.reason || undefined, code: w.code }]),
         ),
       },
     };
@@ -203,7 +209,7 @@ export class Worker {
   private async readiness() {
     const registryReachable = await this.registryClient.reachable();
     const report = this.health();
-    const productsRunning = this.workers.length > 0 && this.workers.every((w) => w.state === 'running');
+    const productsRunning = this.workers.length > 0 && this.workers.every((w) => PROCESSING.has(w.state));
     return {
       alive: report.alive,
       ready: report.alive && report.ready && registryReachable && productsRunning,
@@ -232,13 +238,15 @@ export class Worker {
           lagSeconds: lags.reduce((max, l) => Math.max(max, l.seconds ?? 0), 0),
           freshnessSeconds: lastEvent === undefined ? null : Math.max(0, now / 1000 - lastEvent),
           lookups: w.lookups.snapshot(now),
+          backfill: backfillOf(w),
+          consumers: consumersOf(w),
         };
       }),
     };
   }
 
   private catalogue() {
-    const live = new Map(this.status().products.map((p) => [p.id, p]));
+    const live = new Map(this.status().products.map((p) => [p.majorId, p]));
     return {
       dataprod: DATAPROD_VERSION,
       products: this.workers.map((w) => {
@@ -260,12 +268,14 @@ export class Worker {
           lookups: (d.lookups ?? []).map((l) => ({ name: l.name, topic: l.topic, store: l.store })),
           slaProperties: d.slaProperties,
           live: {
-            counters: live.get(d.id)?.counters,
-            lagRecords: live.get(d.id)?.lagRecords,
-            lagSeconds: live.get(d.id)?.lagSeconds,
-            freshnessSeconds: live.get(d.id)?.freshnessSeconds,
+            counters: live.get(d.majorId)?.counters,
+            lagRecords: live.get(d.majorId)?.lagRecords,
+            lagSeconds: live.get(d.majorId)?.lagSeconds,
+            freshnessSeconds: live.get(d.majorId)?.freshnessSeconds,
             windowCompletenessRatio: w.signals.completeness.ratio ?? null,
+            backfill: live.get(d.majorId)?.backfill,
           },
+          consumers: live.get(d.majorId)?.consumers,
         };
       }),
     };
@@ -273,12 +283,26 @@ export class Worker {
 }
 
 const UNHEALTHY = new Set(['blocked', 'halted', 'stalled', 'failed']);
+/** States in which a product fetches and processes records (a backfill is a new major doing so). */
+const PROCESSING = new Set(['running', 'backfilling']);
+
+function backfillOf(w: ProductWorker): ProductStatusSnapshot['backfill'] {
+  const b = w.backfillProgress;
+  return b === undefined ? null : { recordsBehind: b.recordsBehind, etaSeconds: b.etaSeconds, startedAt: b.startedAt };
+}
+
+function consumersOf(w: ProductWorker): ProductStatusSnapshot['consumers'] {
+  const c = w.signals.consumers;
+  if (!c) return null;
+  return { topic: c.topic, refreshedAt: c.refreshedAt, total: c.total, groups: c.top.map((g) => ({ ...g })) };
+}
 
 /** What both the catalogue and the status snapshot say about a product. */
 function identity(w: ProductWorker) {
   const d = w.product;
   return {
     id: d.id,
+    majorId: d.majorId,
     name: d.name,
     domain: d.domain,
     version: d.version,

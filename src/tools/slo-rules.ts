@@ -25,7 +25,10 @@ import { sunsetAlert } from './sunset-rules.js';
 
 /** What the generator reads of a descriptor. */
 export type RulesProduct = Pick<ProductDescriptor, 'id' | 'file' | 'version' | 'team' | 'support' | 'slaProperties'> &
-  Partial<Pick<ProductDescriptor, 'consumerGroup' | 'deadLetter' | 'lifecycle'>>;
+  Partial<Pick<ProductDescriptor, 'consumerGroup' | 'deadLetter' | 'lifecycle' | 'majorId'>>;
+
+/** The `product` label value of a product's metrics: its majorId (src/product/majors.ts), so v1 and v2 get rules apart. */
+const labelOf = (product: RulesProduct): string => product.majorId ?? product.id;
 
 /** SLI windows, shortest first. */
 export const SLI_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
@@ -150,6 +153,11 @@ export interface RulesOptions {
   minRecords?: number;
 }
 
+/**
+ * Both windows of a condition above factor x budget, unless the product was backfilling at any
+ * time within the short window: a backfill publishes old records (latency, freshness far off) at
+ * full speed, and the short window still holds them for that long after it turned running.
+ */
 export function burnRateExpression(productId: string, slo: Slo, alert: BurnRateAlert, minRecords = DEFAULT_MIN_RECORDS): string {
   const p = `product=${promString(productId)}`;
   // A ratio over a few records is noise (3 invalid of 20 at start-up is 15%): no alert until the
@@ -159,10 +167,17 @@ export function burnRateExpression(productId: string, slo: Slo, alert: BurnRateA
     .map((c) => {
       const t = burnThreshold(c.factor, slo.budget);
       const guard = guarded ? `\n  and on ()\n  sum(increase(dataprod_records_consumed_total{${p}}[${c.long}])) >= ${minRecords}` : '';
-      return `(\n  ${recordName(slo.slo, c.long)}{${p}} > ${t}\n  and\n  ${recordName(slo.slo, c.short)}{${p}} > ${t}${guard}\n)`;
+      return (
+        `(\n  ${recordName(slo.slo, c.long)}{${p}} > ${t}\n  and\n  ${recordName(slo.slo, c.short)}{${p}} > ${t}${guard}\n` +
+        `  unless on (product)\n  ${backfillingWithin(p, c.short)}\n)`
+      );
     })
     .join('\nor\n');
 }
+
+/** 1 for a product some worker showed as backfilling within `window`. */
+const backfillingWithin = (p: string, window: SliWindow) =>
+  `max by (product) (max_over_time(dataprod_product_state{${p},state="backfilling"}[${window}])) == 1`;
 
 // ---------------------------------------------------------------------------------------------
 // Rules
@@ -224,7 +239,7 @@ function conditionText(alert: BurnRateAlert, slo: Slo): string {
 }
 
 function sloRules(product: RulesProduct, slo: Slo, minRecords: number): CommentedRule[] {
-  const id = product.id;
+  const id = labelOf(product);
   const labels = { product: id };
   const rules: CommentedRule[] = [];
   const header =
@@ -270,7 +285,7 @@ function sloRules(product: RulesProduct, slo: Slo, minRecords: number): Commente
 }
 
 function operationsRules(product: RulesProduct): CommentedRule[] {
-  const id = product.id;
+  const id = labelOf(product);
   const p = `product=${promString(id)}`;
   const group = product.consumerGroup ?? `dataprod.${id}.v${product.version.split('.')[0]}`;
   const labels = (severity: string) => ({ severity, product: id, ...teamLabel(product) });
@@ -322,10 +337,12 @@ function operationsRules(product: RulesProduct): CommentedRule[] {
       },
     },
     {
-      comment: ' dataprod_product_state: 1 for the current state of each worker (backing-off, halted, draining, ...)',
+      comment:
+        ' dataprod_product_state: 1 for the current state of each worker (backing-off, halted, draining, ...);\n' +
+        ' backfilling is a new major catching up: it makes progress (the stall alert watches that)',
       rule: {
         alert: 'DataprodProductNotRunning',
-        expr: `max by (product, state) (dataprod_product_state{${p},state!="running"}) == 1`,
+        expr: `max by (product, state) (dataprod_product_state{${p},state!~"running|backfilling"}) == 1`,
         for: '10m',
         labels: labels('page'),
         annotations: annotations(
@@ -352,7 +369,7 @@ function operationsRules(product: RulesProduct): CommentedRule[] {
 
 /** Compiles every product; throws DescriptorError with every SLA problem of every product. */
 function compileAll(products: readonly RulesProduct[]): { product: RulesProduct; slos: Slo[] }[] {
-  const sorted = [...products].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const sorted = [...products].sort((a, b) => (labelOf(a) < labelOf(b) ? -1 : labelOf(a) > labelOf(b) ? 1 : 0));
   const compiled = sorted.map((product) => ({ product, ...compileSlos(product) }));
   const failed = compiled.filter((c) => c.issues.length > 0);
   if (failed.length === 1) throw new DescriptorError(failed[0]!.product.file, failed[0]!.issues);
@@ -364,9 +381,12 @@ function compileAll(products: readonly RulesProduct[]): { product: RulesProduct;
   }
   const ids = new Set<string>();
   for (const { product } of compiled) {
-    if (ids.has(product.id))
-      throw new DescriptorError(product.file, [{ path: 'id', message: `product ${product.id} is given twice; rule names would clash` }]);
-    ids.add(product.id);
+    const label = labelOf(product);
+    if (ids.has(label))
+      throw new DescriptorError(product.file, [
+        { path: 'id', message: `product ${label} (${product.id} ${product.version}) is given twice; rule names would clash` },
+      ]);
+    ids.add(label);
   }
   return compiled;
 }
@@ -375,15 +395,16 @@ function commentedGroups(products: readonly RulesProduct[], options: RulesOption
   const groups: CommentedGroup[] = [];
   const minRecords = options.minRecords ?? DEFAULT_MIN_RECORDS;
   for (const { product, slos } of compileAll(products)) {
-    if (slos.length > 0) groups.push({ name: SLO_GROUP(product.id), rules: slos.flatMap((slo) => sloRules(product, slo, minRecords)) });
-    groups.push({ name: OPERATIONS_GROUP(product.id), rules: operationsRules(product) });
-    const sunset = sunsetAlert(product, `product=${promString(product.id)}`, ownersText(product), {
-      product: product.id,
+    if (slos.length > 0)
+      groups.push({ name: SLO_GROUP(labelOf(product)), rules: slos.flatMap((slo) => sloRules(product, slo, minRecords)) });
+    groups.push({ name: OPERATIONS_GROUP(labelOf(product)), rules: operationsRules(product) });
+    const sunset = sunsetAlert(product, `product=${promString(labelOf(product))}`, ownersText(product), {
+      product: labelOf(product),
       ...teamLabel(product),
     });
     if (sunset)
       groups.push({
-        name: LIFECYCLE_GROUP(product.id),
+        name: LIFECYCLE_GROUP(labelOf(product)),
         rules: [{ rule: { ...sunset, annotations: { ...sunset.annotations, ...baseAnnotations(product) } } }],
       });
   }

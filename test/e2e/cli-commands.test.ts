@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -249,6 +249,39 @@ describe('dataprod validate', () => {
     assert.match(r.stdout, /^ {2}product\.yaml: YAML syntax error at \d+:\d+: /m);
     assert.match(r.stdout, /^✖ test\/fixtures\/products\/transform-throws\/product\.yaml: 1 problem$/m);
     assert.match(r.stdout, /^ {2}transform: transform\.ts failed to import: lookup table missing/m);
+  });
+
+  it('refuses two folders that are the same major of one id, naming both and the fix; two majors pass', async () => {
+    // Inside the repo, at the depth of the fixtures, so the fixture's transform finds src/index.js.
+    mkdirSync(join(repo, '.cache', 'test-products'), { recursive: true });
+    const root = mkdtempSync(join(repo, '.cache', 'test-products', 'majors-'));
+    try {
+      const folder = (name: string, version: string, topic: string) => {
+        cpSync(join(repo, 'test/fixtures/products/valid'), join(root, name), { recursive: true });
+        const file = join(root, name, 'product.yaml');
+        writeFileSync(
+          file,
+          readFileSync(file, 'utf8')
+            .replace(/^version: .*$/m, `version: ${version}`)
+            .replace('topic: sales.orders-enriched.v1', `topic: ${topic}`),
+        );
+      };
+      folder('v1', '1.4.0', 'sales.orders-enriched.v1');
+      folder('v2', '2.0.0', 'sales.orders-enriched.v2');
+      const apart = await dataprod(['validate', root]);
+      assertExit(apart, 0);
+      folder('v1-again', '1.5.0', 'sales.orders-enriched.v1');
+      const twice = await dataprod(['validate', root]);
+      assertExit(twice, 1);
+      assert.match(twice.stdout, /^✔ .*v1-again: sales\.orders-enriched 1\.5\.0 \(active\)$/m);
+      assert.match(twice.stdout, /^✖ .*v1-again\/product\.yaml: with the other products, 1 problem$/m);
+      assert.match(
+        twice.stdout,
+        /^ {2}version: sales\.orders-enriched 1\.5\.0 is the same major as .*v1\/product\.yaml \(1\.4\.0\).*bump version/m,
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('exits 1 with a clear message for a path that is not a product folder', async () => {

@@ -74,6 +74,7 @@ describe('dataprod rules under promtool', () => {
       'product-not-running',
       'low-traffic',
       'partition-stalled',
+      'backfilling',
     ]) {
       assert.ok(files.includes(`${f}.test.yml`), `test/promtool/${f}.test.yml is missing`);
     }

@@ -48,6 +48,7 @@ function product(): ProductDescriptor {
     quality: [],
     slaProperties: [],
     consumerGroup: 'dataprod.fin.payments.v2',
+    majorId: 'fin.payments.v2',
     delivery: 'at-least-once',
     longs: 'number',
   };

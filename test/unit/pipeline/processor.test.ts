@@ -97,6 +97,7 @@ function product(
     ],
     slaProperties: [],
     consumerGroup: 'dataprod.fin.payments.v2',
+    majorId: 'fin.payments.v2',
     delivery: 'at-least-once',
     longs: overrides.longs ?? 'number',
   };

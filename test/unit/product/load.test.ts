@@ -143,7 +143,9 @@ describe('loadProduct: a valid product', () => {
     assert.equal(d.outputPorts[0]!.key, undefined);
     assert.ok(!('key' in d.outputPorts[0]!));
     assert.deepEqual(d.outputPorts[0]!.classification, {});
-    assert.deepEqual(d.deadLetter, { topic: 'shop.minimal.dlq' });
+    // A major after 1 gets its own dead-letter topic and metrics name, so it can run beside the previous major.
+    assert.deepEqual(d.deadLetter, { topic: 'shop.minimal.v2.dlq' });
+    assert.equal(d.majorId, 'shop.minimal.v2');
     assert.equal(d.delivery, 'at-least-once');
     assert.ok(isTransform(transform));
     assert.deepEqual(transform.fn({ order_id: 'o1', amount: 3 }, {} as never), {

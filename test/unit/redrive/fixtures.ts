@@ -48,6 +48,7 @@ export function product(): ProductDescriptor {
     consumerGroup: 'dataprod.fin.payments.v2',
     delivery: 'at-least-once',
     longs: 'number',
+    majorId: 'fin.payments.v2',
   };
 }
 

@@ -160,9 +160,11 @@ describe('rule file structure', () => {
     assert.equal(
       page.expr,
       '(\n  dataprod:sli_latency_error_ratio:rate1h{product="sales.orders-enriched"} > 0.072\n  and\n  dataprod:sli_latency_error_ratio:rate5m{product="sales.orders-enriched"} > 0.072\n' +
-        '  and on ()\n  sum(increase(dataprod_records_consumed_total{product="sales.orders-enriched"}[1h])) >= 100\n)\n' +
+        '  and on ()\n  sum(increase(dataprod_records_consumed_total{product="sales.orders-enriched"}[1h])) >= 100\n' +
+        '  unless on (product)\n  max by (product) (max_over_time(dataprod_product_state{product="sales.orders-enriched",state="backfilling"}[5m])) == 1\n)\n' +
         'or\n(\n  dataprod:sli_latency_error_ratio:rate6h{product="sales.orders-enriched"} > 0.03\n  and\n  dataprod:sli_latency_error_ratio:rate30m{product="sales.orders-enriched"} > 0.03\n' +
-        '  and on ()\n  sum(increase(dataprod_records_consumed_total{product="sales.orders-enriched"}[6h])) >= 100\n)',
+        '  and on ()\n  sum(increase(dataprod_records_consumed_total{product="sales.orders-enriched"}[6h])) >= 100\n' +
+        '  unless on (product)\n  max by (product) (max_over_time(dataprod_product_state{product="sales.orders-enriched",state="backfilling"}[30m])) == 1\n)',
     );
     const ticket = alertOf(rules, 'DataprodSloBurnRateTicket', 'latency');
     assert.match(ticket.expr, /rate1d\{product="sales.orders-enriched"\} > 0.015\n/);
@@ -224,7 +226,10 @@ describe('rule file structure', () => {
       'sum by (product) (increase(dataprod_dlq_publish_errors_total{product="sales.orders-enriched"}[5m])) > 0',
     );
     assert.equal(expr('DataprodMetricsAbsent'), 'absent(dataprod_build_info{product="sales.orders-enriched"})');
-    assert.match(expr('DataprodProductNotRunning'), /dataprod_product_state\{product="sales.orders-enriched",state!="running"\}/);
+    assert.match(
+      expr('DataprodProductNotRunning'),
+      /dataprod_product_state\{product="sales.orders-enriched",state!~"running\|backfilling"\}/,
+    );
     for (const r of ops) {
       assert.equal(r.labels.product, 'sales.orders-enriched');
       assert.equal(r.labels.team, 'sales-data');
@@ -459,5 +464,39 @@ describe('the YAML text', () => {
         ['dataprod.web.page-views.operations', 0, 5],
       ],
     );
+  });
+});
+
+describe('two majors of one product', () => {
+  it('gives v1 and v2 their own groups and product label (the majorId), so their SLOs are apart', () => {
+    const v2 = product({
+      version: '2.0.0',
+      majorId: 'sales.orders-enriched.v2',
+      consumerGroup: 'dataprod.sales.orders-enriched.v2',
+      file: '/products/orders-enriched-v2/product.yaml',
+    });
+    const groups = buildRuleGroups([product({ majorId: 'sales.orders-enriched' }), v2]);
+    assert.deepEqual(
+      groups.map((g) => g.name),
+      [
+        'dataprod.sales.orders-enriched.slo',
+        'dataprod.sales.orders-enriched.operations',
+        'dataprod.sales.orders-enriched.v2.slo',
+        'dataprod.sales.orders-enriched.v2.operations',
+      ],
+    );
+    for (const r of group(groups, 'dataprod.sales.orders-enriched.v2.slo').rules) {
+      assert.equal(r.labels?.product, 'sales.orders-enriched.v2');
+      assert.doesNotMatch(r.expr, /product="sales\.orders-enriched"/, r.expr);
+    }
+    assert.match(
+      alertOf(group(groups, 'dataprod.sales.orders-enriched.v2.slo').rules, 'DataprodSloBurnRatePage', 'latency').expr,
+      /dataprod_product_state\{product="sales\.orders-enriched\.v2",state="backfilling"\}\[5m\]/,
+    );
+  });
+
+  it('refuses the same major twice', () => {
+    const err = issuesOf([product({ majorId: 'sales.orders-enriched' }), product({ majorId: 'sales.orders-enriched', version: '1.5.0' })]);
+    assert.match(err.issues[0]!.message, /sales\.orders-enriched \(sales\.orders-enriched 1\.\d\.0\) is given twice/);
   });
 });
