@@ -371,7 +371,7 @@ describe('avroToTypeScript', () => {
       if (value.self !== null) value.self = depth >= 1 ? null : cutSelf(value.self as { self: unknown }, depth + 1);
       return value;
     };
-    const samples = [0, 1, 2, 3].map(() => cutSelf(type.random() as { self: unknown }));
+    const samples = [0, 1, 2, 3].map(() => cutSelf(type.random() as unknown as { self: unknown }));
     const declarations = avroToTypeScript([{ schema }]);
     const ok = typecheck({
       'types.ts': declarations,
