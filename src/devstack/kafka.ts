@@ -14,6 +14,9 @@ const SCALA_VERSION = '2.13';
 /** Kafka 4 brokers log through log4j2 (Kafka 3 through reload4j); SLF4J 1.7 API, so the log4j2 binding for it. */
 const LOG4J2 = Number(KAFKA_VERSION.split('.')[0]) >= 4;
 const LOG4J2_VERSION = '2.25.5';
+/** Kafka's ConfigCommand (SCRAM users, dynamic configs): it moved from the Scala core to the tools module in 4.0. */
+export const CONFIG_COMMAND_CLASS =
+  Number(KAFKA_VERSION.split('.')[0]) >= 4 ? 'org.apache.kafka.tools.ConfigCommand' : 'kafka.admin.ConfigCommand';
 
 function kafkaVersion(wanted: string | undefined): string {
   const version = wanted?.trim() || DEFAULT_KAFKA_VERSION;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Admin } from 'kafkajs';
-import { KafkaNode } from '../../src/devstack/kafka.js';
+import { CONFIG_COMMAND_CLASS, KafkaNode } from '../../src/devstack/kafka.js';
 import { runToCompletion } from '../../src/devstack/process.js';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { testKafka } from '../support/kafka.js';
@@ -89,7 +89,7 @@ describe('connection mistakes fail fast, naming the setting', { timeout: 240_000
       'java',
       [
         ...broker.jvmArgs(),
-        'kafka.admin.ConfigCommand',
+        CONFIG_COMMAND_CLASS,
         '--bootstrap-server',
         broker.bootstrap,
         '--alter',
