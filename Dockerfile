@@ -6,7 +6,8 @@
 # Any other command: docker run --rm dataprod validate /app/products (or rules, test, ...).
 # docs/deploy-compose.md describes the image and the compose stack around it.
 
-ARG NODE_IMAGE=node:22.17.0-bookworm-slim
+# The same Node as the `node` devDependency that npm scripts run on (package.json).
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 # --- build: all dependencies, compile src/ to dist/ ----------------------------------------------
 FROM ${NODE_IMAGE} AS build
