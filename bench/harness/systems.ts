@@ -14,8 +14,10 @@ import type { Bench } from './context.js';
 import { createTopics, deleteSubject } from './kafka.js';
 import { BENCH_PRODUCT_DIR, copyBenchProduct, repoRoot, uniqueSuffix, type BenchProduct } from './product.js';
 
-export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0' | 'bx';
-export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0', 'bx'];
+export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0' | 'bx' | 'k' | 'bn' | 'b2';
+export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0', 'bx', 'k', 'bn', 'b2'];
+/** The systems a latency run can use: (k) is no consume-transform-produce, (b2) two processes. */
+export const LATENCY_SYSTEM_IDS: readonly SystemId[] = SYSTEM_IDS.filter((id) => id !== 'k' && id !== 'b2');
 export const SYSTEM_LABELS: Record<SystemId, string> = {
   a: '(a) kafkajs passthrough',
   b: '(b) dataprod run',
@@ -24,7 +26,12 @@ export const SYSTEM_LABELS: Record<SystemId, string> = {
   b1: '(b1) dataprod run, one partition at a time (the shape before this change)',
   b0: '(b0) dataprod run of another build (BENCH_B0_DIR: a checkout with its own dist/)',
   bx: '(bx) dataprod run, the product with delivery: exactly-once',
+  k: "(k) Kafka's own consumer-perf-test + producer-perf-test at once (the limit)",
+  bn: '(bn) dataprod run on another Node (BENCH_NODE, e.g. the system /usr/bin/node)',
+  b2: '(b2) two dataprod run processes in one consumer group (scale-out)',
 };
+/** Processes a system runs as (scale-out: replicas in one group). */
+const REPLICAS: Partial<Record<SystemId, number>> = { b2: 2 };
 /** The system a variant is a variant of. */
 export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
   return system[0] as 'a' | 'b' | 'c';
@@ -85,9 +92,11 @@ export async function deploy(bench: Bench, system: SystemId, inputTopic: string,
   };
 }
 
-/** A deployment's running process. */
+/** A deployment's running process: the first of its replicas (usually the only one). */
 export interface Running extends Child {
   deployment: Deployment;
+  /** Every process of the system, this one first; CPU and memory are their sums. */
+  replicas: Child[];
 }
 
 /** Spawns the system; `nodeArgs` go after the run's own (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
@@ -106,6 +115,7 @@ export function start(bench: Bench, d: Deployment, options: { nodeArgs?: string[
   if (kindOf(d.system) === 'b') {
     // b0: an earlier build against this one in the same run (e.g. a git worktree of the commit before a change).
     const root = d.system === 'b0' ? process.env.BENCH_B0_DIR : repoRoot;
+    if (d.system === 'bn' && !process.env.BENCH_NODE) throw new Error('system bn needs BENCH_NODE: the path of another node binary');
     if (!root) throw new Error('system b0 needs BENCH_B0_DIR: a checkout of dataprod with its dist/ built');
     args = [join(root, 'bin', 'dataprod.js'), 'run', d.product!.dir];
     Object.assign(env, VARIANT_ENV[d.system] ?? {}, {
@@ -142,8 +152,12 @@ export function start(bench: Bench, d: Deployment, options: { nodeArgs?: string[
       BENCH_PRODUCT_DIR,
     );
   }
-  const child = spawnNode([...bench.nodeArgs, ...(options.nodeArgs ?? []), ...args], repoRoot, env);
-  const release = bench.cleanup.add(() => kill(child));
-  child.process.once('exit', () => void release());
-  return { ...child, deployment: d };
+  const node = d.system === 'bn' ? process.env.BENCH_NODE : undefined;
+  const replicas = Array.from({ length: REPLICAS[d.system] ?? 1 }, () => {
+    const child = spawnNode([...bench.nodeArgs, ...(options.nodeArgs ?? []), ...args], repoRoot, env, node);
+    const release = bench.cleanup.add(() => kill(child));
+    child.process.once('exit', () => void release());
+    return child;
+  });
+  return { ...replicas[0]!, deployment: d, replicas };
 }
