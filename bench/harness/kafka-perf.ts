@@ -89,8 +89,10 @@ export async function runKafkaPerfDrain(
         if (exited(t)) continue;
         try {
           cpu.set(t, processCpuSeconds(t.pid));
-          peak.set(t, processPeakRssMiB(t.pid));
-          rss.set(t, processRssMiB(t.pid));
+          // An exited JVM not yet reaped (a zombie) has no memory lines: NaN, keep the last value.
+          const [peakNow, rssNow] = [processPeakRssMiB(t.pid), processRssMiB(t.pid)];
+          if (Number.isFinite(peakNow)) peak.set(t, peakNow);
+          if (Number.isFinite(rssNow)) rss.set(t, rssNow);
         } catch {
           // gone between the check and the read: keep its last values
         }

@@ -142,6 +142,7 @@ ${[
       ['a', 'a1'],
       ['b', 'bn'],
       ['b2', 'b'],
+      ['bs', 'b'],
     ] as [SystemId, SystemId][]
   ).flatMap(([x, y]) => ratio(x, y, 3)),
   // Every system against the limit: Kafka's own clients moving the same number of records.

@@ -14,8 +14,8 @@ import type { Bench } from './context.js';
 import { createTopics, deleteSubject } from './kafka.js';
 import { BENCH_PRODUCT_DIR, copyBenchProduct, repoRoot, uniqueSuffix, type BenchProduct } from './product.js';
 
-export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0' | 'bx' | 'k' | 'bn' | 'b2';
-export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0', 'bx', 'k', 'bn', 'b2'];
+export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0' | 'bx' | 'k' | 'bn' | 'b2' | 'bs';
+export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0', 'bx', 'k', 'bn', 'b2', 'bs'];
 /** The systems a latency run can use: (k) is no consume-transform-produce, (b2) two processes. */
 export const LATENCY_SYSTEM_IDS: readonly SystemId[] = SYSTEM_IDS.filter((id) => id !== 'k' && id !== 'b2');
 export const SYSTEM_LABELS: Record<SystemId, string> = {
@@ -29,7 +29,10 @@ export const SYSTEM_LABELS: Record<SystemId, string> = {
   k: "(k) Kafka's own consumer-perf-test + producer-perf-test at once (the limit)",
   bn: '(bn) dataprod run on another Node (BENCH_NODE, e.g. the system /usr/bin/node)',
   b2: '(b2) two dataprod run processes in one consumer group (scale-out)',
+  bs: "(bs) dataprod run with --max-semi-space-size=16 (Node 20's young generation; Node 22+ doubled it)",
 };
+/** Node flags of a variant, before the run's own. */
+const VARIANT_NODE_ARGS: Partial<Record<SystemId, string[]>> = { bs: ['--max-semi-space-size=16'] };
 /** Processes a system runs as (scale-out: replicas in one group). */
 const REPLICAS: Partial<Record<SystemId, number>> = { b2: 2 };
 /** The system a variant is a variant of. */
@@ -154,7 +157,8 @@ export function start(bench: Bench, d: Deployment, options: { nodeArgs?: string[
   }
   const node = d.system === 'bn' ? process.env.BENCH_NODE : undefined;
   const replicas = Array.from({ length: REPLICAS[d.system] ?? 1 }, () => {
-    const child = spawnNode([...bench.nodeArgs, ...(options.nodeArgs ?? []), ...args], repoRoot, env, node);
+    const nodeArgs = [...bench.nodeArgs, ...(VARIANT_NODE_ARGS[d.system] ?? []), ...(options.nodeArgs ?? [])];
+    const child = spawnNode([...nodeArgs, ...args], repoRoot, env, node);
     const release = bench.cleanup.add(() => kill(child));
     child.process.once('exit', () => void release());
     return child;
