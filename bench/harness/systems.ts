@@ -24,7 +24,7 @@ export const SYSTEM_LABELS: Record<SystemId, string> = {
   c: '(c) hand-written baseline',
   a1: '(a1) kafkajs passthrough, one partition at a time',
   b1: '(b1) dataprod run, one partition at a time (the shape before this change)',
-  b0: '(b0) dataprod run of another build (BENCH_B0_DIR: a checkout with its own dist/)',
+  b0: '(b0) dataprod run of another build (BENCH_B0_DIR: a checkout with its own dist/; on BENCH_B0_NODE when set)',
   bx: '(bx) dataprod run, the product with delivery: exactly-once',
   k: "(k) Kafka's own consumer-perf-test + producer-perf-test at once (the limit)",
   bn: '(bn) dataprod run on another Node (BENCH_NODE, e.g. the system /usr/bin/node)',
@@ -155,7 +155,8 @@ export function start(bench: Bench, d: Deployment, options: { nodeArgs?: string[
       BENCH_PRODUCT_DIR,
     );
   }
-  const node = d.system === 'bn' ? process.env.BENCH_NODE : undefined;
+  // bn: this build on another Node; b0: the other build, on BENCH_B0_NODE when set (before = an older build on an older Node).
+  const node = d.system === 'bn' ? process.env.BENCH_NODE : d.system === 'b0' ? process.env.BENCH_B0_NODE || undefined : undefined;
   const replicas = Array.from({ length: REPLICAS[d.system] ?? 1 }, () => {
     const nodeArgs = [...bench.nodeArgs, ...(VARIANT_NODE_ARGS[d.system] ?? []), ...(options.nodeArgs ?? [])];
     const child = spawnNode([...nodeArgs, ...args], repoRoot, env, node);

@@ -1,8 +1,9 @@
 /**
  * patches/kafkajs+2.2.4.patch, the producer side: messages grouped per partition by appending
  * (the original copied the partition's array for every message), a produce request that finds the
- * first and last timestamp in one numeric pass and passes Record only the fields it reads, and a
- * slicing-by-8 CRC32C. These run kafkajs's own patched modules against independent oracles: a
+ * first and last timestamp in one numeric pass and passes Record only the fields it reads, a
+ * slicing-by-8 CRC32C, an Encoder (one per record) on pooled, unzeroed memory that writes varints
+ * in place and small varlongs without Long objects, and murmur2 in 32-bit integer arithmetic. These run kafkajs's own patched modules against independent oracles: a
  * byte-at-a-time CRC32C, the record batch decoded back by kafkajs's own decoder, every message
  * counted.
  */
@@ -57,7 +58,35 @@ function crc32CBitwise(buffer: Buffer): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
+interface KafkaEncoder {
+  writeInt32(value: number): KafkaEncoder;
+  writeBytes(value: Buffer): KafkaEncoder;
+  writeVarInt(value: number): KafkaEncoder;
+  writeVarLong(value: unknown): KafkaEncoder;
+  buffer: Buffer;
+}
+const Encoder = require('kafkajs/src/protocol/encoder.js') as (new (initialSize?: number) => KafkaEncoder) & {
+  sizeOfVarLong(value: unknown): number;
+};
+const Long = require('kafkajs/src/utils/long.js') as { fromValue(value: number): unknown };
+const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: Buffer | string) => number;
+
 describe('kafkajs producer (patched)', () => {
+  it('encodes exactly the bytes written, across its buffer growing, though the buffer is not zeroed', () => {
+    const encoder = new Encoder();
+    const expected: Buffer[] = [];
+    for (let i = 0; i < 200; i++) {
+      const bytes = randomBytes(i % 37);
+      encoder.writeInt32(i);
+      encoder.writeBytes(bytes);
+      const frame = Buffer.alloc(8);
+      frame.writeInt32BE(i, 0);
+      frame.writeInt32BE(bytes.length, 4);
+      expected.push(frame, bytes);
+    }
+    assert.deepEqual(encoder.buffer, Buffer.concat(expected));
+  });
+
   it('groups every message into its partition, in send order', () => {
     const messages: Message[] = Array.from({ length: 5000 }, (_, i) => ({
       key: Buffer.from(`k${i}`),
@@ -79,6 +108,58 @@ describe('kafkajs producer (patched)', () => {
       );
     }
     assert.deepEqual(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner: () => 0 }), {});
+  });
+
+  it('writes varints in place and small varlongs without Long, byte for byte as before', () => {
+    // Protocol Buffers' examples: 1 -> 01, 300 -> ac 02; zigzag: -1 -> 01, 150 -> ac 02.
+    assert.deepEqual(new Encoder().writeVarInt(-1).buffer, Buffer.from([0x01]));
+    assert.deepEqual(new Encoder().writeVarInt(150).buffer, Buffer.from([0xac, 0x02]));
+    const values = [
+      0,
+      1,
+      -1,
+      63,
+      64,
+      -64,
+      -65,
+      8191,
+      8192,
+      2 ** 20,
+      -(2 ** 20),
+      2 ** 30 - 1,
+      -(2 ** 30),
+      2 ** 30,
+      2 ** 31,
+      -(2 ** 31),
+      2 ** 40,
+      -(2 ** 40),
+      1_700_000_000_000,
+    ];
+    for (const v of values) {
+      // A Long takes kafkajs's 64-bit path, a number in ±2^30 the 32-bit one: the same bytes.
+      const viaLong = new Encoder().writeVarLong(Long.fromValue(v)).buffer;
+      assert.deepEqual(new Encoder().writeVarLong(v).buffer, viaLong, `varlong ${v}`);
+      assert.equal(Encoder.sizeOfVarLong(v), viaLong.length, `size of varlong ${v}`);
+    }
+    const many = new Encoder(1);
+    for (let v = -5000; v <= 5000; v++) many.writeVarInt(v * 997);
+    const decoder = new Decoder(many.buffer) as KafkaDecoder & { readVarInt(): number };
+    for (let v = -5000; v <= 5000; v++) assert.equal(decoder.readVarInt(), v * 997);
+  });
+
+  it("partitions keys with Java's murmur2 (the values of Kafka's own UtilsTest)", () => {
+    const java: [string, number][] = [
+      ['21', -973932308],
+      ['foobar', -790332482],
+      ['a-little-bit-long-string', -985981536],
+      ['a-little-bit-longer-string', -1486304829],
+      ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+      ['abc', 479470107],
+    ];
+    for (const [key, hash] of java) {
+      assert.equal(murmur2(key), hash, key);
+      assert.equal(murmur2(Buffer.from(key)), hash, `${key} as bytes`);
+    }
   });
 
   it('computes CRC32C as the definition does, for every length around the 8-byte steps', () => {
