@@ -25,6 +25,10 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     DATAPROD_HTTP_PORT=9464
+# Node 22+ doubled V8's young generation (two 32 MiB semi-spaces on this heap size): a worker
+# then peaked at 385 MiB draining a backlog. Node 20's 16 MiB gave 290 MiB and 12 % less CPU per
+# event (docs/benchmarks.md, issue 17). A NODE_OPTIONS of your own replaces this one.
+ENV NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only. tsx is one of them: transforms are TypeScript, loaded at run time.

@@ -29,10 +29,12 @@ export const SYSTEM_LABELS: Record<SystemId, string> = {
   k: "(k) Kafka's own consumer-perf-test + producer-perf-test at once (the limit)",
   bn: '(bn) dataprod run on another Node (BENCH_NODE, e.g. the system /usr/bin/node)',
   b2: '(b2) two dataprod run processes in one consumer group (scale-out)',
-  bs: "(bs) dataprod run with --max-semi-space-size=16 (Node 20's young generation; Node 22+ doubled it)",
+  bs: `(bs) dataprod run with --max-semi-space-size=${process.env.BENCH_SEMI_SPACE_MIB || 16} (BENCH_SEMI_SPACE_MIB; 16 = Node 20's young generation, Node 22+ doubled it)`,
 };
 /** Node flags of a variant, before the run's own. */
-const VARIANT_NODE_ARGS: Partial<Record<SystemId, string[]>> = { bs: ['--max-semi-space-size=16'] };
+const VARIANT_NODE_ARGS: Partial<Record<SystemId, string[]>> = {
+  bs: [`--max-semi-space-size=${process.env.BENCH_SEMI_SPACE_MIB || 16}`],
+};
 /** Processes a system runs as (scale-out: replicas in one group). */
 const REPLICAS: Partial<Record<SystemId, number>> = { b2: 2 };
 /** The system a variant is a variant of. */
