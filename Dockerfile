@@ -25,9 +25,9 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     DATAPROD_HTTP_PORT=9464
-# Node 22+ doubled V8's young generation (two 32 MiB semi-spaces on this heap size): a worker
-# then peaked at 385 MiB draining a backlog. Node 20's 16 MiB gave 290 MiB and 12 % less CPU per
-# event (docs/benchmarks.md, issue 17). A NODE_OPTIONS of your own replaces this one.
+# Node 22+ doubled V8's young generation (two 32 MiB semi-spaces on this heap size). Node 20's
+# 16 MiB took 80 to 95 MiB off a worker's peak RSS and 12 to 17 % off its CPU per event
+# (docs/benchmarks.md, issue 17). A NODE_OPTIONS of your own replaces this one.
 ENV NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
 COPY package.json package-lock.json ./
