@@ -5,6 +5,7 @@
  *   (a) bench/processes/passthrough.ts  kafkajs consume -> produce of the same bytes, dataprod's I/O shape
  *   (b) dataprod run                    bench/products/orders-wide (the orders-enriched example on ~300-byte orders)
  *   (c) bench/processes/baseline.ts     per-record await decode / transform / encode / send
+ *   (k) Kafka's own perf tools          consumer-perf-test + producer-perf-test at once: the limit (bench/harness/kafka-perf.ts)
  *
  * Throughput: one input topic is seeded once with N wide raw orders; every round runs the
  * --systems one after the other, each as its own process with its own consumer group and output
@@ -18,6 +19,9 @@
  *   npm run bench:compare
  *   npm run bench:compare -- --records 1000000 --rounds 3 --cap-seconds 30 --latency-seconds 20
  *   npm run bench:compare -- --systems a,b,c,a1,b1,b0,bx --latency-systems b --loads 0.5
+ *   npm run bench:compare -- --systems k,a,b --loads ''                       CPU per event against the limit
+ *   BENCH_NODE=/usr/bin/node npm run bench:compare -- --systems b,bn --loads ''  another Node
+ *   npm run bench:compare -- --partitions 6 --systems b,b2 --loads ''          scale-out
  *
  * Uses KAFKA_BROKERS / SCHEMA_REGISTRY_URL when both are set, otherwise starts a stack like the
  * tests do. Linux only (reads /proc). Exits 1 when any run found a problem.
@@ -26,12 +30,13 @@ import { parseArgs } from 'node:util';
 import { choicesOf, nodeArgsOf, positive, positives } from './harness/args.js';
 import { openBench, type Bench } from './harness/context.js';
 import { runDrain, type DrainResult } from './harness/drain.js';
+import { runKafkaPerfDrain } from './harness/kafka-perf.js';
 import { seedTopic } from './harness/kafka.js';
 import { runLatency, type LatencyResult } from './harness/latency.js';
 import { median } from './harness/machine.js';
 import { repoRoot, BENCH_PRODUCT_DIR, uniqueSuffix } from './harness/product.js';
 import { drainLine, kafkaDescription, latencyLine, latencyReport, targetsReport, throughputReport } from './harness/report.js';
-import { SYSTEM_IDS } from './harness/systems.js';
+import { LATENCY_SYSTEM_IDS, SYSTEM_IDS } from './harness/systems.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,7 +61,7 @@ const o = {
   capMs: positive('cap-seconds', values['cap-seconds'], false) * 1000,
   systems: choicesOf('systems', values.systems, SYSTEM_IDS),
   loads: positives('loads', values.loads),
-  latencySystems: choicesOf('latency-systems', values['latency-systems'], SYSTEM_IDS),
+  latencySystems: choicesOf('latency-systems', values['latency-systems'], LATENCY_SYSTEM_IDS),
   latency: {
     seconds: positive('latency-seconds', values['latency-seconds'], false),
     warmupSeconds: positive('latency-warmup-seconds', values['latency-warmup-seconds'], false),
@@ -92,7 +97,10 @@ async function throughput(b: Bench, results: Results): Promise<void> {
   results.meanValueBytes = input.meanValueBytes;
   for (let round = 1; round <= o.rounds; round++) {
     for (const system of o.systems) {
-      const res = await runDrain(b, system, round, topic, { records: o.records, capMs: o.capMs });
+      const res =
+        system === 'k'
+          ? await runKafkaPerfDrain(b, round, topic, { records: o.records, capMs: o.capMs, valueBytes: input.meanValueBytes })
+          : await runDrain(b, system, round, topic, { records: o.records, capMs: o.capMs });
       results.drains.push(res);
       console.log(drainLine(res));
     }

@@ -11,12 +11,14 @@
  *
  *   npm run bench:micro
  *   npm run bench:micro -- --records 10000 --repeats 7 --batch-size 3300
+ *   npm run bench:micro -- --kafkajs-before /path/to/unpatched/kafkajs     kafkajs's producer path, patched and not
  */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import avsc from 'avsc';
 import { Registry } from 'prom-client';
 import { loadProduct } from '../src/product/load.js';
@@ -43,6 +45,8 @@ const { values } = parseArgs({
     records: { type: 'string', default: '10000' },
     repeats: { type: 'string', default: '7' },
     'batch-size': { type: 'string', default: '3300' },
+    /** Another kafkajs package folder (e.g. an unpatched copy) timed beside node_modules/kafkajs. */
+    'kafkajs-before': { type: 'string' },
   },
 });
 const N = positive('records', values.records);
@@ -208,5 +212,40 @@ row(
 );
 await diskStore.close();
 rmSync(lookupDir, { recursive: true, force: true });
+// kafkajs's producer path for one sendBatch (patches/kafkajs+2.2.4.patch changes both), on the
+// bench's raw frames: grouping per partition, then the produce request with its record batch and CRC32C.
+const kafkajsRows = async (label: string, dir: string) => {
+  const load = createRequire(join(dir, 'package.json'));
+  const group = load('./src/producer/groupMessagesPerPartition.js') as (args: object) => unknown;
+  const produceRequest = load('./src/protocol/requests/produce/v3/request.js') as (args: object) => { encode(): Promise<unknown> };
+  const messages = records.map((r) => ({ key: r.key, value: r.value }));
+  const partitionMetadata = [0, 1, 2].map((partitionId) => ({ partitionId }));
+  let next = 0;
+  const partitioner = () => next++ % 3;
+  row(
+    `kafkajs groupMessagesPerPartition, batches of ${BATCH} to 3 partitions, per message (${label})`,
+    time(
+      (b) => group({ topic: 't', partitionMetadata, messages: messages.slice(b * BATCH, (b + 1) * BATCH), partitioner }),
+      batches.length,
+    ),
+  );
+  const encodeOne = (b: number) =>
+    produceRequest({
+      acks: -1,
+      timeout: 30_000,
+      topicData: [{ topic: 't', partitions: [{ partition: 0, firstSequence: 0, messages: messages.slice(b * BATCH, (b + 1) * BATCH) }] }],
+    }).encode();
+  const pass = async () => {
+    const t0 = performance.now();
+    for (let b = 0; b < batches.length; b++) await encodeOne(b);
+    return ((performance.now() - t0) * 1e6) / N;
+  };
+  await pass();
+  const passes: number[] = [];
+  for (let i = 0; i < REPEATS; i++) passes.push(await pass());
+  row(`kafkajs produce request v3 encode (records, record batch, CRC32C), per message (${label})`, median(passes));
+};
+await kafkajsRows('node_modules/kafkajs', dirname(createRequire(import.meta.url).resolve('kafkajs/package.json')));
+if (values['kafkajs-before']) await kafkajsRows(values['kafkajs-before'], values['kafkajs-before']);
 
 if (sink < 0) console.log(sink);

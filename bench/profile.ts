@@ -37,7 +37,9 @@ const { values } = parseArgs({
 });
 const records = positive('records', values.records);
 const system = values.system as SystemId;
-if (!SYSTEM_IDS.includes(system)) throw new Error(`--system ${values.system}: one of ${SYSTEM_IDS.join(', ')}`);
+// One Node process to profile: not Kafka's perf tools (k), not two replicas (b2).
+const PROFILED: readonly SystemId[] = SYSTEM_IDS.filter((id) => id !== 'k' && id !== 'b2');
+if (!PROFILED.includes(system)) throw new Error(`--system ${values.system}: one of ${PROFILED.join(', ')}`);
 const top = positive('top', values.top);
 const capMs = positive('cap-seconds', values['cap-seconds'], false) * 1000;
 const nodeArgs = nodeArgsOf(values['node-args']);

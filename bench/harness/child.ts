@@ -20,9 +20,14 @@ export interface Child {
   onLine(fn: (line: string) => void): void;
 }
 
-/** `node <args>` in cwd, stdout and stderr piped and kept (the first 1 MB of stdout, the tail of both). */
-export function spawnNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Child {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `node <args>` in cwd (this process's Node unless `node` names another binary), as spawnProcess. */
+export function spawnNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env, node = process.execPath): Child {
+  return spawnProcess(node, args, cwd, env);
+}
+
+/** `command <args>` in cwd, stdout and stderr piped and kept (the first 1 MB of stdout, the tail of both). */
+export function spawnProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Child {
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const tail: string[] = [];
   const listeners: ((line: string) => void)[] = [];
   let out = '';

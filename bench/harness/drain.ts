@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Admin } from 'kafkajs';
-import { exited, kill, stop } from './child.js';
+import { exited, kill, stop, type Child } from './child.js';
 import type { Bench } from './context.js';
 import { committedTotal, topicEnd } from './kafka.js';
 import { backgroundCores, machineJiffies, mainThreadCpuSeconds, processCpuSeconds, processPeakRssMiB, processRssMiB } from './machine.js';
@@ -48,16 +48,17 @@ export async function watchDrain(r: Running, admin: Admin, target: number, capMs
   const early = () =>
     new Error(`${SYSTEM_LABELS[system]} exited early (code ${r.process.exitCode}, signal ${r.process.signalCode}):\n${r.log()}`);
   for (;;) {
-    if (exited(r)) throw early();
+    if (r.replicas.some(exited)) throw early();
     const committed = await committedTotal(admin, group, inputTopic).catch(() => 0);
     const t = performance.now();
     let sample: Sample;
     try {
       const monoUs = Number(process.hrtime.bigint() / 1000n);
-      sample = { t, monoUs, committed, cpu: processCpuSeconds(r.pid), mainCpu: mainThreadCpuSeconds(r.pid), jiffies: machineJiffies() };
+      const cpu = sumOver(r.replicas, processCpuSeconds);
+      sample = { t, monoUs, committed, cpu, mainCpu: sumOver(r.replicas, mainThreadCpuSeconds), jiffies: machineJiffies() };
     } catch (err) {
       // /proc/<pid> is gone: the process ended between the check above and here.
-      if (exited(r) || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (r.replicas.some(exited) || (err as NodeJS.ErrnoException).code === 'ENOENT') {
         await once(r.process, 'exit').catch(() => undefined);
         throw early();
       }
@@ -68,13 +69,16 @@ export async function watchDrain(r: Running, admin: Admin, target: number, capMs
       if (!last || committed > last.committed) last = sample;
       const complete = committed >= target;
       if (complete || t - first.t >= capMs)
-        return { first, last, complete, peakRssMiB: processPeakRssMiB(r.pid), rssMiB: processRssMiB(r.pid) };
+        return { first, last, complete, peakRssMiB: sumOver(r.replicas, processPeakRssMiB), rssMiB: sumOver(r.replicas, processRssMiB) };
     } else if (t - r.spawnedAt > FIRST_COMMIT_TIMEOUT_MS) {
       throw new Error(`${SYSTEM_LABELS[system]} committed nothing within ${FIRST_COMMIT_TIMEOUT_MS} ms:\n${r.log()}`);
     }
     await new Promise((res) => setTimeout(res, POLL_MS));
   }
 }
+
+/** A /proc reading summed over a system's processes (one, or its replicas). */
+const sumOver = (children: Child[], read: (pid: number) => number) => children.reduce((sum, c) => sum + read(c.pid), 0);
 
 export interface DrainMetrics {
   /** Records committed between the first poll that saw a commit and `last`, per second. */
@@ -145,10 +149,11 @@ export async function runDrain(bench: Bench, system: SystemId, round: number, in
   try {
     const r = start(bench, d, { nodeArgs: o.nodeArgs });
     const drain = await watchDrain(r, bench.admin, o.records, o.capMs).catch(async (err: unknown) => {
-      await kill(r);
+      for (const replica of r.replicas) await kill(replica);
       throw err;
     });
-    const exitCode = await stop(r);
+    const exitCodes = await Promise.all(r.replicas.map((replica) => stop(replica)));
+    const exitCode = exitCodes.find((c) => c !== 0) ?? 0;
     const outputs = await topicEnd(bench.admin, d.outputTopic);
     const deadLetters = d.dlqTopic ? await topicEnd(bench.admin, d.dlqTopic) : 0;
     const committed = drain.last.committed;

@@ -140,8 +140,13 @@ ${[
       ['b', 'b0'],
       ['b1', 'b0'],
       ['a', 'a1'],
+      ['b', 'bn'],
+      ['b2', 'b'],
+      ['bs', 'b'],
     ] as [SystemId, SystemId][]
   ).flatMap(([x, y]) => ratio(x, y, 3)),
+  // Every system against the limit: Kafka's own clients moving the same number of records.
+  ...s.systems.filter((x) => x !== 'k').flatMap((x) => ratio(x, 'k', 3)),
 ].join('\n')}`.trimEnd();
 }
 

@@ -15,18 +15,30 @@ import { parseDocument } from 'yaml';
 import { CUSTOMER_SCHEMA_FILE, createTopics, deleteSubject, seedCustomers } from './kafka.js';
 import { BENCH_PRODUCT_DIR, copyBenchProduct, repoRoot, uniqueSuffix, type BenchProduct } from './product.js';
 
-export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0' | 'bx' | 'bl';
-export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0', 'bx', 'bl'];
+export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0' | 'bx' | 'bl' | 'k' | 'bn' | 'b2' | 'bs';
+export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0', 'bx', 'bl', 'k', 'bn', 'b2', 'bs'];
+/** The systems a latency run can use: (k) is no consume-transform-produce, (b2) two processes. */
+export const LATENCY_SYSTEM_IDS: readonly SystemId[] = SYSTEM_IDS.filter((id) => id !== 'k' && id !== 'b2');
 export const SYSTEM_LABELS: Record<SystemId, string> = {
   a: '(a) kafkajs passthrough',
   b: '(b) dataprod run',
   c: '(c) hand-written baseline',
   a1: '(a1) kafkajs passthrough, one partition at a time',
   b1: '(b1) dataprod run, one partition at a time (the shape before this change)',
-  b0: '(b0) dataprod run of another build (BENCH_B0_DIR: a checkout with its own dist/)',
+  b0: '(b0) dataprod run of another build (BENCH_B0_DIR: a checkout with its own dist/; on BENCH_B0_NODE when set)',
   bx: '(bx) dataprod run, the product with delivery: exactly-once',
   bl: '(bl) dataprod run, the product with one ctx.lookup per record (a memory lookup table of its customers)',
+  k: "(k) Kafka's own consumer-perf-test + producer-perf-test at once (the limit)",
+  bn: '(bn) dataprod run on another Node (BENCH_NODE, e.g. the system /usr/bin/node)',
+  b2: '(b2) two dataprod run processes in one consumer group (scale-out)',
+  bs: `(bs) dataprod run with --max-semi-space-size=${process.env.BENCH_SEMI_SPACE_MIB || 16} (BENCH_SEMI_SPACE_MIB; 16 = Node 20's young generation, Node 22+ doubled it)`,
 };
+/** Node flags of a variant, before the run's own. */
+const VARIANT_NODE_ARGS: Partial<Record<SystemId, string[]>> = {
+  bs: [`--max-semi-space-size=${process.env.BENCH_SEMI_SPACE_MIB || 16}`],
+};
+/** Processes a system runs as (scale-out: replicas in one group). */
+const REPLICAS: Partial<Record<SystemId, number>> = { b2: 2 };
 /** The system a variant is a variant of. */
 export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
   return system[0] as 'a' | 'b' | 'c';
@@ -121,9 +133,11 @@ async function addCustomerLookup(bench: Bench, product: BenchProduct): Promise<v
 /** The customer ids the bench orders name: `c-${seq % 997}` (src/tools/demo/generators.ts). */
 const CUSTOMERS_OF_ORDERS = 997;
 
-/** A deployment's running process. */
+/** A deployment's running process: the first of its replicas (usually the only one). */
 export interface Running extends Child {
   deployment: Deployment;
+  /** Every process of the system, this one first; CPU and memory are their sums. */
+  replicas: Child[];
 }
 
 /** Spawns the system; `nodeArgs` go after the run's own (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
@@ -142,6 +156,7 @@ export function start(bench: Bench, d: Deployment, options: { nodeArgs?: string[
   if (kindOf(d.system) === 'b') {
     // b0: an earlier build against this one in the same run (e.g. a git worktree of the commit before a change).
     const root = d.system === 'b0' ? process.env.BENCH_B0_DIR : repoRoot;
+    if (d.system === 'bn' && !process.env.BENCH_NODE) throw new Error('system bn needs BENCH_NODE: the path of another node binary');
     if (!root) throw new Error('system b0 needs BENCH_B0_DIR: a checkout of dataprod with its dist/ built');
     args = [join(root, 'bin', 'dataprod.js'), 'run', d.product!.dir];
     Object.assign(env, VARIANT_ENV[d.system] ?? {}, {
@@ -178,8 +193,14 @@ export function start(bench: Bench, d: Deployment, options: { nodeArgs?: string[
       BENCH_PRODUCT_DIR,
     );
   }
-  const child = spawnNode([...bench.nodeArgs, ...(options.nodeArgs ?? []), ...args], repoRoot, env);
-  const release = bench.cleanup.add(() => kill(child));
-  child.process.once('exit', () => void release());
-  return { ...child, deployment: d };
+  // bn: this build on another Node; b0: the other build, on BENCH_B0_NODE when set (before = an older build on an older Node).
+  const node = d.system === 'bn' ? process.env.BENCH_NODE : d.system === 'b0' ? process.env.BENCH_B0_NODE || undefined : undefined;
+  const replicas = Array.from({ length: REPLICAS[d.system] ?? 1 }, () => {
+    const nodeArgs = [...bench.nodeArgs, ...(VARIANT_NODE_ARGS[d.system] ?? []), ...(options.nodeArgs ?? [])];
+    const child = spawnNode([...nodeArgs, ...args], repoRoot, env, node);
+    const release = bench.cleanup.add(() => kill(child));
+    child.process.once('exit', () => void release());
+    return child;
+  });
+  return { ...replicas[0]!, deployment: d, replicas };
 }
