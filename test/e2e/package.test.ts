@@ -82,7 +82,7 @@ describe('the npm package, installed outside the checkout', () => {
       },
     );
     ok(api, 'import dataprod');
-    assert.equal(api.stdout.trim(), 'ConfigError,DataprodError,DescriptorError,defineTransform,isTransform');
+    assert.equal(api.stdout.trim(), 'ConfigError,DataprodError,Decimal,DescriptorError,defineTransform,isTransform');
     assert.ok(existsSync(join(app, 'node_modules', 'dataprod', 'dist', 'index.d.ts')));
     assert.ok(!existsSync(join(app, 'node_modules', 'dataprod', 'src')), 'ships dist/, not the sources');
   });

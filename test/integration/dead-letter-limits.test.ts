@@ -124,12 +124,13 @@ describe('dead letters sized to their topic, and blocked products', { timeout: 1
       metricsRegistry: metrics,
     });
     workers.push(worker);
-    // A new group on an input that already holds records backfills first (docs/runtime.md#backfill-of-a-new-major).
+    // A new group on an input that already holds records backfills first
+    // (docs/runtime.md#backfill-of-a-new-major), for as long as the machine takes to catch up on a
+    // few recent records: either state is right here; callers wait for running where it matters.
     const history = await Promise.all(products.map(async (p) => (await topicSize(admin, p.inputTopic)) > 0));
     await worker.start();
-    assert.deepEqual(
-      worker.products.map((p) => p.state),
-      history.map((held) => (held ? 'backfilling' : 'running')),
+    worker.products.forEach((p, i) =>
+      assert.ok(history[i] ? ['backfilling', 'running'].includes(p.state) : p.state === 'running', `${p.product.id}: ${p.state}`),
     );
     return { worker, metrics };
   }

@@ -159,7 +159,7 @@ describe('deploy/compose/prometheus.yml and its rules', () => {
     const r = await run('promtool', ['check', 'config', PROMETHEUS_CONFIG]);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout + r.stderr, /SUCCESS: 1 rule files found/);
-    assert.match(r.stdout + r.stderr, /SUCCESS: 90 rules found/);
+    assert.match(r.stdout + r.stderr, /SUCCESS: 92 rules found/);
   });
 
   it('loads the rules `dataprod rules products` generates now', async () => {

@@ -39,7 +39,13 @@ export function productDescriptor(product: ProductDescriptor): Record<string, un
         ],
       },
     ],
-    ...(product.support.length > 0 ? { support: product.support.map((s) => ({ ...s })) } : {}),
+    ...supportWithUrl(product),
     team: { name: product.team.name, members: product.team.members.map((m) => ({ ...m })) },
   };
+}
+
+/** ODPS requires a url on every support channel; a channel without one (a chat handle) stays in the ODCS contracts only. */
+function supportWithUrl(product: ProductDescriptor): { support?: Record<string, unknown>[] } {
+  const withUrl = product.support.filter((s) => s.url !== undefined);
+  return withUrl.length > 0 ? { support: withUrl.map((s) => ({ ...s })) } : {};
 }
