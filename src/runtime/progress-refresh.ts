@@ -2,10 +2,14 @@ import type { Logger } from 'pino';
 import type { ProductDescriptor } from '../product/types.js';
 import type { Admin } from '../kafka/client.js';
 import type { ProductSignals } from '../observability/metrics.js';
+import type { RecordPeek } from '../kafka/record-peek.js';
+import type { GroupLag } from '../observability/group-lag.js';
 import { missingTopics } from './topic-limits.js';
 
 interface RefreshDeps {
   admin: Admin;
+  /** Reads the oldest waiting record of partitions with group lag (their lag in seconds); none: no seconds. */
+  peek?: RecordPeek;
   product: ProductDescriptor;
   signals: ProductSignals;
   log: Logger;
@@ -16,11 +20,12 @@ interface RefreshDeps {
  * partitions (idle or paused ones get no batches), the group's committed offsets (once after a
  * join for this worker's own view, where a partition without one starts at its earliest retained
  * offset, as the consumer does; every time for the group's lag on every partition, whoever holds
- * it), and the judgement of closed completeness windows. A failed read is logged at debug and
+ * it, and the timestamp of its oldest waiting record), and the judgement of closed completeness
+ * windows. A failed read is logged at debug and
  * leaves the gauges at their last values; the next refresh tries again.
  */
 export async function refreshProgress(
-  { admin, product, signals, log }: RefreshDeps,
+  { admin, peek, product, signals, log }: RefreshDeps,
   assigned: ReadonlySet<string>,
   afterJoin: boolean,
 ): Promise<void> {
@@ -49,9 +54,35 @@ export async function refreshProgress(
         progress.setEnd(topic, p.partition, Number(p.offset));
       }
     }
+    if (peek && signals.groupLag) await readOldestWaiting(peek, signals.groupLag);
     if (assigned.size > 0) await judgeWindows(admin, signals, topics, held, log);
   } catch (err) {
     log.debug({ err }, 'progress refresh failed; lag gauges keep their last values');
+  }
+}
+
+/** Fetches per refresh for the group's lag in seconds, and per partition: a refresh stays short behind many aborted records. */
+const PEEK_FETCHES_PER_REFRESH = 16;
+const PEEK_FETCHES_PER_PARTITION = 4;
+
+/**
+ * The oldest waiting record of each partition whose group lag has no age yet (new lag, or a moved
+ * committed offset), within the refresh's fetch budget; a partition read only as far as control or
+ * aborted records carries on from there at the next refresh.
+ */
+async function readOldestWaiting(peek: RecordPeek, groupLag: GroupLag): Promise<void> {
+  let budget = PEEK_FETCHES_PER_REFRESH;
+  for (const w of groupLag.waiting()) {
+    if (budget <= 0) return;
+    const fetches = Math.min(budget, PEEK_FETCHES_PER_PARTITION);
+    budget -= fetches;
+    const found = await peek.firstDataRecord(w.topic, w.partition, w.from, fetches);
+    groupLag.readOldest(
+      w.topic,
+      w.partition,
+      w.position,
+      'timestamp' in found ? { timestamp: found.timestamp } : { scannedTo: found.next },
+    );
   }
 }
 
@@ -146,6 +177,7 @@ export class ProgressRefresher {
 
   stop(): void {
     clearInterval(this.timer);
+    void this.deps.peek?.disconnect().catch(() => undefined);
   }
 
   private refresh(afterJoin: boolean): Promise<void> {
