@@ -85,13 +85,14 @@ export class GroupLag {
 
   /**
    * What a read from `from` found for the partition at `position`: the first data record's
-   * timestamp, or how far only control and aborted records reached. Ignored when the group moved
-   * on meanwhile.
+   * timestamp, or the offset it reached with only control and aborted records (`next`). Ignored
+   * when the group moved on meanwhile.
    */
-  readOldest(topic: string, partition: number, position: number, found: { timestamp: number } | { scannedTo: number }): void {
+  readOldest(topic: string, partition: number, position: number, found: { timestamp: number } | { next: number }): void {
     const p = this.partitions.get(partitionKey(topic, partition));
     if (!p || p.position !== position) return;
-    p.oldest = 'timestamp' in found ? { timestamp: found.timestamp, scannedTo: p.oldest?.scannedTo ?? position } : found;
+    p.oldest =
+      'timestamp' in found ? { timestamp: found.timestamp, scannedTo: p.oldest?.scannedTo ?? position } : { scannedTo: found.next };
   }
 
   lags(now: number): GroupPartitionLag[] {

@@ -54,7 +54,7 @@ export async function refreshProgress(
         progress.setEnd(topic, p.partition, Number(p.offset));
       }
     }
-    if (peek && signals.groupLag) await readOldestWaiting(peek, signals.groupLag);
+    if (peek && signals.groupLag) await readOldestWaiting(peek, signals.groupLag, log);
     if (assigned.size > 0) await judgeWindows(admin, signals, topics, held, log);
   } catch (err) {
     log.debug({ err }, 'progress refresh failed; lag gauges keep their last values');
@@ -70,19 +70,20 @@ const PEEK_FETCHES_PER_PARTITION = 4;
  * committed offset), within the refresh's fetch budget; a partition read only as far as control or
  * aborted records carries on from there at the next refresh.
  */
-async function readOldestWaiting(peek: RecordPeek, groupLag: GroupLag): Promise<void> {
+async function readOldestWaiting(peek: RecordPeek, groupLag: GroupLag, log: Logger): Promise<void> {
   let budget = PEEK_FETCHES_PER_REFRESH;
   for (const w of groupLag.waiting()) {
     if (budget <= 0) return;
     const fetches = Math.min(budget, PEEK_FETCHES_PER_PARTITION);
     budget -= fetches;
-    const found = await peek.firstDataRecord(w.topic, w.partition, w.from, fetches);
-    groupLag.readOldest(
-      w.topic,
-      w.partition,
-      w.position,
-      'timestamp' in found ? { timestamp: found.timestamp } : { scannedTo: found.next },
-    );
+    try {
+      const found = await peek.firstDataRecord(w.topic, w.partition, w.from, fetches);
+      groupLag.readOldest(w.topic, w.partition, w.position, found);
+    } catch (err) {
+      // One partition's failed read (a moved leader, a log start that passed the offset) leaves
+      // its seconds unknown until the next refresh, not the other partitions' or the windows'.
+      log.debug({ err, topic: w.topic, partition: w.partition }, "reading the group's oldest waiting record failed");
+    }
   }
 }
 

@@ -69,10 +69,10 @@ describe('GroupLag', () => {
   it('counts no lag, in records or seconds, when only markers and aborted records follow the committed offset', () => {
     const g = new GroupLag(10_000);
     g.observe('t', 0, 40, 0, 42, 0);
-    g.readOldest('t', 0, 40, { scannedTo: 41 });
+    g.readOldest('t', 0, 40, { next: 41 });
     assert.deepEqual(g.waiting(), [{ topic: 't', partition: 0, position: 40, from: 41 }], 'carries on where the read stopped');
     assert.equal(g.lags(0)[0]!.records, 2);
-    g.readOldest('t', 0, 40, { scannedTo: 42 });
+    g.readOldest('t', 0, 40, { next: 42 });
     assert.deepEqual(g.lags(60_000), [{ topic: 't', partition: 0, records: 0, seconds: 0, stalled: false }]);
     assert.deepEqual(g.waiting(), []);
 
