@@ -19,7 +19,7 @@ import { partitionKey } from './progress.js';
 interface GroupPartition {
   topic: string;
   partition: number;
-  /** End offset minus the position, control and aborted records included. */
+  /** End offset minus the committed offset (the log start before the first commit), control and aborted records included. */
   records: number;
   committed: number | undefined;
   /** Where the group reads next: the committed offset, or the log start before the first commit or once retention passed it. */

@@ -14,9 +14,9 @@ import type { Transform } from '../transform.js';
 import { DlqBreaker } from './dlq-breaker.js';
 import { preflight } from './preflight.js';
 import { createProductConsumer, type ProductConsumer } from '../kafka/product-consumer.js';
+import { createRecordPeek } from '../kafka/record-peek.js';
 import { ProductStatus, type ProductState } from './product-state.js';
 import { ProgressRefresher, needsBackfill } from './progress-refresh.js';
-import { createRecordPeek } from '../kafka/record-peek.js';
 import { TopicLimits } from './topic-limits.js';
 import { BatchPath } from './batch-path.js';
 import { SkippedOffsets } from './skipped-offsets.js';
@@ -193,20 +193,16 @@ export class ProductWorker {
       onFatal: deps.onFatal,
     });
 
-    const peek = createRecordPeek(deps.kafka);
-    this.refresher = new ProgressRefresher(
-      { admin: deps.admin, peek, product, signals: this.signals, log: this.log },
-      PROGRESS_REFRESH_MS,
-      {
-        checkTopics: () => this.status.processing || this.status.state === 'backing-off',
-        onMissing: (missing) => this.blocked.block(undefined, missingReason(missing)),
-        after: () => {
-          // Keeps the stall clock moving when nobody asks for health: an idle product is not stalled.
-          void this.stalled(Date.now());
-          this.observeBackfill(Date.now());
-        },
+    const refreshDeps = { admin: deps.admin, peek: createRecordPeek(deps.kafka), product, signals: this.signals, log: this.log };
+    this.refresher = new ProgressRefresher(refreshDeps, PROGRESS_REFRESH_MS, {
+      checkTopics: () => this.status.processing || this.status.state === 'backing-off',
+      onMissing: (missing) => this.blocked.block(undefined, missingReason(missing)),
+      after: () => {
+        // Keeps the stall clock moving when nobody asks for health: an idle product is not stalled.
+        void this.stalled(Date.now());
+        this.observeBackfill(Date.now());
       },
-    );
+    });
     const skipped = new SkippedOffsets(
       this.signals,
       {
