@@ -17,13 +17,14 @@ export interface RecordPeek {
   /**
    * The first data record at or after `from`, reading at most `maxFetches` fetches, or, when
    * none was found, the offset the read reached: every offset in [from, next) holds a control
-   * record or an aborted one (next === from when nothing readable follows `from`).
+   * record or an aborted one (next === from when nothing readable follows `from`). `fetches`:
+   * how many it took.
    */
   firstDataRecord(topic: string, partition: number, from: number, maxFetches: number): Promise<PeekResult>;
   disconnect(): Promise<void>;
 }
 
-export type PeekResult = { offset: number; timestamp: number } | { next: number };
+export type PeekResult = ({ offset: number; timestamp: number } | { next: number }) & { fetches: number };
 
 interface FetchedBatch {
   messages: { offset: string; timestamp: string }[];
@@ -99,15 +100,17 @@ export function createRecordPeek(kafka: KafkaClient): RecordPeek {
   return {
     async firstDataRecord(topic, partition, from, maxFetches) {
       let next = from;
-      for (let i = 0; i < maxFetches; i++) {
+      let fetches = 0;
+      while (fetches < maxFetches) {
         const batch = await fetchFrom(topic, partition, next);
+        fetches++;
         const first = batch.messages[0];
-        if (first) return { offset: Number(first.offset), timestamp: Number(first.timestamp) };
+        if (first) return { offset: Number(first.offset), timestamp: Number(first.timestamp), fetches };
         // Nothing readable at or after `next` (up to the last stable offset).
         if (batch.isEmptyIncludingFiltered()) break;
         next = Number(batch.lastOffset()) + 1;
       }
-      return { next };
+      return { next, fetches };
     },
     async disconnect() {
       const c = cluster;

@@ -12,9 +12,12 @@ import { partitionKey } from './progress.js';
  *
  * The lag in seconds is now minus the broker timestamp of the oldest waiting record: the first data
  * record at or after the group's position, read once per (partition, position) by the refresh
- * (`waiting`, `readOldest`), so an unchanged committed offset costs nothing. Transaction markers
- * and aborted records are not waiting records: a partition whose only offsets after the position
- * hold them has lag 0 in records and in seconds, and is not stalled.
+ * (`waiting`, `readOldest`), so an unchanged committed offset costs nothing; until the record at
+ * a new position is read, the one at the previous position stands in (an upper bound, as the
+ * oldest record is newer), so a busy partition's series never vanishes between reads. Reads are
+ * shared fairly: the partitions tried longest ago come first. Transaction markers and aborted
+ * records are not waiting records: a partition whose only offsets after the position hold them
+ * has lag 0 in records and in seconds, and is not stalled.
  */
 interface GroupPartition {
   topic: string;
@@ -27,6 +30,10 @@ interface GroupPartition {
   end: number;
   /** What was read after `position`: the oldest waiting record's timestamp once found; offsets [position, scannedTo) hold no data record. */
   oldest?: { timestamp?: number; scannedTo: number };
+  /** The oldest waiting record's timestamp at an earlier position, standing in until `oldest` has one. */
+  earlierTs?: number;
+  /** When (ms) a read of the oldest waiting record was last tried. */
+  triedAt?: number;
   /** When (ms) this replica saw the committed offset move, or the lag become positive. */
   movedAt: number;
 }
@@ -43,7 +50,7 @@ export interface GroupPartitionLag {
   topic: string;
   partition: number;
   records: number;
-  /** 0 without lag; undefined while the oldest waiting record has not been read. */
+  /** 0 without lag; undefined while no waiting record of the partition has been read. */
   seconds: number | undefined;
   stalled: boolean;
 }
@@ -68,19 +75,26 @@ export class GroupLag {
     }
     const wasIdle = waitingRecords(p) === 0;
     const moved = p.committed !== committed;
-    if (p.position !== position) p.oldest = undefined;
+    if (p.position !== position) {
+      p.earlierTs = p.oldest?.timestamp ?? p.earlierTs;
+      p.oldest = undefined;
+    }
     Object.assign(p, { records, committed, position, end });
     if (moved || (wasIdle && waitingRecords(p) > 0)) p.movedAt = now;
   }
 
-  /** The partitions with lag whose oldest waiting record is not known at their current position. */
+  /** The partitions with lag whose oldest waiting record is not known at their current position, tried longest ago first. */
   waiting(): WaitingPartition[] {
-    const out: WaitingPartition[] = [];
-    for (const p of this.partitions.values()) {
-      if (waitingRecords(p) === 0 || p.oldest?.timestamp !== undefined) continue;
-      out.push({ topic: p.topic, partition: p.partition, position: p.position, from: p.oldest?.scannedTo ?? p.position });
-    }
-    return out;
+    return [...this.partitions.values()]
+      .filter((p) => waitingRecords(p) > 0 && p.oldest?.timestamp === undefined)
+      .sort((a, b) => (a.triedAt ?? -1) - (b.triedAt ?? -1))
+      .map((p) => ({ topic: p.topic, partition: p.partition, position: p.position, from: p.oldest?.scannedTo ?? p.position }));
+  }
+
+  /** A read of the partition's oldest waiting record starts at `now` (whatever it finds, or if it fails). */
+  tried(topic: string, partition: number, now: number): void {
+    const p = this.partitions.get(partitionKey(topic, partition));
+    if (p) p.triedAt = now;
   }
 
   /**
@@ -98,7 +112,7 @@ export class GroupLag {
   lags(now: number): GroupPartitionLag[] {
     return [...this.partitions.values()].map((p) => {
       const records = waitingRecords(p);
-      const ts = p.oldest?.timestamp;
+      const ts = p.oldest?.timestamp ?? p.earlierTs;
       return {
         topic: p.topic,
         partition: p.partition,

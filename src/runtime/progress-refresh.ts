@@ -67,17 +67,21 @@ const PEEK_FETCHES_PER_PARTITION = 4;
 
 /**
  * The oldest waiting record of each partition whose group lag has no age yet (new lag, or a moved
- * committed offset), within the refresh's fetch budget; a partition read only as far as control or
- * aborted records carries on from there at the next refresh.
+ * committed offset), within the refresh's fetch budget, the partitions tried longest ago first; a
+ * partition read only as far as control or aborted records carries on from there at the next
+ * refresh.
  */
-async function readOldestWaiting(peek: RecordPeek, groupLag: GroupLag, log: Logger): Promise<void> {
+export async function readOldestWaiting(peek: RecordPeek, groupLag: GroupLag, log: Logger): Promise<void> {
   let budget = PEEK_FETCHES_PER_REFRESH;
   for (const w of groupLag.waiting()) {
     if (budget <= 0) return;
-    const fetches = Math.min(budget, PEEK_FETCHES_PER_PARTITION);
-    budget -= fetches;
+    groupLag.tried(w.topic, w.partition, Date.now());
+    // Charged up front, refunded below: a failed read spends its whole share.
+    const share = Math.min(budget, PEEK_FETCHES_PER_PARTITION);
+    budget -= share;
     try {
-      const found = await peek.firstDataRecord(w.topic, w.partition, w.from, fetches);
+      const found = await peek.firstDataRecord(w.topic, w.partition, w.from, share);
+      budget += share - found.fetches;
       groupLag.readOldest(w.topic, w.partition, w.position, found);
     } catch (err) {
       // One partition's failed read (a moved leader, a log start that passed the offset) leaves
