@@ -254,7 +254,7 @@ export class Metrics {
       '0 when caught up, else now minus the broker timestamp of the oldest unprocessed record',
       (l) => l.seconds,
     );
-    const groupGauge = (name: string, help: string, value: (lag: ReturnType<GroupLag['lags']>[number]) => number) =>
+    const groupGauge = (name: string, help: string, value: (lag: ReturnType<GroupLag['lags']>[number]) => number | undefined) =>
       new Gauge({
         name,
         help,
@@ -265,8 +265,10 @@ export class Metrics {
           this.reset();
           const now = Date.now();
           for (const [product, s] of signals)
-            for (const lag of s.groupLag?.lags(now) ?? [])
-              this.set({ product, topic: lag.topic, partition: String(lag.partition) }, value(lag));
+            for (const lag of s.groupLag?.lags(now) ?? []) {
+              const v = value(lag);
+              if (v !== undefined) this.set({ product, topic: lag.topic, partition: String(lag.partition) }, v);
+            }
         },
       });
     groupGauge(
@@ -278,6 +280,11 @@ export class Metrics {
       'dataprod_group_partition_stalled',
       '1 when an input partition has lag and the group committed nothing on it for --stall-after-ms, whoever holds it; combine with max across replicas',
       (l) => (l.stalled ? 1 : 0),
+    );
+    groupGauge(
+      'dataprod_group_lag_seconds',
+      "The consumer group's lag in seconds on every input partition, whoever holds it: 0 without lag, else now minus the broker timestamp of the oldest waiting record; combine with max",
+      (l) => l.seconds,
     );
     this.productStatus = new Gauge({
       name: 'dataprod_product_status',

@@ -147,6 +147,6 @@ export class ProductProgress {
   }
 }
 
-function partitionKey(topic: string, partition: number): string {
+export function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }

@@ -14,6 +14,7 @@ import type { Transform } from '../transform.js';
 import { DlqBreaker } from './dlq-breaker.js';
 import { preflight } from './preflight.js';
 import { createProductConsumer, type ProductConsumer } from '../kafka/product-consumer.js';
+import { createRecordPeek } from '../kafka/record-peek.js';
 import { ProductStatus, type ProductState } from './product-state.js';
 import { ProgressRefresher, needsBackfill } from './progress-refresh.js';
 import { TopicLimits } from './topic-limits.js';
@@ -192,7 +193,8 @@ export class ProductWorker {
       onFatal: deps.onFatal,
     });
 
-    this.refresher = new ProgressRefresher({ admin: deps.admin, product, signals: this.signals, log: this.log }, PROGRESS_REFRESH_MS, {
+    const refreshDeps = { admin: deps.admin, peek: createRecordPeek(deps.kafka), product, signals: this.signals, log: this.log };
+    this.refresher = new ProgressRefresher(refreshDeps, PROGRESS_REFRESH_MS, {
       checkTopics: () => this.status.processing || this.status.state === 'backing-off',
       onMissing: (missing) => this.blocked.block(undefined, missingReason(missing)),
       after: () => {

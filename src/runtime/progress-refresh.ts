@@ -2,10 +2,14 @@ import type { Logger } from 'pino';
 import type { ProductDescriptor } from '../product/types.js';
 import type { Admin } from '../kafka/client.js';
 import type { ProductSignals } from '../observability/metrics.js';
+import type { RecordPeek } from '../kafka/record-peek.js';
+import type { GroupLag } from '../observability/group-lag.js';
 import { missingTopics } from './topic-limits.js';
 
 interface RefreshDeps {
   admin: Admin;
+  /** Reads the oldest waiting record of partitions with group lag (their lag in seconds); none: no seconds. */
+  peek?: RecordPeek;
   product: ProductDescriptor;
   signals: ProductSignals;
   log: Logger;
@@ -16,11 +20,12 @@ interface RefreshDeps {
  * partitions (idle or paused ones get no batches), the group's committed offsets (once after a
  * join for this worker's own view, where a partition without one starts at its earliest retained
  * offset, as the consumer does; every time for the group's lag on every partition, whoever holds
- * it), and the judgement of closed completeness windows. A failed read is logged at debug and
+ * it, and the timestamp of its oldest waiting record), and the judgement of closed completeness
+ * windows. A failed read is logged at debug and
  * leaves the gauges at their last values; the next refresh tries again.
  */
 export async function refreshProgress(
-  { admin, product, signals, log }: RefreshDeps,
+  { admin, peek, product, signals, log }: RefreshDeps,
   assigned: ReadonlySet<string>,
   afterJoin: boolean,
 ): Promise<void> {
@@ -49,9 +54,40 @@ export async function refreshProgress(
         progress.setEnd(topic, p.partition, Number(p.offset));
       }
     }
+    if (peek && signals.groupLag) await readOldestWaiting(peek, signals.groupLag, log);
     if (assigned.size > 0) await judgeWindows(admin, signals, topics, held, log);
   } catch (err) {
     log.debug({ err }, 'progress refresh failed; lag gauges keep their last values');
+  }
+}
+
+/** Fetches per refresh for the group's lag in seconds, and per partition: a refresh stays short behind many aborted records. */
+const PEEK_FETCHES_PER_REFRESH = 16;
+const PEEK_FETCHES_PER_PARTITION = 4;
+
+/**
+ * The oldest waiting record of each partition whose group lag has no age yet (new lag, or a moved
+ * committed offset), within the refresh's fetch budget, the partitions tried longest ago first; a
+ * partition read only as far as control or aborted records carries on from there at the next
+ * refresh.
+ */
+export async function readOldestWaiting(peek: RecordPeek, groupLag: GroupLag, log: Logger): Promise<void> {
+  let budget = PEEK_FETCHES_PER_REFRESH;
+  for (const w of groupLag.waiting()) {
+    if (budget <= 0) return;
+    groupLag.tried(w.topic, w.partition, Date.now());
+    // Charged up front, refunded below: a failed read spends its whole share.
+    const share = Math.min(budget, PEEK_FETCHES_PER_PARTITION);
+    budget -= share;
+    try {
+      const found = await peek.firstDataRecord(w.topic, w.partition, w.from, share);
+      budget += share - found.fetches;
+      groupLag.readOldest(w.topic, w.partition, w.position, found);
+    } catch (err) {
+      // One partition's failed read (a moved leader, a log start that passed the offset) leaves
+      // its seconds unknown until the next refresh, not the other partitions' or the windows'.
+      log.debug({ err, topic: w.topic, partition: w.partition }, "reading the group's oldest waiting record failed");
+    }
   }
 }
 
@@ -146,6 +182,7 @@ export class ProgressRefresher {
 
   stop(): void {
     clearInterval(this.timer);
+    void this.deps.peek?.disconnect().catch(() => undefined);
   }
 
   private refresh(afterJoin: boolean): Promise<void> {

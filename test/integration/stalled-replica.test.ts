@@ -122,6 +122,7 @@ describe("a dead replica's partition, seen by its peer and a real Prometheus", {
 
     dead.child.kill('SIGKILL');
     await dead.exit;
+    const sendingAt = Date.now();
     await send(deadPartition, 30);
     await send(livePartition, 30);
     const sentAt = Date.now();
@@ -147,6 +148,14 @@ describe("a dead replica's partition, seen by its peer and a real Prometheus", {
     );
     assert.equal(await prometheus!.query(`max(dataprod_group_lag_records{product="${product.id}",partition="${deadPartition}"})`), 30);
     assert.equal(await prometheus!.query(`max(dataprod_group_lag_records{product="${product.id}",partition="${livePartition}"})`), 0);
+    // The age of the oldest waiting record, through Prometheus: positive, and no older than the
+    // records themselves (they were sent after sendingAt, the sample was taken before now).
+    const deadSeconds = await prometheus!.query(`max(dataprod_group_lag_seconds{product="${product.id}",partition="${deadPartition}"})`);
+    console.error(
+      `${TAG} max(dataprod_group_lag_seconds) of partition ${deadPartition}: ${deadSeconds} s, records sent ${(Date.now() - sendingAt) / 1000} s ago at most`,
+    );
+    assert.ok(deadSeconds !== undefined && deadSeconds > 0 && deadSeconds <= (Date.now() - sendingAt) / 1000, `lag ${deadSeconds} s`);
+    assert.equal(await prometheus!.query(`max(dataprod_group_lag_seconds{product="${product.id}",partition="${livePartition}"})`), 0);
     assert.equal(
       await prometheus!.query(`count(dataprod_consumer_lag_records{product="${product.id}",partition="${deadPartition}"})`),
       undefined,
