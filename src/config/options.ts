@@ -419,6 +419,19 @@ export const OPTIONS = [
     description: "replay: write the run's counters there in Prometheus text format",
   },
   {
+    flag: 'from-offset',
+    kind: 'list',
+    commands: ['dlq'],
+    description:
+      'only dead letters at or after this dead-letter offset: one for every partition (100) or partition:offset pairs (0:100,2:40)',
+  },
+  {
+    flag: 'to-offset',
+    kind: 'list',
+    commands: ['dlq'],
+    description: 'only dead letters before this dead-letter offset (exclusive): one for every partition or partition:offset pairs',
+  },
+  {
     flag: 'min-records',
     kind: 'int',
     min: 0,
