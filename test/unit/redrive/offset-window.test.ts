@@ -68,7 +68,10 @@ describe('parseOffsetWindow', () => {
 describe('an offset window in a replay selection', () => {
   it('takes the dead letters inside it and leaves the others out (to carry forward)', () => {
     const selection: Selection = { includeParked: false, offsets: parseOffsetWindow(['0:11'], ['0:12']).window! };
-    const at = (partition: number, offset: number) => ({ ...deadLetter(source(offset), { reason: 'transform', stage: 'transform' }, offset), partition });
+    const at = (partition: number, offset: number) => ({
+      ...deadLetter(source(offset), { reason: 'transform', stage: 'transform' }, offset),
+      partition,
+    });
     assert.deepEqual(
       [at(0, 10), at(0, 11), at(0, 12), at(1, 11)].map((l) => judge(l, selection, new Set([IN]))),
       ['unselected', 'replay', 'unselected', 'unselected'],
