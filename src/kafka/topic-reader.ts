@@ -135,7 +135,7 @@ export async function readTopicOnce(
   const { topic, groupId } = options;
   const { pending, highs } = await bounds(admin, topic, groupId, options.window);
   const progress: ReadProgress = { read: 0, total: [...pending.values()].reduce((n, b) => n + Number(b.end - b.start), 0) };
-  const ranges = [...pending].map(([partition, b]) => ({ partition, from: String(b.start), to: String(b.end) }));
+  const ranges = [...pending].sort(([a], [b]) => a - b).map(([partition, b]) => ({ partition, from: String(b.start), to: String(b.end) }));
   if (pending.size === 0) return { ...progress, ranges };
   const ends = new Map([...pending].map(([p, b]) => [p, b.end]));
   const starts = new Map([...pending].map(([p, b]) => [p, b.start]));
