@@ -7,7 +7,9 @@
  * end; a second replay publishes nothing; the still-bad order comes back with attempt 2, then is
  * parked at attempt 3 and copied forward after that. A replay killed with SIGKILL mid-way and run
  * again publishes every dead letter once on an exactly-once product (transactions), and on an
- * at-least-once one loses nothing and writes again at most the step in flight.
+ * at-least-once one loses nothing and writes again at most the step in flight. `inspect` bounded by
+ * offsets or --since fetches only its range (records read = records in it); a second replay while
+ * one runs is refused with REPLAY_RUNNING, and the first, with a dry run beside it, stays exact.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -418,6 +420,7 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 360_000 }, 
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^.*: 5 dead letters in .* \(5 records read\)$/m);
     assert.match(table.stdout, /^offsets read: 1:95\.\.100 \(partition:from\.\.to, to exclusive\)$/m);
+    console.error(`[dlq-redrive] bounded inspect:\n${table.stdout.split('\n').slice(0, 3).join('\n')}`);
 
     const unknown = await dataprod(['dlq', 'inspect', product.dir, '--from-offset', '7:0']);
     assert.equal(unknown.code, 1);
