@@ -235,7 +235,7 @@ export const OPTIONS = [
     kind: 'int',
     min: 6000,
     default: '30000',
-    commands: WORKER,
+    commands: [...WORKER, 'dlq'],
     section: 'Worker',
     description: 'Consumer group session timeout: how long a dead worker keeps its partitions',
   },

@@ -19,19 +19,35 @@ export async function requireTopics(admin: Admin, products: readonly ProductDesc
 /**
  * One replay per product at a time. A second one would join the replay group, take half of the
  * partitions and leave both waiting on each other's rebalances: refuse it while the group has
- * members. A check, not a lock: two replays started within the same instant can both pass it, and
+ * members. A replay killed with SIGKILL stays a member until its session times out, so members are
+ * given that long (`waitMs`: the session timeout and a margin) to leave before the refusal: a
+ * rerun after a crash waits for the dead member to lapse, a live replay keeps heartbeating and is
+ * refused. A check, not a lock: two replays started within the same instant can both pass it, and
  * Kafka's group protocol still keeps them from reading the same partition at once.
  */
-export async function refuseRunningReplay(admin: Admin, product: ProductDescriptor): Promise<void> {
+export async function refuseRunningReplay(
+  admin: Admin,
+  product: ProductDescriptor,
+  waitMs: number,
+  onWait: (message: string) => void,
+): Promise<void> {
   const group = replayGroupOf(product);
-  const { groups } = await admin.describeGroups([group]);
-  const members = groups.find((g) => g.groupId === group)?.members ?? [];
+  const membersOf = async () => (await admin.describeGroups([group])).groups.find((g) => g.groupId === group)?.members ?? [];
+  const deadline = Date.now() + waitMs;
+  let members = await membersOf();
+  if (members.length > 0)
+    onWait(`${group} has members; waiting up to ${Math.ceil(waitMs / 1000)} s for them to leave (a killed replay's lapse then)`);
+  while (members.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    members = await membersOf();
+  }
   if (members.length === 0) return;
   const who = members.map((m) => `${m.clientId} on ${m.clientHost}`).join(', ');
   throw new DataprodError(
     'REPLAY_RUNNING',
-    `${product.id}: a replay is already running: consumer group ${group} has ${members.length} member${members.length > 1 ? 's' : ''} (${who}); ` +
-      'wait for it to finish (or stop it: it resumes where it stopped), then replay again; `dlq inspect` and `dlq replay --dry-run` can run beside it',
+    `${product.id}: a replay is already running: consumer group ${group} has ${members.length} member${members.length > 1 ? 's' : ''} (${who}) ` +
+      `still heartbeating after ${Math.ceil(waitMs / 1000)} s; wait for it to finish (or stop it: it resumes where it stopped), then replay again; ` +
+      '`dlq inspect` and `dlq replay --dry-run` can run beside it',
   );
 }
 

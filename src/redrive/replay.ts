@@ -53,7 +53,10 @@ export interface ReplayDeps {
 export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps, options: ReplayOptions): Promise<ReplayTally> {
   const product = loaded.descriptor;
   const { output, deadLetter } = product;
-  if (!options.dryRun) await refuseRunningReplay(deps.admin, product);
+  if (!options.dryRun)
+    await refuseRunningReplay(deps.admin, product, deps.config.sessionTimeoutMs + MEMBER_EXPIRY_MARGIN_MS, (message) =>
+      deps.log.warn(message),
+    );
   const registered = await deps.registry.lookup(output.subject, output.schema);
   if (!registered) {
     throw new DataprodError(
@@ -171,6 +174,9 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
   }
   return total;
 }
+
+/** Beyond a session timeout, until the coordinator has removed a member that stopped heartbeating. */
+const MEMBER_EXPIRY_MARGIN_MS = 3000;
 
 /** Waits so that no more than `perSecond` records start per second, on average since the first. */
 function pacer(perSecond: number | undefined): (records: number) => Promise<void> {

@@ -65,8 +65,8 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 360_000 }, 
     await cleanUpInProcess({ workers, copies, admin, producer });
   });
 
-  function dataprod(args: string[]): Promise<CliResult> {
-    const env = { ...process.env, ...workerEnv(stack) };
+  function dataprod(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+    const env = { ...process.env, ...workerEnv(stack), ...extraEnv };
     return new Promise((resolve, reject) => {
       execFile(
         process.execPath,
@@ -439,9 +439,12 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 360_000 }, 
     const [product] = (await deadLetterSome(TOTAL, ['at-least-once'])) as [ProductCopy];
     fix(product);
     const dlqEnd = await endOf(product.dlqTopic);
-    // Slowed down (2 dead letters a second: about 15 s) so it is still running when the others start.
-    const first = spawn(process.execPath, [bin, 'dlq', 'replay', product.dir, '--rate', '2', '--json'], {
-      env: { ...process.env, ...workerEnv(stack) },
+    // The second replay waits a session timeout (and 3 s) for members to leave before refusing: the
+    // broker's minimum, 6 s. The first is slowed down (a dead letter a second: about 30 s) so it
+    // is still running, heartbeating, when the second gives up.
+    const session = { DATAPROD_SESSION_TIMEOUT_MS: '6000' };
+    const first = spawn(process.execPath, [bin, 'dlq', 'replay', product.dir, '--rate', '1', '--json'], {
+      env: { ...process.env, ...workerEnv(stack), ...session },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let firstOut = '';
@@ -456,15 +459,15 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 360_000 }, 
     });
 
     const [second, dry] = await Promise.all([
-      dataprod(['dlq', 'replay', product.dir]),
-      dataprod(['dlq', 'replay', product.dir, '--dry-run', '--json']),
+      dataprod(['dlq', 'replay', product.dir], session),
+      dataprod(['dlq', 'replay', product.dir, '--dry-run', '--json'], session),
     ]);
     assert.equal(first.exitCode, null, 'the first replay was still running when the second was refused');
     assert.equal(second.code, 1, `the second replay is refused:\n${second.stdout}${second.stderr}`);
     assert.match(
       second.stderr,
       new RegExp(
-        `^dataprod dlq replay: ${product.id}: a replay is already running: consumer group ${replayGroup(product).replace(/\./g, '\\.')} has 1 member \\(.+\\); wait for it to finish`,
+        `^dataprod dlq replay: ${product.id}: a replay is already running: consumer group ${replayGroup(product).replace(/\./g, '\\.')} has 1 member \\(.+\\) still heartbeating after 9 s; wait for it to finish`,
         'm',
       ),
     );

@@ -17,7 +17,7 @@ const SUBCOMMANDS = ['inspect', 'replay'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** The time range of --since/--until and the offset window, with --reason checked too: every problem at once. */
-function timeRange(values: OptionValues, parseTime: (text: string) => number | undefined, offsetWindow: typeof parseOffsetWindow) {
+function selectionRanges(values: OptionValues, parseTime: (text: string) => number | undefined, offsetWindow: typeof parseOffsetWindow) {
   const issues: ConfigIssue[] = [];
   const at = (flag: 'since' | 'until') => {
     const text = values[flag];
@@ -79,7 +79,7 @@ export const dlq: Command = {
     const config = loadRuntimeConfig(flags, process.env, { need: { kafka: true, registry: true } });
     const { parseTime } = await import('../../redrive/selection.js');
     const { parseOffsetWindow } = await import('../../redrive/offset-window.js');
-    const range = timeRange(values, parseTime, parseOffsetWindow);
+    const range = selectionRanges(values, parseTime, parseOffsetWindow);
     // Logs (kafkajs warnings) go to stderr: stdout is the command's result.
     const logger = createLogger('warn', process.stderr);
     // inspect needs the descriptor only; replay runs the transform.
