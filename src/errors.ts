@@ -42,6 +42,10 @@ export const ERROR_CATALOGUE = {
     meaning: "a topic refuses a product's writes (size, authorization, policy, configuration) or is gone: the product is `blocked`",
     fix: "as the reason says: raise the topic's `max.message.bytes`, grant the ACL, or create the topic again; the product resumes by itself",
   },
+  REPLAY_RUNNING: {
+    meaning: "a `dlq replay` of the product is already running: the replay's consumer group has members",
+    fix: 'wait for that replay to finish (or stop it; it resumes later), then run the replay again',
+  },
 } as const satisfies Record<string, { meaning: string; fix: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

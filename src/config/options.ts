@@ -235,7 +235,7 @@ export const OPTIONS = [
     kind: 'int',
     min: 6000,
     default: '30000',
-    commands: WORKER,
+    commands: [...WORKER, 'dlq'],
     section: 'Worker',
     description: 'Consumer group session timeout: how long a dead worker keeps its partitions',
   },
@@ -417,6 +417,19 @@ export const OPTIONS = [
     kind: 'string',
     commands: ['dlq'],
     description: "replay: write the run's counters there in Prometheus text format",
+  },
+  {
+    flag: 'from-offset',
+    kind: 'list',
+    commands: ['dlq'],
+    description:
+      'only dead letters at or after this dead-letter offset: one for every partition (100) or partition:offset pairs (0:100,2:40)',
+  },
+  {
+    flag: 'to-offset',
+    kind: 'list',
+    commands: ['dlq'],
+    description: 'only dead letters before this dead-letter offset (exclusive): one for every partition or partition:offset pairs',
   },
   {
     flag: 'min-records',

@@ -7,6 +7,9 @@ import type { Admin, KafkaClient, KafkaMessage } from './client.js';
  * read. Read read_committed (kafkajs's default), so aborted transactional writes are never seen;
  * a partition whose last offsets are transaction markers is done once the consumer has passed them.
  * One reader per group at a time: a second member would take partitions this read then waits for.
+ * A window (ReadWindow) narrows the read to offsets, partitions or a start time; a window that moves
+ * the start seeks there, so a read of a large topic fetches only its range: it is for a group of
+ * the reader's own (a throwaway group that commits nothing), never a group that resumes.
  */
 
 export interface TopicBatch {
@@ -21,9 +24,15 @@ export interface TopicBatch {
 }
 
 export interface ReadProgress {
+  /** Records fetched below the end offsets: with a window, the records in it. */
   read: number;
   /** Records between the start and end offsets (transaction markers included, so an upper bound). */
   total: number;
+}
+
+export interface ReadResult extends ReadProgress {
+  /** What the read covered: each partition read, from its start to its end offset (exclusive). */
+  ranges: { partition: number; from: string; to: string }[];
 }
 
 export interface TopicReadOptions {
@@ -33,21 +42,83 @@ export interface TopicReadOptions {
   commitEnd: boolean;
   sessionTimeoutMs: number;
   onProgress?: (progress: ReadProgress) => void;
+  window?: ReadWindow;
 }
 
-/** Start and end offset of each partition that has something to read. */
-async function bounds(admin: Admin, topic: string, groupId: string): Promise<Map<number, { start: bigint; end: bigint }>> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  const out = new Map<number, { start: bigint; end: bigint }>();
-  for (const p of offsets) {
-    const low = BigInt(p.low);
-    const end = BigInt(p.high);
-    const c = committed?.partitions.find((x) => x.partition === p.partition)?.offset;
-    const start = c !== undefined && Number(c) >= 0 && BigInt(c) > low ? BigInt(c) : low;
-    if (start < end) out.set(p.partition, { start, end });
+/** What to read of the topic, within its retained offsets and its end offsets when the read began. */
+export interface ReadWindow {
+  /** Only these partitions; every partition when undefined. */
+  partitions?: ReadonlySet<number>;
+  /** Inclusive first offset of a partition (undefined: from the start). */
+  from?: (partition: number) => bigint | undefined;
+  /** Exclusive last offset of a partition (undefined: to the end). */
+  to?: (partition: number) => bigint | undefined;
+  /** Start at each partition's first record with a timestamp at or after this (ms), by the broker's time index. */
+  sinceMs?: number;
+  /** Start at this group's committed offsets, not the reader group's own (a dry run starts where the replay group is). */
+  startGroup?: string;
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  /** Earliest retained offset. */
+  low: bigint;
+  /** End offset (the next offset to be written). */
+  high: bigint;
+}
+
+export interface ReadBound {
+  start: bigint;
+  end: bigint;
+}
+
+/**
+ * Start and end offset of each partition that has something to read (pure). The start is the
+ * latest of the earliest retained offset, the committed one (of the reader's group, or the
+ * window's startGroup), the window's `from` and the first offset at or after `sinceMs`
+ * (`sinceOffsets`: the broker gives the end offset when no record is that late); the end is the
+ * earlier of the end offset and the window's `to`.
+ */
+export function readBounds(
+  offsets: readonly PartitionOffsets[],
+  committed: ReadonlyMap<number, bigint>,
+  window: ReadWindow = {},
+  sinceOffsets: ReadonlyMap<number, bigint> = new Map(),
+): Map<number, ReadBound> {
+  const out = new Map<number, ReadBound>();
+  for (const { partition, low, high } of offsets) {
+    if (window.partitions && !window.partitions.has(partition)) continue;
+    const starts = [low, committed.get(partition), window.from?.(partition), sinceOffsets.get(partition)];
+    const start = starts.reduce<bigint>((max, s) => (s !== undefined && s > max ? s : max), low);
+    const to = window.to?.(partition);
+    const end = to !== undefined && to < high ? to : high;
+    if (start < end) out.set(partition, { start, end });
   }
   return out;
+}
+
+/** A window that moves the start away from where the reader's group would begin by itself. */
+const seeks = (window: ReadWindow | undefined) =>
+  window !== undefined &&
+  (window.partitions !== undefined || window.from !== undefined || window.sinceMs !== undefined || window.startGroup !== undefined);
+
+/** The bounds to read, and every partition's end offset (where a partition left out is moved to). */
+async function bounds(
+  admin: Admin,
+  topic: string,
+  groupId: string,
+  window: ReadWindow | undefined,
+): Promise<{ pending: Map<number, ReadBound>; highs: Map<number, bigint> }> {
+  const offsets = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }));
+  const [committed] = await admin.fetchOffsets({ groupId: window?.startGroup ?? groupId, topics: [topic] });
+  const byPartition = new Map(
+    (committed?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, BigInt(p.offset)] as const),
+  );
+  const since =
+    window?.sinceMs === undefined
+      ? undefined
+      : new Map((await admin.fetchTopicOffsetsByTimestamp(topic, window.sinceMs)).map((p) => [p.partition, BigInt(p.offset)] as const));
+  return { pending: readBounds(offsets, byPartition, window, since), highs: new Map(offsets.map((p) => [p.partition, p.high])) };
 }
 
 /**
@@ -60,12 +131,14 @@ export async function readTopicOnce(
   admin: Admin,
   options: TopicReadOptions,
   handle: (batch: TopicBatch) => Promise<void>,
-): Promise<ReadProgress> {
+): Promise<ReadResult> {
   const { topic, groupId } = options;
-  const pending = await bounds(admin, topic, groupId);
+  const { pending, highs } = await bounds(admin, topic, groupId, options.window);
   const progress: ReadProgress = { read: 0, total: [...pending.values()].reduce((n, b) => n + Number(b.end - b.start), 0) };
-  if (pending.size === 0) return progress;
+  const ranges = [...pending].sort(([a], [b]) => a - b).map(([partition, b]) => ({ partition, from: String(b.start), to: String(b.end) }));
+  if (pending.size === 0) return { ...progress, ranges };
   const ends = new Map([...pending].map(([p, b]) => [p, b.end]));
+  const starts = new Map([...pending].map(([p, b]) => [p, b.start]));
 
   const consumer = kafka.consumer({
     groupId,
@@ -87,6 +160,16 @@ export async function readTopicOnce(
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     if (payload.topic === topic && failed === undefined) reached(payload.partition, payload.lastOffset);
   });
+  // Seeks are queued on joining, before the first fetch; a partition outside the window is moved
+  // to its end so nothing of it is fetched. On a re-join the window starts over: nothing was committed.
+  if (seeks(options.window)) {
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      for (const partition of payload.memberAssignment[topic] ?? []) {
+        const offset = starts.get(partition) ?? highs.get(partition);
+        if (offset !== undefined) consumer.seek({ topic, partition, offset: String(offset) });
+      }
+    });
+  }
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (!payload.restart) settle.reject(payload.error);
   });
@@ -100,7 +183,10 @@ export async function readTopicOnce(
       eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
         if (failed !== undefined || !isRunning() || isStale()) return;
         const end = ends.get(batch.partition) ?? 0n;
-        const messages = batch.messages.filter((m) => BigInt(m.offset) < end);
+        const start = starts.get(batch.partition) ?? end;
+        // Counted as fetched, handled only within the window: a read that did not seek shows in `read`.
+        const fetched = batch.messages.filter((m) => BigInt(m.offset) < end);
+        const messages = fetched.filter((m) => BigInt(m.offset) >= start);
         const last = BigInt(batch.lastOffset()) + 1n;
         if (messages.length > 0) {
           try {
@@ -117,7 +203,9 @@ export async function readTopicOnce(
             settle.reject(err);
             return;
           }
-          progress.read += messages.length;
+        }
+        if (fetched.length > 0) {
+          progress.read += fetched.length;
           options.onProgress?.(progress);
         }
         resolveOffset(batch.lastOffset());
@@ -128,7 +216,7 @@ export async function readTopicOnce(
     if (options.commitEnd) {
       await consumer.commitOffsets([...ends].map(([partition, end]) => ({ topic, partition, offset: String(end) })));
     }
-    return progress;
+    return { ...progress, ranges };
   } finally {
     await consumer.disconnect().catch(() => undefined);
   }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { RegistryClient } from '../contracts/registry-client.js';
 import type { Admin, KafkaClient } from '../kafka/client.js';
-import { readTopicOnce, type ReadProgress } from '../kafka/topic-reader.js';
+import { readTopicOnce, type ReadProgress, type ReadResult, type ReadWindow } from '../kafka/topic-reader.js';
 import type { AvroSchema, ProductDescriptor } from '../product/types.js';
 import { readDeadLetter, replayGroupOf } from './dead-letter-record.js';
+import { offsetOf, type OffsetWindow } from './offset-window.js';
 import { classifiedNames, renderSample, type Sample } from './sample.js';
 import { inRange, type Selection } from './selection.js';
 import { DeadLetterSummary, type DeadLetterCounts } from './summary.js';
@@ -12,6 +13,10 @@ import { DeadLetterSummary, type DeadLetterCounts } from './summary.js';
  * `dataprod dlq inspect`: reads the product's dead-letter topic once, from its earliest retained
  * offset to the end it had when the read began (on a throwaway consumer group, deleted after, that
  * commits nothing), counts what it finds in the time range, and renders a few samples per reason.
+ * An offset window and --since narrow the read itself (it seeks): a time-bounded inspect of a large
+ * topic fetches from the first record at or after --since. --until only filters: a dead letter a
+ * replay copied forward keeps its old timestamp at a later offset, so timestamps are not ordered
+ * by offset and no record after the first one past --until can be skipped unread.
  */
 
 export interface InspectReport extends DeadLetterCounts {
@@ -19,6 +24,8 @@ export interface InspectReport extends DeadLetterCounts {
   topic: string;
   /** Dead-letter records read, in the range or not, copies and earlier attempts included. */
   read: number;
+  /** The offsets read per partition (from inclusive, to exclusive). */
+  ranges: ReadResult['ranges'];
   samples: Sample[];
 }
 
@@ -32,17 +39,23 @@ export interface InspectDeps {
 export async function inspectDeadLetters(
   product: ProductDescriptor,
   deps: InspectDeps,
-  range: Pick<Selection, 'sinceMs' | 'untilMs'>,
+  range: Pick<Selection, 'sinceMs' | 'untilMs'> & { offsets?: OffsetWindow },
   onProgress?: (progress: ReadProgress) => void,
 ): Promise<InspectReport> {
   const summary = new DeadLetterSummary();
   const groupId = `${product.consumerGroup}.dlq-inspect.${randomUUID()}`;
-  let progress: ReadProgress;
+  let progress: ReadResult;
+  const { offsets } = range;
+  const window: ReadWindow = {
+    ...(offsets?.partitions ? { partitions: offsets.partitions } : {}),
+    ...(offsets ? { from: (p: number) => offsetOf(offsets.from, p), to: (p: number) => offsetOf(offsets.to, p) } : {}),
+    ...(range.sinceMs !== undefined ? { sinceMs: range.sinceMs } : {}),
+  };
   try {
     progress = await readTopicOnce(
       deps.kafka,
       deps.admin,
-      { topic: product.deadLetter.topic, groupId, commitEnd: false, sessionTimeoutMs: deps.sessionTimeoutMs, onProgress },
+      { topic: product.deadLetter.topic, groupId, commitEnd: false, sessionTimeoutMs: deps.sessionTimeoutMs, onProgress, window },
       async ({ partition, messages }) => {
         for (const m of messages) {
           const letter = readDeadLetter(partition, m);
@@ -67,7 +80,14 @@ export async function inspectDeadLetters(
   for (const letters of summary.samples.values()) {
     for (const letter of letters) samples.push(await renderSample(letter, writerSchema, classified));
   }
-  return { product: product.majorId, topic: product.deadLetter.topic, read: progress.read, ...summary.counts(frontier), samples };
+  return {
+    product: product.majorId,
+    topic: product.deadLetter.topic,
+    read: progress.read,
+    ranges: progress.ranges,
+    ...summary.counts(frontier),
+    samples,
+  };
 }
 
 /** The report as a table for people. */
@@ -77,6 +97,7 @@ export function formatInspectReport(report: InspectReport): string {
     `${report.product}: ${report.total} dead letters in ${report.topic}` +
       (report.total > 0 ? ` from ${when(report.firstMs)} to ${when(report.lastMs)}` : '') +
       ` (${report.read} records read)`,
+    `offsets read: ${report.ranges.map((r) => `${r.partition}:${r.from}..${r.to}`).join(' ') || '(none)'} (partition:from..to, to exclusive)`,
     `truncated: ${report.truncated}`,
   ];
   const tables: [string, Record<string, number>][] = [

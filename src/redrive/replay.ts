@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime.js';
 import type { RegistryClient } from '../contracts/registry-client.js';
@@ -12,6 +13,7 @@ import { buildProcessor } from '../runtime/batch-decider.js';
 import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from '../runtime/delivery.js';
 import { TopicLimits } from '../runtime/topic-limits.js';
 import { originalRecord, readDeadLetter, replayGroupOf, type DeadLetterRecord, type SourcePosition } from './dead-letter-record.js';
+import { refuseRunningReplay } from './preflight.js';
 import { addTally, emptyTally, planReplay, type ReplayPlan, type ReplayTally } from './replay-plan.js';
 import { judge, type Selection } from './selection.js';
 
@@ -22,6 +24,9 @@ import { judge, type Selection } from './selection.js';
  * (delivery.ts): under exactly-once, a step's outputs, dead letters and dead-letter offset are one
  * transaction; under at-least-once the offset is committed after the writes are acknowledged, so a
  * crash between the two writes that step again on the next run (the documented window).
+ * One replay per product at a time (refuseRunningReplay). A dry run never joins the replay group:
+ * it reads from the group's committed offsets on a throwaway group of its own, so it can run beside
+ * a replay without taking its partitions.
  */
 
 export interface ReplayOptions {
@@ -48,6 +53,10 @@ export interface ReplayDeps {
 export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps, options: ReplayOptions): Promise<ReplayTally> {
   const product = loaded.descriptor;
   const { output, deadLetter } = product;
+  if (!options.dryRun)
+    await refuseRunningReplay(deps.admin, product, deps.config.sessionTimeoutMs + MEMBER_EXPIRY_MARGIN_MS, (message) =>
+      deps.log.warn(message),
+    );
   const registered = await deps.registry.lookup(output.subject, output.schema);
   if (!registered) {
     throw new DataprodError(
@@ -132,16 +141,18 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
     count(tally, delivery !== undefined);
   };
 
+  const readerGroup = options.dryRun ? `${group}.dry-run.${randomUUID()}` : group;
   try {
     await readTopicOnce(
       deps.kafka,
       deps.admin,
       {
         topic: deadLetter.topic,
-        groupId: group,
+        groupId: readerGroup,
         commitEnd: !options.dryRun,
         sessionTimeoutMs: deps.config.sessionTimeoutMs,
         onProgress: (progress) => options.onProgress?.(progress, total),
+        ...(options.dryRun ? { window: { startGroup: group } } : {}),
       },
       async (batch) => {
         const letters = batch.messages.map((m) => readDeadLetter(batch.partition, m));
@@ -158,9 +169,14 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
     );
   } finally {
     await delivery?.close();
+    // The dry run's group committed nothing; left behind it would only clutter the group list.
+    if (readerGroup !== group) await deps.admin.deleteGroups([readerGroup]).catch(() => undefined);
   }
   return total;
 }
+
+/** Beyond a session timeout, until the coordinator has removed a member that stopped heartbeating. */
+const MEMBER_EXPIRY_MARGIN_MS = 3000;
 
 /** Waits so that no more than `perSecond` records start per second, on average since the first. */
 function pacer(perSecond: number | undefined): (records: number) => Promise<void> {

@@ -1,4 +1,5 @@
 import type { DeadLetterRecord, SourcePosition } from './dead-letter-record.js';
+import { inWindow, type OffsetWindow } from './offset-window.js';
 
 /**
  * Which dead letters a command takes. Time bounds are on the dead letter's own timestamp (when it
@@ -14,6 +15,8 @@ export interface Selection {
   untilMs?: number;
   /** The record key, as UTF-8 text. */
   key?: string;
+  /** Dead-letter offsets (--from-offset/--to-offset): a filter for replay, which reads from its group's commit whatever it takes. */
+  offsets?: OffsetWindow;
   includeParked: boolean;
 }
 
@@ -54,6 +57,7 @@ function matches(letter: DeadLetterRecord, selection: Selection): boolean {
   if (selection.reasons?.length && !selection.reasons.includes(letter.reason ?? '')) return false;
   if (selection.rules?.length && !selection.rules.includes(letter.rule ?? '')) return false;
   if (selection.key !== undefined && letter.key?.toString('utf8') !== selection.key) return false;
+  if (selection.offsets && !inWindow(selection.offsets, letter.partition, BigInt(letter.offset))) return false;
   return inRange(letter, selection);
 }
 

@@ -7,7 +7,9 @@
  * end; a second replay publishes nothing; the still-bad order comes back with attempt 2, then is
  * parked at attempt 3 and copied forward after that. A replay killed with SIGKILL mid-way and run
  * again publishes every dead letter once on an exactly-once product (transactions), and on an
- * at-least-once one loses nothing and writes again at most the step in flight.
+ * at-least-once one loses nothing and writes again at most the step in flight. `inspect` bounded by
+ * offsets or --since fetches only its range (records read = records in it); a second replay while
+ * one runs is refused with REPLAY_RUNNING, and the first, with a dry run beside it, stays exact.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -20,6 +22,7 @@ import avsc from 'avsc';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { RegistryClient } from '../../src/contracts/registry-client.js';
 import { frame } from '../../src/contracts/wire.js';
+import { deadLetterMessage } from '../../src/pipeline/dead-letter.js';
 import type { Stack } from '../../src/devstack/index.js';
 import { waitUntil } from '../../src/devstack/net.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -45,7 +48,7 @@ interface CliResult {
   stderr: string;
 }
 
-describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 240_000 }, () => {
+describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 360_000 }, () => {
   let stack: Stack;
   let kafka: Kafka;
   let admin: Admin;
@@ -62,8 +65,8 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 240_000 }, 
     await cleanUpInProcess({ workers, copies, admin, producer });
   });
 
-  function dataprod(args: string[]): Promise<CliResult> {
-    const env = { ...process.env, ...workerEnv(stack) };
+  function dataprod(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+    const env = { ...process.env, ...workerEnv(stack), ...extraEnv };
     return new Promise((resolve, reject) => {
       execFile(
         process.execPath,
@@ -350,6 +353,142 @@ describe('dead-letter redrive (dlq inspect, dlq replay)', { timeout: 240_000 }, 
     console.error(
       `[dlq-redrive] killed after ${atKill.join(' and ')} committed (exactly-once, at-least-once); at-least-once wrote ${again} outputs again`,
     );
+  });
+
+  it('inspect by offsets and by --since reads only the range: it seeks, never reads from the start and filters', async () => {
+    const PER_PARTITION = 100;
+    const product = copyProduct('orders-enriched');
+    copies.push(product);
+    const { descriptor } = await loadProduct(product.dir);
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [product.dlqTopic, product.outputTopic].map((topic) => ({ topic, numPartitions: 3 })),
+    });
+    // Dead letters written as the worker writes them, at dlq[p]@i with the timestamp t0 + i s, source partition = p.
+    const t0 = Date.now() - 3_600_000;
+    for (let partition = 0; partition < 3; partition++) {
+      const messages = Array.from({ length: PER_PARTITION }, (_, i) => {
+        const source = {
+          topic: product.inputTopic,
+          partition,
+          offset: String(i),
+          timestamp: String(t0),
+          key: Buffer.from(`o-${i}`),
+          value: Buffer.from('not avro'),
+          headers: {},
+        };
+        return {
+          ...deadLetterMessage(source, { reason: 'transform', stage: 'transform' }, descriptor),
+          partition,
+          timestamp: String(t0 + i * 1000),
+        };
+      });
+      await producer.send({ topic: product.dlqTopic, acks: -1, messages });
+    }
+    const inspect = async (...args: string[]) => {
+      const run = await dataprod(['dlq', 'inspect', product.dir, '--json', ...args]);
+      assert.equal(run.code, 0, run.stderr);
+      return pick(JSON.parse(run.stdout), ['read', 'total', 'ranges', 'bySource']);
+    };
+    const src = (p: number) => `${product.inputTopic}[${p}]`;
+
+    assert.deepEqual(await inspect('--from-offset', '0:10,2:40', '--to-offset', '0:30,2:45'), {
+      read: 25,
+      total: 25,
+      ranges: [
+        { partition: 0, from: '10', to: '30' },
+        { partition: 2, from: '40', to: '45' },
+      ],
+      bySource: { [src(0)]: 20, [src(2)]: 5 },
+    });
+    assert.deepEqual(
+      pick(await inspect('--from-offset', '95'), ['read', 'total']),
+      { read: 15, total: 15 },
+      'one offset for every partition',
+    );
+    // --since seeks by the broker's time index: 3 x 10 records read, not 300.
+    const since = new Date(t0 + 90_000).toISOString();
+    assert.deepEqual(await inspect('--since', since), {
+      read: 30,
+      total: 30,
+      ranges: [0, 1, 2].map((partition) => ({ partition, from: '90', to: String(PER_PARTITION) })),
+      bySource: { [src(0)]: 10, [src(1)]: 10, [src(2)]: 10 },
+    });
+    // --until only filters (timestamps are not ordered by offset once a replay copies forward).
+    assert.deepEqual(pick(await inspect('--since', since, '--until', String(t0 + 95_000)), ['read', 'total']), { read: 30, total: 15 });
+    const table = await dataprod(['dlq', 'inspect', product.dir, '--since', since, '--from-offset', '1:95']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^.*: 5 dead letters in .* \(5 records read\)$/m);
+    assert.match(table.stdout, /^offsets read: 1:95\.\.100 \(partition:from\.\.to, to exclusive\)$/m);
+    console.error(`[dlq-redrive] bounded inspect:\n${table.stdout.split('\n').slice(0, 3).join('\n')}`);
+
+    const unknown = await dataprod(['dlq', 'inspect', product.dir, '--from-offset', '7:0']);
+    assert.equal(unknown.code, 1);
+    assert.match(
+      unknown.stderr,
+      new RegExp(`--from-offset/--to-offset: ${product.dlqTopic.replace(/\./g, '\\.')} has no partition 7; it has partitions 0 to 2`),
+    );
+    const backwards = await dataprod(['dlq', 'inspect', product.dir, '--from-offset', '0:50', '--to-offset', '0:50']);
+    assert.equal(backwards.code, 1);
+    assert.match(backwards.stderr, /--to-offset: 50 of partition 0 must be greater than --from-offset 50/);
+  });
+
+  it('a second replay of a product while one runs is refused, naming the group; a dry run beside it does not disturb it', async () => {
+    const TOTAL = 300;
+    const BUGGY = TOTAL / 10;
+    const [product] = (await deadLetterSome(TOTAL, ['at-least-once'])) as [ProductCopy];
+    fix(product);
+    const dlqEnd = await endOf(product.dlqTopic);
+    // The second replay waits a session timeout (and 3 s) for members to leave before refusing: the
+    // broker's minimum, 6 s. The first is slowed down (a dead letter a second: about 30 s) so it
+    // is still running, heartbeating, when the second gives up.
+    const session = { DATAPROD_SESSION_TIMEOUT_MS: '6000' };
+    const first = spawn(process.execPath, [bin, 'dlq', 'replay', product.dir, '--rate', '1', '--json'], {
+      env: { ...process.env, ...workerEnv(stack), ...session },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let firstOut = '';
+    let firstErr = '';
+    first.stdout.on('data', (d: Buffer) => (firstOut += d.toString()));
+    first.stderr.on('data', (d: Buffer) => (firstErr += d.toString()));
+    const firstExit = once(first, 'exit');
+    await waitUntil(async () => (await groupProgress(admin, replayGroup(product), product.dlqTopic)).committed > 0, {
+      what: 'the first replay to commit its first step',
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    });
+
+    const [second, dry] = await Promise.all([
+      dataprod(['dlq', 'replay', product.dir], session),
+      dataprod(['dlq', 'replay', product.dir, '--dry-run', '--json'], session),
+    ]);
+    // A replay disturbed by another member of its group (a second replay, or a dry run that joins) stops with exit 1.
+    assert.equal(first.exitCode, null, `the first replay still runs beside the refused one and the dry run:\n${firstErr}`);
+    assert.equal(second.code, 1, `the second replay is refused:\n${second.stdout}${second.stderr}`);
+    assert.match(
+      second.stderr,
+      new RegExp(
+        `^dataprod dlq replay: ${product.id}: a replay is already running: consumer group ${replayGroup(product).replace(/\./g, '\\.')} has 1 member \\(.+\\) still heartbeating after 9 s; wait for it to finish`,
+        'm',
+      ),
+    );
+    assert.equal(second.stdout, '', 'the refused replay wrote no result');
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(JSON.parse(dry.stdout).dryRun, true);
+
+    const [code] = await firstExit;
+    assert.equal(code, 0, firstErr);
+    assert.deepEqual(pick(JSON.parse(firstOut), ['replayed', 'republished', 'redeadLettered']), {
+      replayed: BUGGY + 1,
+      republished: BUGGY,
+      redeadLettered: 1,
+    });
+    const outputs = await readTopicSettled(kafka, product.outputTopic, TOTAL);
+    const byKey = outputsByKey(outputs);
+    assert.equal(outputs.length, TOTAL, 'every order published once: nothing lost, nothing twice');
+    assert.equal(byKey.size, TOTAL);
+    assert.equal(outputs.filter((r) => r.headers['dataprod.redrive.attempt'] === '2').length, BUGGY);
+    assert.deepEqual(await groupProgress(admin, replayGroup(product), product.dlqTopic), { committed: dlqEnd, end: dlqEnd + 1 });
   });
 
   it('refuses a product that never ran by naming its topics, and a bad --since or --reason by naming the flag', async () => {

@@ -8,6 +8,7 @@ import { createLogger } from '../../observability/logger.js';
 import { Metrics } from '../../observability/metrics.js';
 import { DLQ_REASONS } from '../../pipeline/processor.js';
 import { loadProducts, type LoadedProduct } from '../../product/index.js';
+import type { parseOffsetWindow } from '../../redrive/offset-window.js';
 import type { Command } from '../command.js';
 
 /** `dataprod dlq inspect|replay`: argument handling and printing only; src/redrive does the work. */
@@ -15,8 +16,8 @@ import type { Command } from '../command.js';
 const SUBCOMMANDS = ['inspect', 'replay'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
-/** The time range of --since/--until, with --reason checked too: every problem at once. */
-function timeRange(values: OptionValues, parseTime: (text: string) => number | undefined) {
+/** The time range of --since/--until and the offset window, with --reason checked too: every problem at once. */
+function selectionRanges(values: OptionValues, parseTime: (text: string) => number | undefined, offsetWindow: typeof parseOffsetWindow) {
   const issues: ConfigIssue[] = [];
   const at = (flag: 'since' | 'until') => {
     const text = values[flag];
@@ -33,7 +34,9 @@ function timeRange(values: OptionValues, parseTime: (text: string) => number | u
       path: '--reason',
       message: `${unknown.map((r) => `"${r}"`).join(', ')}: not a dead-letter reason; one of ${DLQ_REASONS.join(', ')}`,
     });
-  const range = { sinceMs: at('since'), untilMs: at('until') };
+  const offsets = offsetWindow(values['from-offset'], values['to-offset']);
+  issues.push(...offsets.issues);
+  const range = { sinceMs: at('since'), untilMs: at('until'), ...(offsets.window ? { offsets: offsets.window } : {}) };
   if (range.sinceMs !== undefined && range.untilMs !== undefined && range.untilMs <= range.sinceMs)
     issues.push({ path: '--until', message: 'must be later than --since' });
   if (issues.length) throw new ConfigError(issues);
@@ -57,11 +60,13 @@ export const dlq: Command = {
   summary: "inspect a product's dead letters, or replay them through the current product (dlq inspect|replay)",
   description:
     'dataprod dlq inspect <product folders>: counts by reason, stage, rule, field, schema id, source partition and\n' +
-    'attempt, first and last times, and samples decoded with their writer schema (pii masked). --since/--until, --json.\n' +
+    'attempt, first and last times, and samples decoded with their writer schema (pii masked). --since/--until,\n' +
+    '--from-offset/--to-offset (offset or partition:offset,...; they and --since seek, reading only the range), --json.\n' +
     'dataprod dlq replay <product folders>: runs the selected dead letters through the product again and publishes\n' +
     'them, resumable (consumer group dataprod.<id>.v<major>.dlq-replay); still-bad ones are dead-lettered again with\n' +
     'the attempt raised, parked at --max-attempts. --reason, --rule, --key, --since/--until, --dry-run, --rate,\n' +
-    '--include-parked, --json, --metrics-file. docs/runtime.md#dead-letter-redrive explains both.',
+    '--include-parked, --from-offset/--to-offset, --json, --metrics-file. One replay per product at a time (a second is\n' +
+    'refused); --dry-run reads on a group of its own. docs/runtime.md#dead-letter-redrive explains both.',
   async run(positionals, flags) {
     const [sub, ...dirs] = positionals;
     if (!SUBCOMMANDS.includes(sub as Subcommand)) {
@@ -73,7 +78,8 @@ export const dlq: Command = {
     const values = readOptions('dlq', flags, process.env);
     const config = loadRuntimeConfig(flags, process.env, { need: { kafka: true, registry: true } });
     const { parseTime } = await import('../../redrive/selection.js');
-    const range = timeRange(values, parseTime);
+    const { parseOffsetWindow } = await import('../../redrive/offset-window.js');
+    const range = selectionRanges(values, parseTime, parseOffsetWindow);
     // Logs (kafkajs warnings) go to stderr: stdout is the command's result.
     const logger = createLogger('warn', process.stderr);
     // inspect needs the descriptor only; replay runs the transform.
@@ -87,10 +93,15 @@ export const dlq: Command = {
     let code = 0;
     try {
       await admin.connect();
-      const { requireTopics } = await import('../../redrive/preflight.js');
+      const { requireTopics, requireWindowPartitions } = await import('../../redrive/preflight.js');
       await requireTopics(
         admin,
         loaded.map((p) => p.descriptor),
+      );
+      await requireWindowPartitions(
+        admin,
+        loaded.map((p) => p.descriptor),
+        range.offsets,
       );
       if (sub === 'inspect') {
         const { formatInspectReport, inspectDeadLetters } = await import('../../redrive/inspect.js');
