@@ -230,7 +230,14 @@ export class Metrics {
         for (const [product, s] of signals) for (const [topic, ts] of s.progress.lastSeenAppend()) this.set({ product, topic }, ts);
       },
     });
-    const lagGauge = (name: string, help: string, value: (lag: ReturnType<ProductProgress['lags']>[number]) => number | undefined) =>
+    /** A gauge per input partition, from this worker's own view (progress) or the group's (groupLag). */
+    type PartitionLag = { topic: string; partition: number };
+    const partitionGauge = <L extends PartitionLag>(
+      name: string,
+      help: string,
+      lags: (s: ProductSignals, now: number) => Iterable<L>,
+      value: (lag: L) => number | undefined,
+    ) =>
       new Gauge({
         name,
         help,
@@ -241,13 +248,15 @@ export class Metrics {
           this.reset();
           const now = Date.now();
           for (const [product, s] of signals) {
-            for (const lag of s.progress.lags(now)) {
+            for (const lag of lags(s, now)) {
               const v = value(lag);
               if (v !== undefined) this.set({ product, topic: lag.topic, partition: String(lag.partition) }, v);
             }
           }
         },
       });
+    const lagGauge = (name: string, help: string, value: (lag: ReturnType<ProductProgress['lags']>[number]) => number | undefined) =>
+      partitionGauge(name, help, (s, now) => s.progress.lags(now), value);
     lagGauge('dataprod_consumer_lag_records', 'End offset (last stable offset) minus committed offset', (l) => l.records);
     lagGauge(
       'dataprod_consumer_lag_seconds',
@@ -255,22 +264,7 @@ export class Metrics {
       (l) => l.seconds,
     );
     const groupGauge = (name: string, help: string, value: (lag: ReturnType<GroupLag['lags']>[number]) => number | undefined) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['product', 'topic', 'partition'],
-        registers,
-        async collect() {
-          await freshEnds(signals.values());
-          this.reset();
-          const now = Date.now();
-          for (const [product, s] of signals)
-            for (const lag of s.groupLag?.lags(now) ?? []) {
-              const v = value(lag);
-              if (v !== undefined) this.set({ product, topic: lag.topic, partition: String(lag.partition) }, v);
-            }
-        },
-      });
+      partitionGauge(name, help, (s, now) => s.groupLag?.lags(now) ?? [], value);
     groupGauge(
       'dataprod_group_lag_records',
       "The consumer group's lag on every input partition, whoever holds it; the same on every replica: combine with max by (product, topic, partition), never sum",
