@@ -56,6 +56,7 @@ export class LookupTables implements LookupReader {
         lookup.name,
         new LookupTable(lookup, {
           ...deps,
+          longs: product.longs,
           groupPrefix: `${product.consumerGroup}.lookup.${lookup.name}`,
           log: deps.log.child({ lookup: lookup.name }),
           onSkip: (reason) => deps.onSkip(lookup.name, reason),
