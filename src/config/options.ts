@@ -313,7 +313,7 @@ export const OPTIONS = [
     default: 'dataprod',
     commands: WORKER,
     section: 'Worker',
-    description: 'OpenLineage job namespace of the products (each job is named by its product id)',
+    description: 'OpenLineage job namespace of the products (each job is named by its product majorId)',
   },
   {
     flag: 'openlineage-interval-ms',

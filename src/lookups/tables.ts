@@ -63,7 +63,7 @@ export class LookupTables implements LookupReader {
           onCrash: (error) => {
             const fatal = new DataprodError(
               'BROKER_UNAVAILABLE',
-              `${product.id}: the consumer of lookup ${lookup.name} (${lookup.topic}) crashed`,
+              `${product.majorId}: the consumer of lookup ${lookup.name} (${lookup.topic}) crashed`,
               {
                 cause: error,
               },
@@ -129,7 +129,7 @@ export class LookupTables implements LookupReader {
 
   /** Stops every table; each step runs even if another failed. Safe to call twice. */
   async stop(): Promise<void> {
-    this.abortRestore?.(new Error(`${this.product.id}: stopped while restoring its lookup tables`));
+    this.abortRestore?.(new Error(`${this.product.majorId}: stopped while restoring its lookup tables`));
     const results = await Promise.allSettled([...this.tables.values()].map((t) => t.stop()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

@@ -1,8 +1,8 @@
 /**
  * OpenLineage run events for the products of a worker: START when a product has started, RUNNING
  * every interval with its counts so far, COMPLETE when it stopped cleanly or FAIL when it failed.
- * One run per product per process (a random UUID), one job per product (`<namespace>` /
- * product id), Kafka datasets named as OpenLineage's naming spec says: namespace
+ * One run per product per process (a random UUID), one job per major of a product (`<namespace>` /
+ * majorId: v1 and v2 side by side are two jobs), Kafka datasets named as OpenLineage's naming spec says: namespace
  * `kafka://<bootstrap host>:<port>`, name the topic.
  *
  * Counts use the spec's own facets: `inputStatistics` on the input topic (records consumed; only
@@ -193,7 +193,8 @@ export class LineageEmitter {
         },
         (err: unknown) => {
           // Logged once per outage: lineage never gets in the pipeline's way.
-          if (!this.failing) this.options.log.warn({ err, eventType, product: source.product.id }, 'could not send an OpenLineage event');
+          if (!this.failing)
+            this.options.log.warn({ err, eventType, product: source.product.majorId }, 'could not send an OpenLineage event');
           this.failing = true;
         },
       );

@@ -52,7 +52,7 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
   if (!registered) {
     throw new DataprodError(
       'CONFIG_INVALID',
-      `${product.id}: ${output.schemaFile} is not registered under ${output.subject}; run \`dataprod register\` before replaying`,
+      `${product.majorId}: ${output.schemaFile} is not registered under ${output.subject}; run \`dataprod register\` before replaying`,
     );
   }
   const limits = new TopicLimits(deps.admin, [output.topic, deadLetter.topic]);
@@ -90,7 +90,7 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
       const at = taken[stop.index]!;
       throw new DataprodError(
         stop.kind === 'fail' ? 'STOPPED_ON_INVALID_RECORD' : 'REGISTRY_UNAVAILABLE',
-        `${product.id}: the dead letter at ${deadLetter.topic}[${at.partition}]@${at.offset} ` +
+        `${product.majorId}: the dead letter at ${deadLetter.topic}[${at.partition}]@${at.offset} ` +
           (stop.kind === 'fail'
             ? `is invalid input (reason ${stop.error.reason}) on a port with onInvalid: fail; set the port to onInvalid: dlq to replay it`
             : 'needs a writer schema the registry did not give'),
@@ -108,7 +108,7 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
       const why = result.failure ? `${result.failure.type} (${result.failure.kind})` : 'the offset commit failed';
       throw new DataprodError(
         'BROKER_UNAVAILABLE',
-        `${product.id}: replaying ${deadLetter.topic}[${plan.partition}] stopped before offset ${plan.commitOffset}: ${why}; run the replay again to resume`,
+        `${product.majorId}: replaying ${deadLetter.topic}[${plan.partition}] stopped before offset ${plan.commitOffset}: ${why}; run the replay again to resume`,
         { cause: result.failure?.cause ?? result.commitError },
       );
     }
