@@ -152,7 +152,6 @@ const LOGICAL: Readonly<Record<string, string>> = {
   date: 'date',
   'time-millis': 'time',
   'time-micros': 'time',
-  decimal: 'number',
   uuid: 'string',
 };
 const PRIMITIVE: Readonly<Record<string, string>> = {
@@ -174,6 +173,10 @@ function avroType(type: unknown, prefix: string, classification: Readonly<Record
   if (Array.isArray(type)) return { odcs: { physicalType: 'union' }, note: `Avro union of ${type.length} branches.` };
   if (!isObject(type)) return { odcs: {} };
   const base = String(type.type);
+  if (type.logicalType === 'decimal') {
+    // ODCS has no precision or scale of its own: the physical type keeps them, as exact as the data (docs/contracts.md).
+    return { odcs: { logicalType: 'number', physicalType: `${base}/decimal(${String(type.precision)},${String(type.scale ?? 0)})` } };
+  }
   if (typeof type.logicalType === 'string' && LOGICAL[type.logicalType] !== undefined) {
     return { odcs: { logicalType: LOGICAL[type.logicalType], physicalType: `${base}/${type.logicalType}` } };
   }

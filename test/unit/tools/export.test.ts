@@ -52,6 +52,29 @@ describe('dataprod export', () => {
     assert.match(channel.description as string, /One of WEB, MOBILE_APP, MARKETPLACE, STORE\./);
   });
 
+  it('keeps the precision and scale of a decimal (issue 12 decimals are exact; ODCS has no field for them)', () => {
+    const port = views.outputPorts[0]!;
+    const schema = {
+      type: 'record',
+      name: 'Price',
+      fields: [
+        { name: 'view_id', type: 'string' },
+        { name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision: 12, scale: 2 } },
+        { name: 'rate', type: { type: 'fixed', name: 'Rate', size: 8, logicalType: 'decimal', precision: 18 } },
+      ],
+    };
+    const priced = { ...views, outputPorts: [{ ...port, schema }], output: { ...port, schema } } as ProductDescriptor;
+    const contract = exportDocuments(priced, 'odcs').get('web.page-views.v1.odcs.yaml') as Doc;
+    const byName = new Map((contract.schema[0].properties as Doc[]).map((p) => [p.name as string, p]));
+    assert.deepEqual(
+      ['amount', 'rate'].map((n) => [byName.get(n)!.logicalType, byName.get(n)!.physicalType]),
+      [
+        ['number', 'bytes/decimal(12,2)'],
+        ['number', 'fixed/decimal(18,0)'],
+      ],
+    );
+  });
+
   it('carries quality rules and contract constraints as dataprod checks, and every SLA', () => {
     const contract = exportDocuments(orders, 'odcs').get('sales.orders-enriched.v1.odcs.yaml') as Doc;
     const checks = contract.schema[0].quality as Doc[];
