@@ -329,7 +329,7 @@ export const OPTIONS = [
     flag: 'lookup-dir',
     env: 'DATAPROD_LOOKUP_DIR',
     kind: 'string',
-    commands: WORKER,
+    commands: ['run', 'dlq'],
     section: 'Worker',
     description:
       "Folder of the lookup tables with store: disk (one sub-folder per table and process, removed on stop); default: the system's temporary folder",

@@ -3,6 +3,8 @@
  * by the transform through `ctx.lookup`, described for /metrics and the status page, stopped with
  * the product.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SchemaSource } from '../contracts/schema-cache.js';
 import { DataprodError } from '../errors.js';
@@ -41,6 +43,11 @@ export interface LookupSnapshot {
 }
 
 const PROGRESS_LOG_MS = 10_000;
+
+/** Parent folder of disk stores: --lookup-dir, else the system's temporary folder. */
+export function lookupDirOf(config: { lookupDir?: string }): string {
+  return config.lookupDir ?? join(tmpdir(), 'dataprod-lookups');
+}
 
 export class LookupTables implements LookupReader {
   private readonly tables = new Map<string, LookupTable>();

@@ -4,6 +4,8 @@ import type { RegistryClient } from '../contracts/registry-client.js';
 import { DataprodError } from '../errors.js';
 import type { Admin, KafkaClient, Producer } from '../kafka/client.js';
 import { readTopicOnce, type ReadProgress, type TopicBatch } from '../kafka/topic-reader.js';
+import { checkLookupTopics } from '../lookups/preflight.js';
+import { LookupTables, lookupDirOf } from '../lookups/tables.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BatchPlan } from '../pipeline/batch-plan.js';
 import { decideBatch, warmSchemas } from '../pipeline/batch.js';
@@ -21,7 +23,9 @@ import { judge, type Selection } from './selection.js';
  * worker's own decide and plan steps), written and committed through the worker's own delivery
  * (delivery.ts): under exactly-once, a step's outputs, dead letters and dead-letter offset are one
  * transaction; under at-least-once the offset is committed after the writes are acknowledged, so a
- * crash between the two writes that step again on the next run (the documented window).
+ * crash between the two writes that step again on the next run (the documented window). A product
+ * with lookup tables has them restored first, as the worker does: a `lookup-miss` replayed once the
+ * reference data exists finds it.
  */
 
 export interface ReplayOptions {
@@ -57,9 +61,11 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
   }
   const limits = new TopicLimits(deps.admin, [output.topic, deadLetter.topic]);
   await limits.refresh();
+  const lookups = await restoreLookups(product, deps);
   const built = buildProcessor(product, loaded.transform, deps.registry, {
     outputSchemaId: registered.id,
     maxOutputBytes: limits.maxOutputBytes(output.topic, deps.config.maxOutputBytes),
+    lookups: lookups.tables,
   });
   const group = replayGroupOf(product);
   const sendBytes = () => limits.sendBytes();
@@ -80,6 +86,8 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
    * the run before anything of the step is written.
    */
   const decide = async (letters: DeadLetterRecord[], nextOffset: string): Promise<ReplayPlan> => {
+    // A table that can no longer follow its topic: stop before deciding on a stale table.
+    if (lookups.failure) throw lookups.failure;
     const verdicts = letters.map((l) => judge(l, options.selection, inputTopics));
     const taken = letters.filter((_, i) => verdicts[i] === 'replay') as (DeadLetterRecord & { source: SourcePosition })[];
     const sources = taken.map(originalRecord);
@@ -158,8 +166,33 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
     );
   } finally {
     await delivery?.close();
+    await lookups.tables.stop();
   }
   return total;
+}
+
+/** The product's lookup tables (none for most), restored; `failure` is set if one can no longer follow its topic. */
+async function restoreLookups(product: LoadedProduct['descriptor'], deps: ReplayDeps): Promise<{ tables: LookupTables; failure?: Error }> {
+  const restored: { tables: LookupTables; failure?: Error } = {
+    tables: new LookupTables(product, {
+      kafka: deps.kafka,
+      admin: deps.admin,
+      schemas: deps.registry,
+      lookupDir: lookupDirOf(deps.config),
+      log: deps.log,
+      onSkip: (lookup, reason) => deps.metrics.lookups.skipped.inc({ product: product.majorId, lookup, reason }),
+      onFatal: (error) => (restored.failure ??= error),
+    }),
+  };
+  if (restored.tables.size === 0) return restored;
+  await checkLookupTopics(product, deps.admin, deps.log);
+  try {
+    await restored.tables.restore();
+  } catch (err) {
+    await restored.tables.stop().catch(() => undefined);
+    throw err;
+  }
+  return restored;
 }
 
 /** Waits so that no more than `perSecond` records start per second, on average since the first. */
