@@ -15,7 +15,8 @@ export const ODCS_API_VERSION = 'v3.1.0';
 
 /** Contract ids: the output contract is named after the product topic (one per major). */
 export const outputContractId = (product: ProductDescriptor) => product.output.topic;
-export const inputContractId = (product: ProductDescriptor, port: InputPort) => `${product.id}.${port.name}.input`;
+// By majorId: v1 and v2 side by side may read one port name with different reader schemas.
+export const inputContractId = (product: ProductDescriptor, port: InputPort) => `${product.majorId}.${port.name}.input`;
 
 type Json = Record<string, unknown>;
 

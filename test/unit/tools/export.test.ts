@@ -52,6 +52,25 @@ describe('dataprod export', () => {
     assert.match(channel.description as string, /One of WEB, MOBILE_APP, MARKETPLACE, STORE\./);
   });
 
+  it('names the documents of a second major apart from the first, so exporting both writes both', () => {
+    const v2 = {
+      ...orders,
+      version: '2.0.0',
+      majorId: 'sales.orders-enriched.v2',
+      output: { ...orders.output, topic: 'sales.orders-enriched.v2' },
+    };
+    assert.deepEqual(
+      [...exportDocuments(v2 as ProductDescriptor, 'odcs').keys()],
+      ['sales.orders-enriched.v2.odcs.yaml', 'sales.orders-enriched.v2.orders.input.odcs.yaml'],
+    );
+    assert.deepEqual([...exportDocuments(v2 as ProductDescriptor, 'odps').keys()], ['sales.orders-enriched.v2.odps.yaml']);
+    const odps = exportDocuments(v2 as ProductDescriptor, 'odps').get('sales.orders-enriched.v2.odps.yaml') as Doc;
+    assert.deepEqual(
+      [odps.id, odps.version, odps.inputPorts[0].contractId],
+      ['sales.orders-enriched', '2.0.0', 'sales.orders-enriched.v2.orders.input'],
+    );
+  });
+
   it('keeps the precision and scale of a decimal (issue 12 decimals are exact; ODCS has no field for them)', () => {
     const port = views.outputPorts[0]!;
     const schema = {
