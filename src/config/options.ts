@@ -385,7 +385,13 @@ export const OPTIONS = [
     commands: ['check'],
     description: 'What to compare with: a git ref (main, origin/main, a tag, a commit) or registry',
   },
-  { flag: 'json', kind: 'bool', default: 'false', commands: ['check', 'dlq'], description: 'Print the report as JSON on stdout' },
+  {
+    flag: 'json',
+    kind: 'bool',
+    default: 'false',
+    commands: ['check', 'dlq'],
+    description: 'Print the report (check) or the result (dlq) as JSON on stdout',
+  },
   // dataprod dlq inspect|replay (one command, two subcommands; the help says which takes what).
   {
     flag: 'since',
