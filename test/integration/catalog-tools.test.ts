@@ -32,7 +32,10 @@ describe('dataprod export, linted by datacontract-cli and dataproduct-cli', () =
       .sort();
 
   it('every ODCS contract passes datacontract lint', async () => {
+    // products/ holds orders-by-tier too (lookups, a draft): export takes every product, drafts included.
     assert.deepEqual(files('.odcs.yaml'), [
+      'sales.orders-by-tier.orders.input.odcs.yaml',
+      'sales.orders-by-tier.v1.odcs.yaml',
       'sales.orders-enriched.orders.input.odcs.yaml',
       'sales.orders-enriched.v1.odcs.yaml',
       'web.page-views.clicks.input.odcs.yaml',
@@ -46,7 +49,11 @@ describe('dataprod export, linted by datacontract-cli and dataproduct-cli', () =
   });
 
   it('every ODPS descriptor passes dataproduct lint, its linked contracts found and linted', async () => {
-    assert.deepEqual(files('.odps.yaml'), ['sales.orders-enriched.odps.yaml', 'web.page-views.odps.yaml']);
+    assert.deepEqual(files('.odps.yaml'), [
+      'sales.orders-by-tier.odps.yaml',
+      'sales.orders-enriched.odps.yaml',
+      'web.page-views.odps.yaml',
+    ]);
     for (const file of files('.odps.yaml')) {
       const lint = await runTool(join(bin, 'dataproduct'), ['lint', '--local-references', file], { cwd: out, env: env() });
       assert.equal(lint.code, 0, `${file}\n${lint.stdout}${lint.stderr}`);

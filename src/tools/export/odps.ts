@@ -10,6 +10,8 @@ export const ODPS_API_VERSION = 'v1.0.0';
 
 export function productDescriptor(product: ProductDescriptor): Record<string, unknown> {
   const version = product.version;
+  const withUrl = product.support.filter((s) => s.url !== undefined);
+  const channelsOnly = product.support.filter((s) => s.url === undefined && s.channel !== undefined);
   return {
     apiVersion: ODPS_API_VERSION,
     kind: 'DataProduct',
@@ -39,7 +41,9 @@ export function productDescriptor(product: ProductDescriptor): Record<string, un
         ],
       },
     ],
-    ...(product.support.length > 0 ? { support: product.support.map((s) => ({ ...s })) } : {}),
+    // ODPS requires a url for each support entry; a channel without one (`#sales-data`) is kept as a custom property.
+    ...(withUrl.length > 0 ? { support: withUrl.map((s) => ({ ...s })) } : {}),
+    ...(channelsOnly.length > 0 ? { customProperties: channelsOnly.map((s) => ({ property: 'supportChannel', value: s.channel })) } : {}),
     team: { name: product.team.name, members: product.team.members.map((m) => ({ ...m })) },
   };
 }
