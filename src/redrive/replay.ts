@@ -23,9 +23,7 @@ import { judge, type Selection } from './selection.js';
  * worker's own decide and plan steps), written and committed through the worker's own delivery
  * (delivery.ts): under exactly-once, a step's outputs, dead letters and dead-letter offset are one
  * transaction; under at-least-once the offset is committed after the writes are acknowledged, so a
- * crash between the two writes that step again on the next run (the documented window). A product
- * with lookup tables has them restored first, as the worker does: a `lookup-miss` replayed once the
- * reference data exists finds it.
+ * crash between the two writes that step again on the next run (the documented window).
  */
 
 export interface ReplayOptions {
@@ -165,13 +163,29 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
       },
     );
   } finally {
-    await delivery?.close();
     await lookups.tables.stop();
+    await delivery?.close();
   }
   return total;
 }
 
-/** The product's lookup tables (none for most), restored; `failure` is set if one can no longer follow its topic. */
+/** Waits so that no more than `perSecond` records start per second, on average since the first. */
+function pacer(perSecond: number | undefined): (records: number) => Promise<void> {
+  if (perSecond === undefined) return async () => undefined;
+  const startedAt = Date.now();
+  let started = 0;
+  return async (records) => {
+    const due = startedAt + (started / perSecond) * 1000;
+    started += records;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  };
+}
+
+/**
+ * The product's lookup tables (none for most), restored first, as the worker does: a `lookup-miss`
+ * replayed once the reference data exists finds it. `failure` is set if a table can no longer follow its topic.
+ */
 async function restoreLookups(product: LoadedProduct['descriptor'], deps: ReplayDeps): Promise<{ tables: LookupTables; failure?: Error }> {
   const restored: { tables: LookupTables; failure?: Error } = {
     tables: new LookupTables(product, {
@@ -193,17 +207,4 @@ async function restoreLookups(product: LoadedProduct['descriptor'], deps: Replay
     throw err;
   }
   return restored;
-}
-
-/** Waits so that no more than `perSecond` records start per second, on average since the first. */
-function pacer(perSecond: number | undefined): (records: number) => Promise<void> {
-  if (perSecond === undefined) return async () => undefined;
-  const startedAt = Date.now();
-  let started = 0;
-  return async (records) => {
-    const due = startedAt + (started / perSecond) * 1000;
-    started += records;
-    const wait = due - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-  };
 }

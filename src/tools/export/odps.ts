@@ -10,8 +10,6 @@ export const ODPS_API_VERSION = 'v1.0.0';
 
 export function productDescriptor(product: ProductDescriptor): Record<string, unknown> {
   const version = product.version;
-  const withUrl = product.support.filter((s) => s.url !== undefined);
-  const channelsOnly = product.support.filter((s) => s.url === undefined && s.channel !== undefined);
   return {
     apiVersion: ODPS_API_VERSION,
     kind: 'DataProduct',
@@ -41,9 +39,13 @@ export function productDescriptor(product: ProductDescriptor): Record<string, un
         ],
       },
     ],
-    // ODPS requires a url for each support entry; a channel without one (`#sales-data`) is kept as a custom property.
-    ...(withUrl.length > 0 ? { support: withUrl.map((s) => ({ ...s })) } : {}),
-    ...(channelsOnly.length > 0 ? { customProperties: channelsOnly.map((s) => ({ property: 'supportChannel', value: s.channel })) } : {}),
+    ...supportWithUrl(product),
     team: { name: product.team.name, members: product.team.members.map((m) => ({ ...m })) },
   };
+}
+
+/** ODPS requires a url on every support channel; a channel without one (a chat handle) stays in the ODCS contracts only. */
+function supportWithUrl(product: ProductDescriptor): { support?: Record<string, unknown>[] } {
+  const withUrl = product.support.filter((s) => s.url !== undefined);
+  return withUrl.length > 0 ? { support: withUrl.map((s) => ({ ...s })) } : {};
 }

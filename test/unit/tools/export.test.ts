@@ -71,14 +71,15 @@ describe('dataprod export', () => {
     );
   });
 
-  it('keeps a support channel without a url as a custom property: ODPS requires a url for support entries', () => {
+  it('keeps only the support channels with a url in ODPS, which requires one', () => {
     const mixed = {
       ...orders,
       support: [{ channel: '#sales-data' }, { channel: 'wiki', url: 'https://wiki.example.com/x' }],
     } as ProductDescriptor;
     const odps = exportDocuments(mixed, 'odps').get('sales.orders-enriched.odps.yaml') as Doc;
     assert.deepEqual(odps.support, [{ channel: 'wiki', url: 'https://wiki.example.com/x' }]);
-    assert.deepEqual(odps.customProperties, [{ property: 'supportChannel', value: '#sales-data' }]);
+    const chatOnly = { ...orders, support: [{ channel: '#sales-data' }] } as ProductDescriptor;
+    assert.equal('support' in exportDocuments(chatOnly, 'odps').get('sales.orders-enriched.odps.yaml')!, false);
   });
 
   it('keeps the precision and scale of a decimal (issue 12 decimals are exact; ODCS has no field for them)', () => {
