@@ -43,6 +43,7 @@ const table = new LookupTable(
     admin,
     schemas: new RegistryClient({ url: values.registry! }),
     lookupDir: values.dir!,
+    longs: 'number',
     groupPrefix: 'bench.lookups',
     log,
     onSkip: (reason) => {

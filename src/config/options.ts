@@ -313,7 +313,7 @@ export const OPTIONS = [
     default: 'dataprod',
     commands: WORKER,
     section: 'Worker',
-    description: 'OpenLineage job namespace of the products (each job is named by its product id)',
+    description: 'OpenLineage job namespace of the products (each job is named by its product majorId)',
   },
   {
     flag: 'openlineage-interval-ms',
@@ -329,7 +329,7 @@ export const OPTIONS = [
     flag: 'lookup-dir',
     env: 'DATAPROD_LOOKUP_DIR',
     kind: 'string',
-    commands: WORKER,
+    commands: ['run', 'dlq'],
     section: 'Worker',
     description:
       "Folder of the lookup tables with store: disk (one sub-folder per table and process, removed on stop); default: the system's temporary folder",
@@ -385,7 +385,13 @@ export const OPTIONS = [
     commands: ['check'],
     description: 'What to compare with: a git ref (main, origin/main, a tag, a commit) or registry',
   },
-  { flag: 'json', kind: 'bool', default: 'false', commands: ['check', 'dlq'], description: 'Print the report as JSON on stdout' },
+  {
+    flag: 'json',
+    kind: 'bool',
+    default: 'false',
+    commands: ['check', 'dlq'],
+    description: 'Print the report (check) or the result (dlq) as JSON on stdout',
+  },
   // dataprod dlq inspect|replay (one command, two subcommands; the help says which takes what).
   {
     flag: 'since',

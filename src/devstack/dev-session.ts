@@ -1,7 +1,8 @@
 /**
  * `dataprod dev`: a product author's loop. Starts (or uses) the stack the tests use, creates each
  * product's input topics and registers their contracts under the input subjects (so upstream
- * stand-ins can produce at once), runs `dataprod run` on the products as a child process with its
+ * stand-ins can produce at once), creates its lookup tables' topics compacted (the worker refuses
+ * to start without them), runs `dataprod run` on the products as a child process with its
  * status page, and restarts that child when a file under a product folder changes: a fresh
  * process loads the changed transform, schemas and descriptor exactly as production would.
  * stop() ends the child (a drain), the watchers and a stack it started; nothing is left running.
@@ -70,7 +71,7 @@ export class DevSession {
     return this.stopping;
   }
 
-  /** Input topics exist and their contracts are registered, as upstream would have done. */
+  /** Input and lookup topics exist and the input contracts are registered, as upstream would have done. */
   private async prepareInputs(stack: Stack): Promise<void> {
     const registry = new RegistryClient({ url: stack.schemaRegistryUrl });
     const admin = createKafka({ brokers: stack.brokers, clientId: 'dataprod-dev', ssl: false }, createLogger('warn')).admin();
@@ -82,6 +83,18 @@ export class DevSession {
       if (missing.length > 0) {
         await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: INPUT_PARTITIONS })) });
         this.say(`created input topics ${missing.join(', ')}`);
+      }
+      const tables = [...new Set(this.products.flatMap((p) => (p.lookups ?? []).map((l) => l.topic)))].filter((t) => !existing.has(t));
+      if (tables.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: tables.map((topic) => ({
+            topic,
+            numPartitions: INPUT_PARTITIONS,
+            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          })),
+        });
+        this.say(`created lookup topics ${tables.join(', ')} (compacted)`);
       }
       for (const port of ports) {
         const id = await registry.register(port.contract.subject, port.contract.schema);

@@ -8,12 +8,15 @@
  *       - name: ...
  *         lookups: { customers: { c-2: null } }   # this case only: adds, replaces, or (null) removes keys
  *
- * Each value must match the lookup's reader schema; it goes through an Avro round trip, so the
- * transform sees exactly what a decoded table record would be, frozen as in a real table.
+ * Each value must match the lookup's reader schema, written in the case files' notation of the
+ * logical types and longs (src/tools/case-notation.ts: "12.34" for a decimal, ISO-8601 for a
+ * timestamp, digits for a long beyond 2^53 under `longs: bigint`); it goes through an Avro round
+ * trip, so the transform sees exactly what a decoded table record would be, frozen as in a real table.
  */
 import type avsc from 'avsc';
 import { avroType } from '../contracts/logical-types.js';
-import type { Lookup } from '../product/types.js';
+import type { Longs, Lookup } from '../product/types.js';
+import { CaseNotationError, fromCaseNotation } from '../tools/case-notation.js';
 import { unknownLookup, type LookupReader } from './reader.js';
 import { freeze } from './store.js';
 
@@ -23,8 +26,11 @@ export class FixtureLookups implements LookupReader {
   private readonly types: Map<string, avsc.Type>;
   private current: FixtureTables = new Map();
 
-  constructor(private readonly lookups: readonly Lookup[]) {
-    this.types = new Map(lookups.map((l) => [l.name, avroType(l.schema)]));
+  constructor(
+    private readonly lookups: readonly Lookup[],
+    longs: Longs = 'number',
+  ) {
+    this.types = new Map(lookups.map((l) => [l.name, avroType(l.schema, longs)]));
   }
 
   /**
@@ -55,12 +61,20 @@ export class FixtureLookups implements LookupReader {
           table.delete(key);
           continue;
         }
+        let converted: unknown;
+        try {
+          converted = fromCaseNotation(type, value, `lookups.${name}.${key}`);
+        } catch (err) {
+          if (!(err instanceof CaseNotationError)) throw err;
+          problems.push(err.message);
+          continue;
+        }
         let bad: string | undefined;
-        if (!type.isValid(value, { errorHook: (path) => (bad ??= path.join('.') || '(root)') })) {
+        if (!type.isValid(converted, { errorHook: (path) => (bad ??= path.join('.') || '(root)') })) {
           problems.push(`lookups.${name}.${key}: does not match the schema of lookup ${name} at ${bad}`);
           continue;
         }
-        table.set(key, freeze(type.fromBuffer(type.toBuffer(value))));
+        table.set(key, freeze(type.fromBuffer(type.toBuffer(converted))));
       }
     }
     return tables;

@@ -17,7 +17,7 @@ export async function checkLookupTopics(product: ProductDescriptor, admin: Admin
   if (missing.length > 0) {
     throw new DataprodError(
       'CONFIG_INVALID',
-      `${product.id}: lookup topic${missing.length > 1 ? 's' : ''} ${missing.map((l) => l.topic).join(', ')} ` +
+      `${product.majorId}: lookup topic${missing.length > 1 ? 's' : ''} ${missing.map((l) => l.topic).join(', ')} ` +
         `do${missing.length > 1 ? '' : 'es'} not exist on the cluster (lookups ${missing.map((l) => l.name).join(', ')}); ` +
         'create it as a compacted topic (cleanup.policy=compact) or fix lookups[].topic',
     );

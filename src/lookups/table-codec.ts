@@ -4,9 +4,25 @@
  * tombstone. A record that cannot be read is skipped with a reason, never fatal: the table keeps
  * the key's previous value.
  */
-import type { SchemaCache } from '../contracts/schema-cache.js';
+import type avsc from 'avsc';
+import { avroType } from '../contracts/logical-types.js';
+import { SchemaCache, type SchemaSource } from '../contracts/schema-cache.js';
 import { FRAME_HEADER_BYTES, frameProblem } from '../contracts/wire.js';
+import type { Longs, Lookup } from '../product/types.js';
 import type { TableChange } from './store.js';
+
+/**
+ * How a product reads its lookup's records: with the logical types and the `longs` of the product
+ * (the transform and the generated `Lookups` type see lookups as they see inputs), both for decoding
+ * table records and for a disk store's bodies.
+ */
+export function tableReading(
+  lookup: Pick<Lookup, 'name' | 'schema'>,
+  source: SchemaSource,
+  longs: Longs,
+): { schemas: SchemaCache; type: avsc.Type } {
+  return { schemas: new SchemaCache(source, new Map([[lookup.name, lookup.schema]]), longs), type: avroType(lookup.schema, longs) };
+}
 
 /** Why a table record was skipped (the `reason` label of dataprod_lookup_records_skipped_total). */
 export const SKIP_REASONS = [

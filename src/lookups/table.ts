@@ -5,16 +5,15 @@
  * input before that (src/runtime/product-worker.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { avroType } from '../contracts/logical-types.js';
 import type { Logger } from 'pino';
-import { SchemaCache, type SchemaSource } from '../contracts/schema-cache.js';
+import type { SchemaCache, SchemaSource } from '../contracts/schema-cache.js';
 import type { Admin, KafkaClient, KafkaMessage } from '../kafka/client.js';
 import { createTableConsumer, type TableConsumer } from '../kafka/table-consumer.js';
 import { warmSchemas } from '../pipeline/batch.js';
-import type { Lookup } from '../product/types.js';
+import type { Longs, Lookup } from '../product/types.js';
 import { DiskStore } from './disk-store.js';
 import { MemoryStore, type LookupStore, type TableChange } from './store.js';
-import { decodeTableRecord, type SkipReason } from './table-codec.js';
+import { decodeTableRecord, tableReading, type SkipReason } from './table-codec.js';
 import { TableProgress } from './table-progress.js';
 
 export interface LookupTableDeps {
@@ -24,6 +23,8 @@ export interface LookupTableDeps {
   schemas: SchemaSource;
   /** Parent folder of disk stores. */
   lookupDir: string;
+  /** The product's `longs`: table values reach the transform as its inputs do. */
+  longs: Longs;
   /** Prefix of the table consumer's own group. */
   groupPrefix: string;
   log: Logger;
@@ -49,8 +50,9 @@ export class LookupTable {
     readonly lookup: Lookup,
     private readonly deps: LookupTableDeps,
   ) {
-    this.schemas = new SchemaCache(deps.schemas, new Map([[lookup.name, lookup.schema]]));
-    this.store = lookup.store === 'disk' ? new DiskStore(deps.lookupDir, lookup.name, avroType(lookup.schema)) : new MemoryStore();
+    const reading = tableReading(lookup, deps.schemas, deps.longs);
+    this.schemas = reading.schemas;
+    this.store = lookup.store === 'disk' ? new DiskStore(deps.lookupDir, lookup.name, reading.type) : new MemoryStore();
   }
 
   /** Read position and lag; undefined before start. */

@@ -3,6 +3,8 @@
  * by the transform through `ctx.lookup`, described for /metrics and the status page, stopped with
  * the product.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SchemaSource } from '../contracts/schema-cache.js';
 import { DataprodError } from '../errors.js';
@@ -42,6 +44,11 @@ export interface LookupSnapshot {
 
 const PROGRESS_LOG_MS = 10_000;
 
+/** Parent folder of disk stores: --lookup-dir, else the system's temporary folder. */
+export function lookupDirOf(config: { lookupDir?: string }): string {
+  return config.lookupDir ?? join(tmpdir(), 'dataprod-lookups');
+}
+
 export class LookupTables implements LookupReader {
   private readonly tables = new Map<string, LookupTable>();
   /** Ends a restore in progress: the product stopped, or a table cannot go on. */
@@ -56,13 +63,14 @@ export class LookupTables implements LookupReader {
         lookup.name,
         new LookupTable(lookup, {
           ...deps,
+          longs: product.longs,
           groupPrefix: `${product.consumerGroup}.lookup.${lookup.name}`,
           log: deps.log.child({ lookup: lookup.name }),
           onSkip: (reason) => deps.onSkip(lookup.name, reason),
           onCrash: (error) => {
             const fatal = new DataprodError(
               'BROKER_UNAVAILABLE',
-              `${product.id}: the consumer of lookup ${lookup.name} (${lookup.topic}) crashed`,
+              `${product.majorId}: the consumer of lookup ${lookup.name} (${lookup.topic}) crashed`,
               {
                 cause: error,
               },
@@ -128,7 +136,7 @@ export class LookupTables implements LookupReader {
 
   /** Stops every table; each step runs even if another failed. Safe to call twice. */
   async stop(): Promise<void> {
-    this.abortRestore?.(new Error(`${this.product.id}: stopped while restoring its lookup tables`));
+    this.abortRestore?.(new Error(`${this.product.majorId}: stopped while restoring its lookup tables`));
     const results = await Promise.allSettled([...this.tables.values()].map((t) => t.stop()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

@@ -1,12 +1,13 @@
 /**
  * OpenLineage run events for the products of a worker: START when a product has started, RUNNING
  * every interval with its counts so far, COMPLETE when it stopped cleanly or FAIL when it failed.
- * One run per product per process (a random UUID), one job per product (`<namespace>` /
- * product id), Kafka datasets named as OpenLineage's naming spec says: namespace
+ * One run per product per process (a random UUID), one job per major of a product (`<namespace>` /
+ * majorId: v1 and v2 side by side are two jobs), Kafka datasets named as OpenLineage's naming spec says: namespace
  * `kafka://<bootstrap host>:<port>`, name the topic.
  *
- * Counts use the spec's own facets: `inputStatistics` on the input topic (records consumed; only
- * with one input port, as the totals are per product) and `outputStatistics` on the product topic
+ * Inputs are the input topics and the lookup tables' topics. Counts use the spec's own facets:
+ * `inputStatistics` on the input topic (records consumed; only with one input port, as the totals
+ * are per product; none on lookup topics) and `outputStatistics` on the product topic
  * (published) and the dead-letter topic (dead-lettered). Lineage is best effort: an endpoint that
  * is down is logged, never retried into the pipeline's way, and never fails the worker.
  */
@@ -101,11 +102,15 @@ export function runEvent(input: RunEventInput): Record<string, unknown> {
         }),
       },
     },
-    inputs: product.inputPorts.map((port) => ({
-      namespace: datasetNamespace,
-      name: port.topic,
-      ...(counts && single ? stats('Input', counts.consumed) : {}),
-    })),
+    inputs: [
+      ...product.inputPorts.map((port) => ({
+        namespace: datasetNamespace,
+        name: port.topic,
+        ...(counts && single ? stats('Input', counts.consumed) : {}),
+      })),
+      // A lookup table's topic feeds every output too: lineage graphs show it upstream (no counts: it is read whole).
+      ...(product.lookups ?? []).map((lookup) => ({ namespace: datasetNamespace, name: lookup.topic })),
+    ],
     outputs: [
       { namespace: datasetNamespace, name: product.output.topic, ...(counts ? stats('Output', counts.published) : {}) },
       { namespace: datasetNamespace, name: product.deadLetter.topic, ...(counts ? stats('Output', counts.deadLettered) : {}) },
@@ -193,7 +198,8 @@ export class LineageEmitter {
         },
         (err: unknown) => {
           // Logged once per outage: lineage never gets in the pipeline's way.
-          if (!this.failing) this.options.log.warn({ err, eventType, product: source.product.id }, 'could not send an OpenLineage event');
+          if (!this.failing)
+            this.options.log.warn({ err, eventType, product: source.product.majorId }, 'could not send an OpenLineage event');
           this.failing = true;
         },
       );

@@ -31,8 +31,8 @@ h2 { font-size: 1.1rem; margin: 0 auto 0 0; }
 .badge { font-size: .8rem; padding: .05rem .55rem; border-radius: 1rem; border: 1px solid currentColor; }
 .status-active, .state-running { color: var(--ok); }
 .sunset { color: var(--warn); }
-.status-deprecated, .state-backing-off, .state-starting, .state-draining { color: var(--warn); }
-.state-halted, .state-failed { color: var(--bad); }
+.status-deprecated, .state-backing-off, .state-starting, .state-draining, .state-restoring { color: var(--warn); }
+.state-halted, .state-failed, .state-blocked { color: var(--bad); }
 .status-draft, .state-stopped { color: var(--muted); }
 .state-backfilling, .backfill { color: var(--info); }
 .consumers { margin: 0; padding-left: 1.1rem; }

@@ -5,6 +5,8 @@ import type { RegistryClient } from '../contracts/registry-client.js';
 import { DataprodError } from '../errors.js';
 import type { Admin, KafkaClient, Producer } from '../kafka/client.js';
 import { readTopicOnce, type ReadProgress, type TopicBatch } from '../kafka/topic-reader.js';
+import { checkLookupTopics } from '../lookups/preflight.js';
+import { LookupTables, lookupDirOf } from '../lookups/tables.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BatchPlan } from '../pipeline/batch-plan.js';
 import { decideBatch, warmSchemas } from '../pipeline/batch.js';
@@ -61,14 +63,16 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
   if (!registered) {
     throw new DataprodError(
       'CONFIG_INVALID',
-      `${product.id}: ${output.schemaFile} is not registered under ${output.subject}; run \`dataprod register\` before replaying`,
+      `${product.majorId}: ${output.schemaFile} is not registered under ${output.subject}; run \`dataprod register\` before replaying`,
     );
   }
   const limits = new TopicLimits(deps.admin, [output.topic, deadLetter.topic]);
   await limits.refresh();
+  const lookups = await restoreLookups(product, deps);
   const built = buildProcessor(product, loaded.transform, deps.registry, {
     outputSchemaId: registered.id,
     maxOutputBytes: limits.maxOutputBytes(output.topic, deps.config.maxOutputBytes),
+    lookups: lookups.tables,
   });
   const group = replayGroupOf(product);
   const sendBytes = () => limits.sendBytes();
@@ -89,6 +93,8 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
    * the run before anything of the step is written.
    */
   const decide = async (letters: DeadLetterRecord[], nextOffset: string): Promise<ReplayPlan> => {
+    // A table that can no longer follow its topic: stop before deciding on a stale table.
+    if (lookups.failure) throw lookups.failure;
     const verdicts = letters.map((l) => judge(l, options.selection, inputTopics));
     const taken = letters.filter((_, i) => verdicts[i] === 'replay') as (DeadLetterRecord & { source: SourcePosition })[];
     const sources = taken.map(originalRecord);
@@ -99,7 +105,7 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
       const at = taken[stop.index]!;
       throw new DataprodError(
         stop.kind === 'fail' ? 'STOPPED_ON_INVALID_RECORD' : 'REGISTRY_UNAVAILABLE',
-        `${product.id}: the dead letter at ${deadLetter.topic}[${at.partition}]@${at.offset} ` +
+        `${product.majorId}: the dead letter at ${deadLetter.topic}[${at.partition}]@${at.offset} ` +
           (stop.kind === 'fail'
             ? `is invalid input (reason ${stop.error.reason}) on a port with onInvalid: fail; set the port to onInvalid: dlq to replay it`
             : 'needs a writer schema the registry did not give'),
@@ -117,7 +123,7 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
       const why = result.failure ? `${result.failure.type} (${result.failure.kind})` : 'the offset commit failed';
       throw new DataprodError(
         'BROKER_UNAVAILABLE',
-        `${product.id}: replaying ${deadLetter.topic}[${plan.partition}] stopped before offset ${plan.commitOffset}: ${why}; run the replay again to resume`,
+        `${product.majorId}: replaying ${deadLetter.topic}[${plan.partition}] stopped before offset ${plan.commitOffset}: ${why}; run the replay again to resume`,
         { cause: result.failure?.cause ?? result.commitError },
       );
     }
@@ -168,6 +174,7 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
       },
     );
   } finally {
+    await lookups.tables.stop();
     await delivery?.close();
     // The dry run's group committed nothing; left behind it would only clutter the group list.
     if (readerGroup !== group) await deps.admin.deleteGroups([readerGroup]).catch(() => undefined);
@@ -189,4 +196,31 @@ function pacer(perSecond: number | undefined): (records: number) => Promise<void
     const wait = due - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   };
+}
+
+/**
+ * The product's lookup tables (none for most), restored first, as the worker does: a `lookup-miss`
+ * replayed once the reference data exists finds it. `failure` is set if a table can no longer follow its topic.
+ */
+async function restoreLookups(product: LoadedProduct['descriptor'], deps: ReplayDeps): Promise<{ tables: LookupTables; failure?: Error }> {
+  const restored: { tables: LookupTables; failure?: Error } = {
+    tables: new LookupTables(product, {
+      kafka: deps.kafka,
+      admin: deps.admin,
+      schemas: deps.registry,
+      lookupDir: lookupDirOf(deps.config),
+      log: deps.log,
+      onSkip: (lookup, reason) => deps.metrics.lookups.skipped.inc({ product: product.majorId, lookup, reason }),
+      onFatal: (error) => (restored.failure ??= error),
+    }),
+  };
+  if (restored.tables.size === 0) return restored;
+  await checkLookupTopics(product, deps.admin, deps.log);
+  try {
+    await restored.tables.restore();
+  } catch (err) {
+    await restored.tables.stop().catch(() => undefined);
+    throw err;
+  }
+  return restored;
 }

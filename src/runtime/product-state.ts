@@ -10,8 +10,19 @@ import type { ErrorCode } from '../errors.js';
  * or is gone (TOPIC_WRITE_REFUSED), retried with back-off until someone fixes it; halted: the
  * dead-letter breaker tripped; failed: it cannot go on.
  */
-export type ProductState =
-  'starting' | 'restoring' | 'running' | 'backfilling' | 'backing-off' | 'blocked' | 'halted' | 'draining' | 'stopped' | 'failed';
+export const PRODUCT_STATES = [
+  'starting',
+  'restoring',
+  'running',
+  'backfilling',
+  'backing-off',
+  'blocked',
+  'halted',
+  'draining',
+  'stopped',
+  'failed',
+] as const;
+export type ProductState = (typeof PRODUCT_STATES)[number];
 
 /**
  * A product's state, its reason and code, with one setter that logs every transition and keeps

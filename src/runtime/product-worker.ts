@@ -1,5 +1,3 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime.js';
 import type { ProductDescriptor } from '../product/types.js';
@@ -25,7 +23,7 @@ import { WindowCompleteness } from '../observability/completeness.js';
 import { ProductProgress } from '../observability/progress.js';
 import { GroupLag } from '../observability/group-lag.js';
 import { DATAPROD_VERSION } from '../version.js';
-import { LookupTables } from '../lookups/tables.js';
+import { LookupTables, lookupDirOf } from '../lookups/tables.js';
 import { checkLookupTopics } from '../lookups/preflight.js';
 import { Backfill } from './backfill.js';
 import { ProductConsumers } from '../observability/consumer-groups.js';
@@ -90,7 +88,7 @@ export class ProductWorker {
       kafka: deps.kafka,
       admin: deps.admin,
       schemas: deps.registry,
-      lookupDir: deps.config.lookupDir ?? join(tmpdir(), 'dataprod-lookups'),
+      lookupDir: lookupDirOf(deps.config),
       log: this.log,
       onSkip: (lookup, reason) => deps.metrics.lookups.skipped.inc({ product: product.majorId, lookup, reason }),
       onFatal: (error) => {

@@ -186,7 +186,7 @@ export class Worker {
   }
 
   /**
-   * Each product's state as health sees it ('stalled' when a running product has lag and no commit
+   * Each product's state as health sees it ('stalled' when a running or backfilling product has lag and no commit
    * for --stall-after-ms). Unhealthy, so 503 on /healthz and /readyz: any product blocked, halted,
    * stalled or failed, or the worker failed.
    */

@@ -60,7 +60,7 @@ export async function runCases(product: ProductDescriptor, transform: Transform)
   const writerIds = new Map<string, number>();
   const results: CaseResult[] = [];
   const prepared: { file: string; name: string; spec: CaseSpec; problems: string[]; record?: SourceRecord; tables: FixtureTables }[] = [];
-  const fixtures = new FixtureLookups(product.lookups ?? []);
+  const fixtures = new FixtureLookups(product.lookups ?? [], product.longs);
 
   for (const file of files) {
     const rel = `cases/${file}`;

@@ -347,7 +347,7 @@ function operationsRules(product: RulesProduct): CommentedRule[] {
         labels: labels('page'),
         annotations: annotations(
           `${id}: product {{ $labels.state }}`,
-          `A worker has held ${id} in state {{ $labels.state }} for 10 minutes (backing-off: registry or broker unreachable; halted: the dead-letter breaker tripped, restart after fixing the cause). See the worker log.`,
+          `A worker has held ${id} in state {{ $labels.state }} for 10 minutes (backing-off: registry or broker unreachable; restoring: its lookup tables are still read, no input is processed; blocked: a topic refuses its writes or is gone; halted: the dead-letter breaker tripped, restart after fixing the cause). See the worker log.`,
         ),
       },
     },

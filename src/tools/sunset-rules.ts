@@ -34,7 +34,7 @@ export interface SunsetAlert {
  * PromQL label matcher, `owners` the owners sentence the other alerts end with.
  */
 export function sunsetAlert(
-  product: Pick<ProductDescriptor, 'id' | 'lifecycle'>,
+  product: Pick<ProductDescriptor, 'id' | 'lifecycle'> & Partial<Pick<ProductDescriptor, 'majorId'>>,
   selector: string,
   owners: string,
   labels: Record<string, string>,
@@ -42,6 +42,8 @@ export function sunsetAlert(
   const sunset = product.lifecycle?.sunset;
   if (sunset === undefined) return undefined;
   const successor = product.lifecycle?.successor?.topic;
+  // The major that goes: v2 deprecated for v3 is not its v1.
+  const name = product.majorId ?? product.id;
   return {
     alert: 'DataprodProductSunsetWithConsumers',
     expr:
@@ -51,9 +53,9 @@ export function sunsetAlert(
     for: '1h',
     labels: { severity: 'ticket', ...labels },
     annotations: {
-      summary: `${product.id}: sunset on ${sunset} and still read`,
+      summary: `${name}: sunset on ${sunset} and still read`,
       description:
-        `${product.id} is deprecated and stops on ${sunset}, yet consumer groups still read it ` +
+        `${name} is deprecated and stops on ${sunset}, yet consumer groups still read it ` +
         `(${CONSUMER_GROUPS_METRIC} has series for them). Ask them to move to ${successor ?? 'its successor'} before the sunset. ${owners}`,
     },
   };

@@ -3,7 +3,8 @@
  * SCHEMA_REGISTRY_URL given, as a developer with a stack of their own would), it creates the input
  * topic and registers its contract, serves the status page, restarts the worker when the transform
  * changes (the new transform decides the next record), and on SIGINT stops with exit 0 leaving no
- * process behind.
+ * process behind. A product with a lookup table (orders-by-tier) gets its table topic created
+ * compacted, so its worker starts (it refuses to without the topic).
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -18,8 +19,9 @@ import type { Stack } from '../../src/devstack/index.js';
 import { freePort, waitUntil } from '../../src/devstack/net.js';
 import { rawOrder } from '../../src/tools/demo/generators.js';
 import { groupProgress } from '../support/kafka.js';
+import { copyProductFolder } from '../../src/devstack/product-copy.js';
 import { copyProduct, editTransform, readSchema, type ProductCopy } from '../support/products.js';
-import { testStack } from '../support/stack.js';
+import { testStack, uniqueName } from '../support/stack.js';
 import { connectClients } from '../support/worker.js';
 
 const bin = fileURLToPath(new URL('../../bin/dataprod.js', import.meta.url));
@@ -116,5 +118,58 @@ describe('dataprod dev', { timeout: 240_000 }, () => {
     assert.equal(code, 0, text().slice(-3000));
     assert.match(text(), /\[dev\] stopped/);
     assert.deepEqual(processesNaming(product.dir), [], 'no process of the session is left');
+  });
+
+  it('creates the compacted topic of a lookup table, so a product with lookups starts', async () => {
+    const lookupTopic = uniqueName('crm.customers');
+    const byTier = copyProductFolder(fileURLToPath(new URL('../../products/orders-by-tier', import.meta.url)), 'test-products', {
+      edit: (doc) => {
+        doc.set('status', 'active');
+        doc.setIn(['lookups', 0, 'topic'], lookupTopic);
+      },
+    });
+    const port = await freePort();
+    const log: string[] = [];
+    const child = spawn(process.execPath, [bin, 'dev', byTier.dir], {
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: stack.brokers.join(','),
+        SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
+        DATAPROD_HTTP_HOST: '127.0.0.1',
+        DATAPROD_HTTP_PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (c: Buffer) => log.push(c.toString()));
+    child.stderr.on('data', (c: Buffer) => log.push(c.toString()));
+    const exited = once(child, 'exit');
+    const text = () => log.join('');
+    try {
+      // Its (empty) table restored at once, the product processes: running on an empty input.
+      await waitUntil(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/products`).catch(() => undefined);
+          if (!res?.ok) return false;
+          const { products } = (await res.json()) as { products: { id: string; state: string }[] };
+          return products.some((p) => p.id === byTier.id && p.state === 'running');
+        },
+        { timeoutMs: 90_000, what: 'the product with a lookup running under dataprod dev' },
+      );
+      assert.match(text(), new RegExp(`created lookup topics ${lookupTopic.replace(/\./g, '\\.')} \\(compacted\\)`));
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2, name: lookupTopic, configNames: ['cleanup.policy'] }],
+      });
+      assert.equal(resources[0]!.configEntries[0]!.configValue, 'compact');
+    } catch (err) {
+      console.error(text().slice(-4000));
+      throw err;
+    } finally {
+      child.kill('SIGINT');
+      const [code] = (await exited) as [number | null];
+      await admin.deleteTopics({ topics: [lookupTopic, byTier.inputTopic, byTier.outputTopic, byTier.dlqTopic] }).catch(() => undefined);
+      byTier.remove();
+      assert.equal(code, 0, text().slice(-3000));
+    }
   });
 });

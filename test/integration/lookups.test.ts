@@ -9,11 +9,15 @@
  *   was down are all enriched with the current tiers);
  * - two replicas in one group each hold the whole table and both enrich what they are assigned;
  * - a copy with `store: disk` (LMDB) reading the same orders gives exactly the same outputs and
- *   dead letters as the memory store.
+ *   dead letters as the memory store;
+ * - `dataprod dlq replay` restores the tables before it replays: the lookup-miss dead letters of a
+ *   customer that exists again are published with its tier (dead letters and lookups, issues 14
+ *   and 15, meet here).
  * Oracles count every order: each is published once with its expected tier or dead-lettered once
  * as lookup-miss; nothing lost, nothing duplicated.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,10 +39,11 @@ import { Worker } from '../../src/runtime/worker.js';
 import { readTopicSettled } from '../support/kafka.js';
 import type { ProductCopy } from '../support/products.js';
 import { testStack, uniqueName } from '../support/stack.js';
-import { connectClients, workerConfig } from '../support/worker.js';
+import { connectClients, workerConfig, workerEnv } from '../support/worker.js';
 
 const TAG = '[lookups]';
 const EXAMPLE = fileURLToPath(new URL('../../products/orders-by-tier', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/dataprod.js', import.meta.url));
 const CUSTOMERS = 100_000;
 const TIERS = ['BRONZE', 'SILVER', 'GOLD', 'PLATINUM'] as const;
 const PARTITIONS = 3;
@@ -404,5 +409,38 @@ describe('lookup tables from a compacted topic', { timeout: 300_000 }, () => {
     assert.deepEqual(fromDisk, fromMemory);
     await worker.close();
     assert.deepEqual(readdirSync(lookupDir), [], 'the disk store is removed on stop');
+  });
+
+  it('replays the lookup-miss dead letters once the customer exists: dlq replay restores the tables first', async () => {
+    const missed = [...expected].filter(([, want]) => want === 'lookup-miss').map(([id]) => id);
+    assert.deepEqual(missed.sort(), ['o-b-2', 'o-c-1'], 'the orders of the tombstoned customer c-6');
+    await producer.send({
+      topic: customersTopic,
+      acks: -1,
+      messages: [{ key: 'c-6', value: frame(customerId, customerType.toBuffer({ customer_id: 'c-6', name: 'Customer 6', tier: 'GOLD' })) }],
+    });
+    // The disk copy: its table is rebuilt under --lookup-dir by the replay and removed after it.
+    const env = { ...process.env, ...workerEnv(stack, { DATAPROD_LOOKUP_DIR: lookupDir }) };
+    const replay = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        [BIN, 'dlq', 'replay', disk.dir, '--reason', 'lookup-miss', '--json'],
+        { env, timeout: 120_000, killSignal: 'SIGKILL' },
+        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    assert.equal(replay.code, 0, replay.stderr);
+    const tally = JSON.parse(replay.stdout) as { product: string; replayed: number; republished: number; redeadLettered: number };
+    assert.deepEqual([tally.product, tally.replayed, tally.republished, tally.redeadLettered], [disk.id, 2, 2, 0]);
+    assert.deepEqual(readdirSync(lookupDir), [], 'the replay removed its disk store');
+    for (const id of missed) expected.set(id, 'GOLD');
+    const got = await outcomes(kafka, disk, expected.size, missed.length);
+    // The original dead letters stay on the topic (the replay group's offset moved past them).
+    assert.deepEqual(
+      missed.map((id) => got.dead.get(id)),
+      missed.map(() => ['lookup-miss:customers']),
+    );
+    got.dead.clear();
+    assertOutcomes(got);
   });
 });

@@ -125,7 +125,7 @@ export const dlq: Command = {
           const show = progressLine(`replay ${descriptor.deadLetter.topic}`);
           const tally = await replayDeadLetters(
             product,
-            { kafka, admin, producer, registry, config, metrics, log: logger.child({ product: descriptor.id }) },
+            { kafka, admin, producer, registry, config, metrics, log: logger.child({ product: descriptor.majorId }) },
             {
               selection: {
                 reasons: values.reason,
@@ -140,11 +140,11 @@ export const dlq: Command = {
               onProgress: (progress, t) => show(progress, `; ${t.republished} republished, ${t.redeadLettered} dead-lettered again`),
             },
           );
-          if (json) results.push({ product: descriptor.id, topic: descriptor.deadLetter.topic, dryRun, ...tally });
+          if (json) results.push({ product: descriptor.majorId, topic: descriptor.deadLetter.topic, dryRun, ...tally });
           else {
             const verb = dryRun ? 'dry run, nothing written: would replay' : 'replayed';
             console.log(
-              `${descriptor.id}: ${verb} ${tally.replayed} dead letters of ${descriptor.deadLetter.topic}: ` +
+              `${descriptor.majorId}: ${verb} ${tally.replayed} dead letters of ${descriptor.deadLetter.topic}: ` +
                 `${tally.republished} republished (${tally.outputs} outputs), ${tally.redeadLettered} dead-lettered again ` +
                 `(${tally.parked} parked), ${tally.filtered} filtered; copied forward: ${tally.skippedParked} parked, ` +
                 `${tally.carried} not selected; ${tally.unreplayable} unreplayable passed over`,

@@ -1,6 +1,6 @@
 /**
  * `dataprod export`: the catalogue files other tools read, one file per contract (ODCS) or per
- * product (ODPS), named `<id>.odcs.yaml` / `<id>.odps.yaml` as the Bitol tools look them up.
+ * product (ODPS), named `<id>.odcs.yaml` / `<majorId>.odps.yaml` as the Bitol tools look them up.
  * Same descriptors, same bytes: no dates, no absolute paths.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,8 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export function exportDocuments(product: ProductDescriptor, format: ExportFormat): Map<string, Record<string, unknown>> {
   const docs = new Map<string, Record<string, unknown>>();
   if (format === 'odps') {
-    docs.set(`${product.id}.odps.yaml`, productDescriptor(product));
+    // By majorId, so v1 and v2 exported together are two files (a version each), not one overwriting the other.
+    docs.set(`${product.majorId}.odps.yaml`, productDescriptor(product));
     return docs;
   }
   for (const doc of [outputContract(product), ...product.inputPorts.map((port) => inputContract(product, port))]) {

@@ -15,7 +15,8 @@ export const ODCS_API_VERSION = 'v3.1.0';
 
 /** Contract ids: the output contract is named after the product topic (one per major). */
 export const outputContractId = (product: ProductDescriptor) => product.output.topic;
-export const inputContractId = (product: ProductDescriptor, port: InputPort) => `${product.id}.${port.name}.input`;
+// By majorId: v1 and v2 side by side may read one port name with different reader schemas.
+export const inputContractId = (product: ProductDescriptor, port: InputPort) => `${product.majorId}.${port.name}.input`;
 
 type Json = Record<string, unknown>;
 
@@ -152,7 +153,6 @@ const LOGICAL: Readonly<Record<string, string>> = {
   date: 'date',
   'time-millis': 'time',
   'time-micros': 'time',
-  decimal: 'number',
   uuid: 'string',
 };
 const PRIMITIVE: Readonly<Record<string, string>> = {
@@ -174,6 +174,10 @@ function avroType(type: unknown, prefix: string, classification: Readonly<Record
   if (Array.isArray(type)) return { odcs: { physicalType: 'union' }, note: `Avro union of ${type.length} branches.` };
   if (!isObject(type)) return { odcs: {} };
   const base = String(type.type);
+  if (type.logicalType === 'decimal') {
+    // ODCS has no precision or scale of its own: the physical type keeps them, as exact as the data (docs/contracts.md).
+    return { odcs: { logicalType: 'number', physicalType: `${base}/decimal(${String(type.precision)},${String(type.scale ?? 0)})` } };
+  }
   if (typeof type.logicalType === 'string' && LOGICAL[type.logicalType] !== undefined) {
     return { odcs: { logicalType: LOGICAL[type.logicalType], physicalType: `${base}/${type.logicalType}` } };
   }

@@ -9,9 +9,13 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import avsc from 'avsc';
+import { Decimal } from '../../../src/contracts/decimal.js';
+import { avroType } from '../../../src/contracts/logical-types.js';
 import { SchemaCache, StaticSchemaSource } from '../../../src/contracts/schema-cache.js';
 import { frame } from '../../../src/contracts/wire.js';
+import { DiskStore } from '../../../src/lookups/disk-store.js';
 import { FixtureLookups } from '../../../src/lookups/fixtures.js';
+import { decodeTableRecord, tableReading } from '../../../src/lookups/table-codec.js';
 import { DLQ_REASONS, ProductProcessor, type SourceRecord } from '../../../src/pipeline/processor.js';
 import { loadProduct } from '../../../src/product/load.js';
 import { runCases } from '../../../src/tools/cases.js';
@@ -21,6 +25,16 @@ const EXAMPLE = fileURLToPath(new URL('../../../products/orders-by-tier', import
 const { descriptor, transform } = await loadProduct(EXAMPLE);
 const port = descriptor.inputPorts[0]!;
 const orderType = avsc.Type.forSchema(port.contract.schema as avsc.Schema);
+
+const ACCOUNT = {
+  type: 'record',
+  name: 'Account',
+  fields: [
+    { name: 'credit', type: { type: 'bytes', logicalType: 'decimal', precision: 9, scale: 2 } },
+    { name: 'since', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    { name: 'visits', type: 'long' },
+  ],
+};
 
 const temps: string[] = [];
 after(() => {
@@ -113,10 +127,58 @@ describe('lookup fixtures in case files', () => {
         name: '(file)',
         ok: false,
         problems: [
-          'lookups.customers.c-1: does not match the schema of lookup customers at tier',
+          'lookups.customers.c-1.tier: expected com.shop.crm.CustomerTier, e.g. BRONZE | SILVER | GOLD; got "DIAMOND"',
           'lookups.suppliers: no lookup named "suppliers"; lookups: customers',
         ],
       },
     ]);
+  });
+
+  it('reads fixture values in the case notation of logical types and longs, as a table record would decode', () => {
+    const lookups = [{ name: 'accounts', topic: 't', schemaFile: 'a.avsc', schema: ACCOUNT, store: 'memory' as const }];
+    for (const longs of ['number', 'bigint'] as const) {
+      const fixtures = new FixtureLookups(lookups, longs);
+      const problems: string[] = [];
+      const big = longs === 'bigint' ? '9007199254740993' : 12;
+      fixtures.use(
+        fixtures.parse({ accounts: { a: { credit: '12.30', since: '2026-01-01T00:00:00.250Z', visits: big } } }, new Map(), problems),
+      );
+      assert.deepEqual(problems, []);
+      const value = fixtures.get('accounts', 'a') as { credit: Decimal; since: unknown; visits: unknown };
+      assert.ok(value.credit instanceof Decimal);
+      assert.equal(value.credit.toString(), '12.30');
+      assert.equal(value.since, longs === 'bigint' ? 1767225600250n : 1767225600250);
+      assert.equal(value.visits, longs === 'bigint' ? 9007199254740993n : 12);
+    }
+    const problems: string[] = [];
+    new FixtureLookups(lookups).parse({ accounts: { a: { credit: 'lots', since: 0, visits: 1 } } }, new Map(), problems);
+    assert.deepEqual(problems, ['lookups.accounts.a.credit: expected decimal(9,2), e.g. "1234.55"; got "lots"']);
+  });
+});
+
+describe('lookup table records', () => {
+  it('decode with the product longs, and a disk store keeps what they decode to', async () => {
+    const source = new StaticSchemaSource(new Map([[1, ACCOUNT]]));
+    const body = avroType(ACCOUNT, 'bigint').toBuffer({ credit: Decimal.parse('1.50'), since: 0n, visits: 9007199254740993n });
+    for (const longs of ['number', 'bigint'] as const) {
+      const { schemas, type } = tableReading({ name: 'accounts', schema: ACCOUNT }, source, longs);
+      await schemas.fetch([1]);
+      const decoded = decodeTableRecord('accounts', schemas, { key: Buffer.from('a'), value: frame(1, body) });
+      if (longs === 'number') {
+        // A long a number cannot hold is not rounded into the table: the record is skipped.
+        assert.deepEqual(decoded, { skip: 'avro-decode' });
+        continue;
+      }
+      assert.ok('change' in decoded);
+      const value = decoded.change.value as { credit: Decimal; visits: bigint };
+      assert.equal(value.visits, 9007199254740993n);
+      assert.equal(value.credit.toString(), '1.50');
+      const dir = mkdtempSync(join(tmpdir(), 'dataprod-lookup-longs-'));
+      temps.push(dir);
+      const store = new DiskStore(dir, 'accounts', type);
+      await store.apply([decoded.change]);
+      assert.equal((store.get('a') as { visits: bigint }).visits, 9007199254740993n);
+      await store.close();
+    }
   });
 });

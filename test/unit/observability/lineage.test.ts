@@ -75,6 +75,27 @@ describe('OpenLineage events', () => {
     });
   });
 
+  it('lists the topics of lookup tables among the inputs, without counts', async () => {
+    const byTier = (await loadProduct(new URL('../../../products/orders-by-tier', import.meta.url).pathname, { loadTransform: false }))
+      .descriptor;
+    const event = runEvent({
+      eventType: 'RUNNING',
+      eventTime: new Date(0),
+      runId: '0190b3a0-0000-7000-8000-000000000000',
+      jobNamespace: 'dataprod',
+      datasetNamespace: 'kafka://broker-1:9092',
+      product: byTier,
+      counts: { consumed: 10, published: 9, deadLettered: 1 },
+    }) as { inputs: { name: string; inputFacets?: unknown }[] };
+    assert.deepEqual(
+      event.inputs.map((d) => [d.name, d.inputFacets !== undefined]),
+      [
+        [byTier.inputPorts[0]!.topic, true],
+        ['crm.customers', false],
+      ],
+    );
+  });
+
   it('writes START then COMPLETE or FAIL per product to a file, one JSON per line', async () => {
     const file = join(dir, 'events.jsonl');
     const emitter = new LineageEmitter({

@@ -52,6 +52,59 @@ describe('dataprod export', () => {
     assert.match(channel.description as string, /One of WEB, MOBILE_APP, MARKETPLACE, STORE\./);
   });
 
+  it('names the documents of a second major apart from the first, so exporting both writes both', () => {
+    const v2 = {
+      ...orders,
+      version: '2.0.0',
+      majorId: 'sales.orders-enriched.v2',
+      output: { ...orders.output, topic: 'sales.orders-enriched.v2' },
+    };
+    assert.deepEqual(
+      [...exportDocuments(v2 as ProductDescriptor, 'odcs').keys()],
+      ['sales.orders-enriched.v2.odcs.yaml', 'sales.orders-enriched.v2.orders.input.odcs.yaml'],
+    );
+    assert.deepEqual([...exportDocuments(v2 as ProductDescriptor, 'odps').keys()], ['sales.orders-enriched.v2.odps.yaml']);
+    const odps = exportDocuments(v2 as ProductDescriptor, 'odps').get('sales.orders-enriched.v2.odps.yaml') as Doc;
+    assert.deepEqual(
+      [odps.id, odps.version, odps.inputPorts[0].contractId],
+      ['sales.orders-enriched', '2.0.0', 'sales.orders-enriched.v2.orders.input'],
+    );
+  });
+
+  it('keeps only the support channels with a url in ODPS, which requires one', () => {
+    const mixed = {
+      ...orders,
+      support: [{ channel: '#sales-data' }, { channel: 'wiki', url: 'https://wiki.example.com/x' }],
+    } as ProductDescriptor;
+    const odps = exportDocuments(mixed, 'odps').get('sales.orders-enriched.odps.yaml') as Doc;
+    assert.deepEqual(odps.support, [{ channel: 'wiki', url: 'https://wiki.example.com/x' }]);
+    const chatOnly = { ...orders, support: [{ channel: '#sales-data' }] } as ProductDescriptor;
+    assert.equal('support' in exportDocuments(chatOnly, 'odps').get('sales.orders-enriched.odps.yaml')!, false);
+  });
+
+  it('keeps the precision and scale of a decimal (issue 12 decimals are exact; ODCS has no field for them)', () => {
+    const port = views.outputPorts[0]!;
+    const schema = {
+      type: 'record',
+      name: 'Price',
+      fields: [
+        { name: 'view_id', type: 'string' },
+        { name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision: 12, scale: 2 } },
+        { name: 'rate', type: { type: 'fixed', name: 'Rate', size: 8, logicalType: 'decimal', precision: 18 } },
+      ],
+    };
+    const priced = { ...views, outputPorts: [{ ...port, schema }], output: { ...port, schema } } as ProductDescriptor;
+    const contract = exportDocuments(priced, 'odcs').get('web.page-views.v1.odcs.yaml') as Doc;
+    const byName = new Map((contract.schema[0].properties as Doc[]).map((p) => [p.name as string, p]));
+    assert.deepEqual(
+      ['amount', 'rate'].map((n) => [byName.get(n)!.logicalType, byName.get(n)!.physicalType]),
+      [
+        ['number', 'bytes/decimal(12,2)'],
+        ['number', 'fixed/decimal(18,0)'],
+      ],
+    );
+  });
+
   it('carries quality rules and contract constraints as dataprod checks, and every SLA', () => {
     const contract = exportDocuments(orders, 'odcs').get('sales.orders-enriched.v1.odcs.yaml') as Doc;
     const checks = contract.schema[0].quality as Doc[];

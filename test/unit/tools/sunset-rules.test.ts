@@ -43,4 +43,11 @@ describe('sunsetAlert', () => {
     assert.match(text, /- name: dataprod\.sales\.orders\.lifecycle\n\s+rules:\n\s+- alert: DataprodProductSunsetWithConsumers/);
     assert.match(text, /move to sales\.orders\.v2 before the sunset/);
   });
+
+  it('names the major that goes when it is not the first (v2 deprecated for v3)', () => {
+    const v2 = { ...product({ sunset: '2027-03-31' }), version: '2.1.0', majorId: 'sales.orders.v2' };
+    const alert = sunsetAlert(v2, 'product="sales.orders.v2"', '', { product: 'sales.orders.v2' })!;
+    assert.equal(alert.annotations.summary, 'sales.orders.v2: sunset on 2027-03-31 and still read');
+    assert.match(alert.annotations.description!, /^sales\.orders\.v2 is deprecated/);
+  });
 });
