@@ -25,15 +25,17 @@ const UNTRUSTED_SERVER = new Set([
   'UNABLE_TO_GET_ISSUER_CERT',
   'CERT_UNTRUSTED',
 ]);
+/**
+ * TLS alerts by name. Node names an OpenSSL error after its reason string, and OpenSSL 3.2 renamed
+ * the alert reasons ("sslv3 alert bad certificate" became "ssl/tls alert bad certificate"): Node 20
+ * says ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE, Node 24 ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE. The alert
+ * name after ALERT_ is the same in both.
+ */
+export const alertOf = (code: string): string | undefined => /^ERR_SSL_.*ALERT_([A-Z_]+)$/.exec(code)?.[1];
 /** Alerts a broker sends when it wants a client certificate and got none (Java's sends bad_certificate too). */
-const CLIENT_CERT_MISSING = new Set(['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE']);
+const CLIENT_CERT_MISSING = new Set(['CERTIFICATE_REQUIRED', 'HANDSHAKE_FAILURE']);
 /** Alerts a broker sends when it does not trust the client certificate. */
-const CLIENT_CERT_REFUSED = new Set([
-  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
-  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
-  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
-  'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR',
-]);
+const CLIENT_CERT_REFUSED = new Set(['UNKNOWN_CA', 'BAD_CERTIFICATE', 'CERTIFICATE_UNKNOWN', 'DECRYPT_ERROR']);
 /** What a TLS client sees when the other end is not a TLS server. */
 const NOT_TLS = new Set(['ECONNRESET', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'EPROTO']);
 
@@ -101,12 +103,13 @@ function classifyTlsError(
       'brokers',
       `the broker's certificate does not name this host (${code}): use the host name its certificate holds in --brokers`,
     );
-  if ((CLIENT_CERT_MISSING.has(code) || CLIENT_CERT_REFUSED.has(code)) && !(connection.ssl && connection.ssl.cert))
+  const alert = alertOf(code) ?? '';
+  if ((CLIENT_CERT_MISSING.has(alert) || CLIENT_CERT_REFUSED.has(alert)) && !(connection.ssl && connection.ssl.cert))
     return problem(
       'tls-cert-file',
       `the broker requires a client certificate (mutual TLS; ${code}): set --tls-cert-file and --tls-key-file (KAFKA_TLS_CERT_FILE, KAFKA_TLS_KEY_FILE)`,
     );
-  if (CLIENT_CERT_REFUSED.has(code) || CLIENT_CERT_MISSING.has(code))
+  if (CLIENT_CERT_REFUSED.has(alert) || CLIENT_CERT_MISSING.has(alert))
     return problem(
       'tls-cert-file',
       `the broker refused the client certificate (${code}): --tls-cert-file must be signed by a CA the broker trusts (its ssl.truststore)`,
