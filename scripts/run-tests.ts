@@ -42,10 +42,7 @@ if (needsKafka) {
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => child.kill('SIGTERM'));
 
-// --test-force-exit: a file whose tests have all finished ends even if something it opened is still
-// open (seen: two keep-alive sockets after lookups.test.ts passed on Node 24), so one leak cannot
-// hold the whole run until CI's limit; the verdict is the tests' own.
-const child = spawn(process.execPath, ['--test', '--test-force-exit', '--test-reporter=spec', ...files], { env, stdio: 'inherit' });
+const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], { env, stdio: 'inherit' });
 const code: number = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 if (stack) {
   try {
