@@ -1,40 +1,24 @@
 /**
- * Every option of every command in one table: its kind, bounds or choices, default, variable (for
+ * Every option of every command in one table (the settings here, the one-command flags in
+ * ./command-flags.ts): its kind, bounds or choices, default, variable (for
  * the settings a deployment sets in the environment) and the commands that take it. The table
  * drives the parser (./parse-options.ts: `readOptions`; ./runtime.ts: `loadRuntimeConfig`), the parseArgs spec and `--help` of
  * src/cli/main.ts, and the docs tests of docs/cli.md and docs/configuration.md, so none of them can
  * drift from the others.
  */
 
-/** The commands of `dataprod`; src/cli/commands.ts has one entry for each. */
-export type CommandName =
-  'validate' | 'test' | 'register' | 'run' | 'codegen' | 'rules' | 'demo-produce' | 'check' | 'dlq' | 'init' | 'export' | 'dev';
+import { COMMAND_FLAGS } from './command-flags.js';
+import type { CommandName, OptionSpec } from './option-spec.js';
 
-type Kind = 'string' | 'secret' | 'int' | 'number' | 'bool' | 'list' | { oneOf: readonly string[] };
-
-export interface OptionSpec {
-  flag: string;
-  /** The variable of a setting; an option without one is a flag only. */
-  env?: string;
-  kind: Kind;
-  /** Inclusive bounds of an int or number option; `above` is an exclusive lower bound of a number. */
-  min?: number;
-  max?: number;
-  above?: number;
-  default?: string;
-  description: string;
-  /** The commands that take it, in the order of `dataprod --help`. */
-  commands: readonly CommandName[];
-  /** The table of docs/configuration.md a setting is documented in (options with a variable only). */
-  section?: 'Kafka connection' | 'Schema registry' | 'Worker';
-}
+export type { CommandName, OptionSpec } from './option-spec.js';
 
 /** Who takes the connection settings: the worker, the demo producer (which also registers), check and the dead-letter commands. */
 const KAFKA = ['run', 'demo-produce', 'check', 'dlq'] as const;
 const REGISTRY = ['register', 'run', 'demo-produce', 'check', 'dlq'] as const;
 const WORKER = ['run'] as const;
 
-export const OPTIONS = [
+/** Settings: what a deployment sets, each with its variable. */
+const SETTINGS = [
   {
     flag: 'brokers',
     env: 'KAFKA_BROKERS',
@@ -354,114 +338,9 @@ export const OPTIONS = [
     section: 'Worker',
     description: 'Consumer groups shown and exported per product topic, the largest lag first (0 turns discovery off)',
   },
-  // Flags of one command, without a variable.
-  { flag: 'check', kind: 'bool', commands: ['codegen'], description: 'fail if a types.gen.ts is missing or stale instead of writing it' },
-  { flag: 'out', kind: 'string', default: '-', commands: ['rules'], description: 'file to write the rules to; - prints them on stdout' },
-  {
-    flag: 'rate',
-    kind: 'number',
-    above: 0,
-    commands: ['demo-produce', 'dlq'],
-    description:
-      'Records per second: raw events per raw topic (demo-produce, default 50); dead letters replayed (dlq replay, default unlimited)',
-  },
-  {
-    flag: 'partitions',
-    kind: 'int',
-    min: 1,
-    default: '3',
-    commands: ['demo-produce'],
-    description: 'Partitions of a raw topic created by this command',
-  },
-  {
-    flag: 'ready-file',
-    kind: 'string',
-    commands: ['demo-produce'],
-    description: 'Written once every raw topic has acknowledged events, removed on stop (for a healthcheck)',
-  },
-  {
-    flag: 'against',
-    kind: 'string',
-    commands: ['check'],
-    description: 'What to compare with: a git ref (main, origin/main, a tag, a commit) or registry',
-  },
-  {
-    flag: 'json',
-    kind: 'bool',
-    default: 'false',
-    commands: ['check', 'dlq'],
-    description: 'Print the report (check) or the result (dlq) as JSON on stdout',
-  },
-  // dataprod dlq inspect|replay (one command, two subcommands; the help says which takes what).
-  {
-    flag: 'since',
-    kind: 'string',
-    commands: ['dlq'],
-    description: 'only dead letters written at or after this time (ISO 8601, or ms since the epoch)',
-  },
-  {
-    flag: 'until',
-    kind: 'string',
-    commands: ['dlq'],
-    description: 'only dead letters written before this time (ISO 8601, or ms since the epoch)',
-  },
-  { flag: 'reason', kind: 'list', commands: ['dlq'], description: 'replay: only dead letters with these reasons, comma-separated' },
-  { flag: 'rule', kind: 'list', commands: ['dlq'], description: 'replay: only dead letters of these rules, comma-separated' },
-  { flag: 'key', kind: 'string', commands: ['dlq'], description: 'replay: only dead letters with this record key (UTF-8 text)' },
-  { flag: 'dry-run', kind: 'bool', commands: ['dlq'], description: 'replay: decide and count, write and commit nothing' },
-  {
-    flag: 'max-attempts',
-    kind: 'int',
-    min: 2,
-    default: '3',
-    commands: ['dlq'],
-    description: 'replay: a dead letter still bad at this attempt is parked (the worker made attempt 1)',
-  },
-  { flag: 'include-parked', kind: 'bool', commands: ['dlq'], description: 'replay: replay parked dead letters too' },
-  {
-    flag: 'metrics-file',
-    kind: 'string',
-    commands: ['dlq'],
-    description: "replay: write the run's counters there in Prometheus text format",
-  },
-  {
-    flag: 'from-offset',
-    kind: 'list',
-    commands: ['dlq'],
-    description:
-      'only dead letters at or after this dead-letter offset: one for every partition (100) or partition:offset pairs (0:100,2:40)',
-  },
-  {
-    flag: 'to-offset',
-    kind: 'list',
-    commands: ['dlq'],
-    description: 'only dead letters before this dead-letter offset (exclusive): one for every partition or partition:offset pairs',
-  },
-  {
-    flag: 'min-records',
-    kind: 'int',
-    min: 0,
-    default: '100',
-    commands: ['rules'],
-    description: 'Records a burn-rate alert of a ratio SLO needs in its long window before it may fire (0: no guard)',
-  },
-  { flag: 'name', kind: 'string', commands: ['init'], description: "product name, kebab-case; default: the folder's name" },
-  {
-    flag: 'domain',
-    kind: 'string',
-    default: 'example',
-    commands: ['init'],
-    description: "product domain, kebab-case: the first part of the product's id and topic",
-  },
-  { flag: 'owner', kind: 'string', commands: ['init'], description: 'user name of the owner in the descriptor; default: $USER' },
-  {
-    flag: 'format',
-    kind: { oneOf: ['odcs', 'odps'] },
-    commands: ['export'],
-    description: 'what to write: odcs (Open Data Contract Standard contracts) or odps (Open Data Product Standard descriptors)',
-  },
-  { flag: 'out-dir', kind: 'string', default: 'catalog', commands: ['export'], description: 'folder the exported files are written to' },
 ] as const satisfies readonly OptionSpec[];
+
+export const OPTIONS = [...SETTINGS, ...COMMAND_FLAGS] as const satisfies readonly OptionSpec[];
 
 type Option = (typeof OPTIONS)[number];
 export type OptionFlag = Option['flag'];
