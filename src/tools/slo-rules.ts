@@ -9,8 +9,8 @@
  * - the multi-window multi-burn-rate alerts of the Google SRE workbook (chapter "Alerting on
  *   SLOs"): page when the 1h and 5m error ratios are above 14.4x the budget, or 6h and 30m above
  *   6x; ticket when 1d and 2h are above 3x, or 3d and 6h above 1x.
- * Plus, per product, operational alerts: stalled consumer, dead-letter writes failing, metrics
- * absent, product not running, stalled partition (seen by any replica).
+ * Plus, per product, the operational alerts of ./operations-rules.ts (stalled consumer, dead-letter writes failing, metrics
+ * absent, product not running, stalled partition) and the sunset ticket of ./sunset-rules.ts.
  *
  * Everything is per product (`{product="<id>"}` selectors, one group pair per product), summed
  * over the worker replicas that export it. Output is deterministic: products sorted by id,
@@ -21,6 +21,8 @@ import { DescriptorError } from '../errors.js';
 import { DEFAULT_OBJECTIVE_PERCENT, clean, compileSlos, type Slo, type SloName } from '../product/slo.js';
 import type { ProductDescriptor } from '../product/types.js';
 import { DATAPROD_VERSION } from '../version.js';
+import { operationsRules, type OperationsContext } from './operations-rules.js';
+import type { RecordingRule, Rule } from './rule-types.js';
 import { sunsetAlert } from './sunset-rules.js';
 
 /** What the generator reads of a descriptor. */
@@ -182,21 +184,7 @@ const backfillingWithin = (p: string, window: SliWindow) =>
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-export interface RecordingRule {
-  record: string;
-  expr: string;
-  labels?: Record<string, string>;
-}
-
-export interface AlertingRule {
-  alert: string;
-  expr: string;
-  for?: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
-
-export type Rule = RecordingRule | AlertingRule;
+export type { AlertingRule, RecordingRule, Rule } from './rule-types.js';
 
 export interface RuleGroup {
   name: string;
@@ -284,87 +272,16 @@ function sloRules(product: RulesProduct, slo: Slo, minRecords: number): Commente
   return rules;
 }
 
-function operationsRules(product: RulesProduct): CommentedRule[] {
+function operationsContext(product: RulesProduct): OperationsContext {
   const id = labelOf(product);
-  const p = `product=${promString(id)}`;
-  const group = product.consumerGroup ?? `dataprod.${id}.v${product.version.split('.')[0]}`;
-  const labels = (severity: string) => ({ severity, product: id, ...teamLabel(product) });
-  const annotations = (summary: string, description: string) => ({
-    summary,
-    description: `${description} ${ownersText(product)}`,
-    ...baseAnnotations(product),
-  });
-  const dlqTopic = product.deadLetter?.topic ?? 'the dead-letter topic';
-  return [
-    {
-      comment: ' Burrow-style stall: lag on a topic and no committed progress on it for 10m, held for 10m',
-      rule: {
-        alert: 'DataprodConsumerStalled',
-        expr:
-          `max by (product, topic) (dataprod_consumer_lag_records{${p}}) > 0\n` +
-          `unless on (product, topic)\n` +
-          `sum by (product, topic) (increase(dataprod_records_consumed_total{${p}}[10m])) > 0`,
-        for: '10m',
-        labels: labels('page'),
-        annotations: annotations(
-          `${id}: consumer stalled on {{ $labels.topic }}`,
-          `Consumer group ${group} has lag on {{ $labels.topic }} (largest partition: {{ $value }} records) and its committed position has not moved for 20 minutes (or since the worker started).`,
-        ),
-      },
-    },
-    {
-      rule: {
-        alert: 'DataprodDeadLetterPublishFailing',
-        expr: `sum by (product) (increase(dataprod_dlq_publish_errors_total{${p}}[5m])) > 0`,
-        for: '5m',
-        labels: labels('page'),
-        annotations: annotations(
-          `${id}: dead-letter writes failing`,
-          `Batches holding dead letters keep failing to be written to ${dlqTopic} (for 5 minutes at least); their offsets are not committed, so the input is not progressing.`,
-        ),
-      },
-    },
-    {
-      rule: {
-        alert: 'DataprodMetricsAbsent',
-        expr: `absent(dataprod_build_info{${p}})`,
-        for: '10m',
-        labels: labels('page'),
-        annotations: annotations(
-          `${id}: no metrics`,
-          `No worker has exported dataprod_build_info for ${id} for 10 minutes: the worker is down, not scraped, or does not run this product. None of its SLOs is measured meanwhile.`,
-        ),
-      },
-    },
-    {
-      comment:
-        ' dataprod_product_state: 1 for the current state of each worker (backing-off, halted, draining, ...);\n' +
-        ' backfilling is a new major catching up: it makes progress (the stall alert watches that)',
-      rule: {
-        alert: 'DataprodProductNotRunning',
-        expr: `max by (product, state) (dataprod_product_state{${p},state!~"running|backfilling"}) == 1`,
-        for: '10m',
-        labels: labels('page'),
-        annotations: annotations(
-          `${id}: product {{ $labels.state }}`,
-          `A worker has held ${id} in state {{ $labels.state }} for 10 minutes (backing-off: registry or broker unreachable; restoring: its lookup tables are still read, no input is processed; blocked: a topic refuses its writes or is gone; halted: the dead-letter breaker tripped, restart after fixing the cause). See the worker log.`,
-        ),
-      },
-    },
-    {
-      comment:
-        ' dataprod_group_partition_stalled: read by every replica for every partition of the group, so a stalled,\n paused or dead replica shows on its peers; 1 once lag > 0 and no commit for --stall-after-ms',
-      rule: {
-        alert: 'DataprodPartitionStalled',
-        expr: `max by (product, topic, partition) (dataprod_group_partition_stalled{${p}}) == 1`,
-        labels: labels('page'),
-        annotations: annotations(
-          `${id}: partition {{ $labels.topic }}[{{ $labels.partition }}] stalled`,
-          `Consumer group ${group} has lag on {{ $labels.topic }} partition {{ $labels.partition }} and has committed nothing on it for --stall-after-ms (seen by a replica of the group, whichever holds the partition). Look at the replica that holds it (its state, its log).`,
-        ),
-      },
-    },
-  ];
+  return {
+    id,
+    selector: `product=${promString(id)}`,
+    group: product.consumerGroup ?? `dataprod.${id}.v${product.version.split('.')[0]}`,
+    dlqTopic: product.deadLetter?.topic ?? 'the dead-letter topic',
+    labels: (severity) => ({ severity, product: id, ...teamLabel(product) }),
+    annotations: (summary, description) => ({ summary, description: `${description} ${ownersText(product)}`, ...baseAnnotations(product) }),
+  };
 }
 
 /** Compiles every product; throws DescriptorError with every SLA problem of every product. */
@@ -397,7 +314,7 @@ function commentedGroups(products: readonly RulesProduct[], options: RulesOption
   for (const { product, slos } of compileAll(products)) {
     if (slos.length > 0)
       groups.push({ name: SLO_GROUP(labelOf(product)), rules: slos.flatMap((slo) => sloRules(product, slo, minRecords)) });
-    groups.push({ name: OPERATIONS_GROUP(labelOf(product)), rules: operationsRules(product) });
+    groups.push({ name: OPERATIONS_GROUP(labelOf(product)), rules: operationsRules(operationsContext(product)) });
     const sunset = sunsetAlert(product, `product=${promString(labelOf(product))}`, ownersText(product), {
       product: labelOf(product),
       ...teamLabel(product),
