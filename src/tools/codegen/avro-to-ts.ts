@@ -114,9 +114,7 @@ export class AvroTypeScriptGenerator {
         if (isPrimitive(type)) {
           const logicalType = schema.logicalType;
           if (typeof logicalType !== 'string') return { kind: 'primitive', type };
-          return logicalType === 'decimal'
-            ? { kind: 'primitive', type, logicalType, precision: Number(schema.precision), scale: Number(schema.scale ?? 0) }
-            : { kind: 'primitive', type, logicalType };
+          return { kind: 'primitive', type, logicalType, ...decimalPart(schema) };
         }
         // `{ "type": "com.acme.Money" }`: a reference written as an object.
         return { kind: 'ref', name: type, namespace };
@@ -147,21 +145,8 @@ export class AvroTypeScriptGenerator {
       const size = schema.size;
       if (typeof size !== 'number' || !Number.isInteger(size) || size < 0)
         throw new Error(`${at}: fixed size must be a non-negative integer`);
-      const logical = schema.logicalType === 'decimal' || schema.logicalType === 'duration' ? schema.logicalType : undefined;
-      def =
-        logical === 'decimal'
-          ? {
-              kind: 'fixed',
-              fullName,
-              ...optionalDoc(schema.doc),
-              size,
-              logicalType: logical,
-              precision: Number(schema.precision),
-              scale: Number(schema.scale ?? 0),
-            }
-          : logical === 'duration'
-            ? { kind: 'fixed', fullName, ...optionalDoc(schema.doc), size, logicalType: logical }
-            : { kind: 'fixed', fullName, ...optionalDoc(schema.doc), size };
+      const logicalType = schema.logicalType === 'decimal' || schema.logicalType === 'duration' ? schema.logicalType : undefined;
+      def = { kind: 'fixed', fullName, ...optionalDoc(schema.doc), size, ...(logicalType ? { logicalType, ...decimalPart(schema) } : {}) };
     } else {
       const rawFields = schema.fields;
       if (!Array.isArray(rawFields)) throw new Error(`${at}: record fields must be an array`);
@@ -215,9 +200,7 @@ export class AvroTypeScriptGenerator {
       case 'enum':
         return `enum{${def.symbols.join(',')}}`;
       case 'fixed':
-        return def.logicalType === undefined
-          ? `fixed(${def.size})`
-          : `fixed(${def.size})/${def.logicalType}(${def.precision},${def.scale})`;
+        return `fixed(${def.size})${def.logicalType === undefined ? '' : `/${def.logicalType}(${def.precision},${def.scale})`}`;
       case 'record':
         return `record{${def.fields.map((f) => `${f.name}:${node(f.type)}`).join(';')}}`;
     }
@@ -407,4 +390,9 @@ export function avroToTypeScript(schemas: readonly { schema: unknown }[]): strin
   const generator = new AvroTypeScriptGenerator();
   for (const { schema } of schemas) generator.add(schema);
   return generator.declarations();
+}
+
+/** A decimal's precision and scale (scale 0 when absent, as the spec says); nothing for other types. */
+function decimalPart(schema: Record<string, unknown>): { precision?: number; scale?: number } {
+  return schema.logicalType === 'decimal' ? { precision: Number(schema.precision), scale: Number(schema.scale ?? 0) } : {};
 }
