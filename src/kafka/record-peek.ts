@@ -21,6 +21,7 @@ export interface RecordPeek {
    * how many it took.
    */
   firstDataRecord(topic: string, partition: number, from: number, maxFetches: number): Promise<PeekResult>;
+  /** Closes the connection for good: later reads fail instead of reconnecting. */
   disconnect(): Promise<void>;
 }
 
@@ -62,8 +63,12 @@ function createCluster(kafka: KafkaClient): Cluster {
 
 export function createRecordPeek(kafka: KafkaClient): RecordPeek {
   let cluster: Promise<Cluster> | undefined;
-  const connected = () =>
-    (cluster ??= (async () => {
+  // Once disconnected for good, a read still in flight must not open a new connection (it would
+  // outlive the worker and keep its process alive).
+  let closed = false;
+  const connected = () => {
+    if (closed) return Promise.reject(new Error('the record peek is closed'));
+    return (cluster ??= (async () => {
       const c = createCluster(kafka);
       await c.connect();
       return c;
@@ -71,6 +76,7 @@ export function createRecordPeek(kafka: KafkaClient): RecordPeek {
       cluster = undefined;
       throw err;
     }));
+  };
 
   const fetchFrom = async (topic: string, partition: number, offset: number): Promise<FetchedBatch> => {
     const c = await connected();
@@ -113,6 +119,7 @@ export function createRecordPeek(kafka: KafkaClient): RecordPeek {
       return { next, fetches };
     },
     async disconnect() {
+      closed = true;
       const c = cluster;
       cluster = undefined;
       if (c) await (await c.catch(() => undefined))?.disconnect();

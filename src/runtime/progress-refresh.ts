@@ -156,6 +156,7 @@ export class ProgressRefresher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastStartedAt = 0;
+  private stopped = false;
 
   constructor(
     private readonly deps: RefreshDeps,
@@ -181,11 +182,14 @@ export class ProgressRefresher {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     void this.deps.peek?.disconnect().catch(() => undefined);
   }
 
   private refresh(afterJoin: boolean): Promise<void> {
+    // A scrape after stop must not read again (and reopen what stop closed).
+    if (this.stopped) return Promise.resolve();
     // A join's refresh must not be skipped: it reads the committed offsets of the new assignment.
     if (this.running) return afterJoin ? this.running.then(() => this.refresh(true)) : this.running;
     this.lastStartedAt = Date.now();

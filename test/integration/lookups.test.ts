@@ -444,10 +444,3 @@ describe('lookup tables from a compacted topic', { timeout: 300_000 }, () => {
     assertOutcomes(got);
   });
 });
-
-// Once every test and hook above has run, this file's process ends even if a handle is still open:
-// on Node 24 two keep-alive sockets to a closed control port outlived the tests and held the whole
-// run (the leak is not found yet). Unref'd, so a clean exit never waits for it.
-after(() => {
-  setTimeout(() => process.exit(process.exitCode ?? 0), 10_000).unref();
-});
