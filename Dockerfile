@@ -25,10 +25,8 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     DATAPROD_HTTP_PORT=9464
-# Node 22+ doubled V8's young generation (two 32 MiB semi-spaces on this heap size). Node 20's
-# 16 MiB took 80 to 95 MiB off a worker's peak RSS and 12 to 17 % off its CPU per event
-# (docs/benchmarks.md, issue 17). A NODE_OPTIONS of your own replaces this one.
-ENV NODE_OPTIONS=--max-semi-space-size=16
+# No NODE_OPTIONS: `dataprod run` starts itself with the V8 flags a worker needs
+# (src/cli/worker-node-flags.ts); one you set in NODE_OPTIONS wins.
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only. tsx is one of them: transforms are TypeScript, loaded at run time.

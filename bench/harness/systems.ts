@@ -15,10 +15,11 @@ import { parseDocument } from 'yaml';
 import { CUSTOMER_SCHEMA_FILE, createTopics, deleteSubject, seedCustomers } from './kafka.js';
 import { BENCH_PRODUCT_DIR, copyBenchProduct, repoRoot, uniqueSuffix, type BenchProduct } from './product.js';
 
-export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0' | 'bx' | 'bl' | 'k' | 'bn' | 'b2' | 'bs';
-export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0', 'bx', 'bl', 'k', 'bn', 'b2', 'bs'];
+export type SystemId = 'a' | 'b' | 'c' | 'a1' | 'b1' | 'b0' | 'bx' | 'bl' | 'k' | 'bn' | 'b2' | 'bs' | 'bf';
+export const SYSTEM_IDS: readonly SystemId[] = ['a', 'b', 'c', 'a1', 'b1', 'b0', 'bx', 'bl', 'k', 'bn', 'b2', 'bs', 'bf'];
 /** The systems a latency run can use: (k) is no consume-transform-produce, (b2) two processes. */
 export const LATENCY_SYSTEM_IDS: readonly SystemId[] = SYSTEM_IDS.filter((id) => id !== 'k' && id !== 'b2');
+const SEMI_SPACE_MIB = process.env.BENCH_SEMI_SPACE_MIB || '32';
 export const SYSTEM_LABELS: Record<SystemId, string> = {
   a: '(a) kafkajs passthrough',
   b: '(b) dataprod run',
@@ -31,11 +32,12 @@ export const SYSTEM_LABELS: Record<SystemId, string> = {
   k: "(k) Kafka's own consumer-perf-test + producer-perf-test at once (the limit)",
   bn: '(bn) dataprod run on another Node (BENCH_NODE, e.g. the system /usr/bin/node)',
   b2: '(b2) two dataprod run processes in one consumer group (scale-out)',
-  bs: `(bs) dataprod run with --max-semi-space-size=${process.env.BENCH_SEMI_SPACE_MIB || 16} (BENCH_SEMI_SPACE_MIB; 16 = Node 20's young generation, Node 22+ doubled it)`,
+  bs: `(bs) dataprod run with --max-semi-space-size=${SEMI_SPACE_MIB} (BENCH_SEMI_SPACE_MIB; 32 = Node 24's own on this heap, where dataprod run sets 16)`,
+  bf: "(bf) dataprod run with --max-partition-fetch-bytes 1048576 (the Java consumer's and kafkajs's default)",
 };
 /** Node flags of a variant, before the run's own. */
 const VARIANT_NODE_ARGS: Partial<Record<SystemId, string[]>> = {
-  bs: [`--max-semi-space-size=${process.env.BENCH_SEMI_SPACE_MIB || 16}`],
+  bs: [`--max-semi-space-size=${SEMI_SPACE_MIB}`],
 };
 /** Processes a system runs as (scale-out: replicas in one group). */
 const REPLICAS: Partial<Record<SystemId, number>> = { b2: 2 };
@@ -46,6 +48,7 @@ export function kindOf(system: SystemId): 'a' | 'b' | 'c' {
 /** What the variants change: dataprod's settings (env) and the passthrough's concurrency. */
 const VARIANT_ENV: Partial<Record<SystemId, Record<string, string>>> = {
   b1: { DATAPROD_PARTITIONS_CONCURRENTLY: '1' },
+  bf: { DATAPROD_MAX_PARTITION_FETCH_BYTES: '1048576' },
 };
 /** (a) handles as many partitions at once as dataprod does by default (--partitions-concurrently). */
 const PASSTHROUGH_CONCURRENCY: Partial<Record<SystemId, string>> = { a: '3', a1: '1' };

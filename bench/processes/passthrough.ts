@@ -5,7 +5,8 @@
  * producer configured exactly like dataprod's (src/kafka/client.ts createProducer: idempotent, one
  * request in flight, murmur2 partitioner), then one commit of the batch's last offset + 1, then a
  * heartbeat. The consumer has dataprod's settings (6 s session, no auto-commit, no auto-resolve,
- * --concurrency partitions at once: 3 like dataprod's --partitions-concurrently default).
+ * --concurrency partitions at once: 3 like dataprod's --partitions-concurrently default; fetches of
+ * dataprod's --max-partition-fetch-bytes default per partition).
  * No decode, no checks, no transform, no encode.
  *
  *   node --import tsx bench/processes/passthrough.ts --brokers host:port --input T --output T --group G [--concurrency 3]
@@ -14,6 +15,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, type Message } from 'kafkajs';
+import { OPTIONS } from '../../src/config/options.js';
 import { createProducer } from '../../src/kafka/client.js';
 import { onSigterm } from '../harness/child.js';
 
@@ -46,6 +48,7 @@ const producer = createProducer(kafka);
 const consumer = kafka.consumer({
   groupId: need('group'),
   allowAutoTopicCreation: false,
+  maxBytesPerPartition: Number(OPTIONS.find((o) => o.flag === 'max-partition-fetch-bytes')!.default),
   sessionTimeout: 6_000,
   heartbeatInterval: 600,
   retry: { retries: 5 },

@@ -282,6 +282,17 @@ const SETTINGS = [
     description: 'Batches of different partitions a product handles at once (order within a partition is kept)',
   },
   {
+    flag: 'max-partition-fetch-bytes',
+    env: 'DATAPROD_MAX_PARTITION_FETCH_BYTES',
+    kind: 'int',
+    min: 1024,
+    default: '262144',
+    commands: WORKER,
+    section: 'Worker',
+    description:
+      'Most bytes one fetch returns per input partition (a larger first record batch still comes whole): a batch is at most this much, so it bounds memory and latency',
+  },
+  {
     flag: 'openlineage-url',
     env: 'DATAPROD_OPENLINEAGE_URL',
     kind: 'string',

@@ -37,6 +37,8 @@ export interface RuntimeConfig {
   createTopics: boolean;
   autoRegister: boolean;
   partitionsConcurrently: number;
+  /** kafkajs maxBytesPerPartition of the product consumers. */
+  maxPartitionFetchBytes: number;
   stallAfterMs: number;
   /** OpenLineage run events; absent when no --openlineage-url is set. */
   openLineage?: { target: LineageTarget; namespace: string; intervalMs: number };
@@ -173,6 +175,7 @@ export function loadRuntimeConfig(
     createTopics: values['create-topics']!,
     autoRegister: values['auto-register']!,
     partitionsConcurrently: values['partitions-concurrently']!,
+    maxPartitionFetchBytes: values['max-partition-fetch-bytes']!,
     stallAfterMs: values['stall-after-ms']!,
     ...(lineageTarget
       ? {

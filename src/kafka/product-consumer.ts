@@ -37,7 +37,8 @@ export interface FilteredFetch {
 /**
  * A product's consumer: its own group, no topic auto-creation, heartbeats at a tenth of the session
  * timeout, manual commits (the batch path commits after its writes), inputs read read_committed
- * (kafkajs's default), batches of up to --partitions-concurrently partitions at once.
+ * (kafkajs's default), batches of up to --partitions-concurrently partitions at once, each of at most
+ * --max-partition-fetch-bytes.
  */
 export function createProductConsumer(
   kafka: KafkaClient,
@@ -48,6 +49,7 @@ export function createProductConsumer(
   const consumer = kafka.consumer({
     groupId: product.consumerGroup,
     allowAutoTopicCreation: false,
+    maxBytesPerPartition: config.maxPartitionFetchBytes,
     sessionTimeout: config.sessionTimeoutMs,
     heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
     retry: { retries: 5, restartOnFailure: async (error) => handlers.onRestart(error) },

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import avsc from 'avsc';
 import type { Admin, Kafka, Producer } from 'kafkajs';
@@ -101,6 +102,9 @@ describe('worker process: crash and drain', { timeout: 300_000 }, () => {
       intervalMs: 50,
       abortReason: () => (worker.exitCode !== null ? `worker exited early:\n${log.join('')}` : undefined),
     });
+    // `dataprod run` re-executed itself with V8's worker flags (src/cli/worker-node-flags.ts) under
+    // the same pid: the process the signal below stops is the worker itself.
+    assert.match(readFileSync(`/proc/${worker.pid}/cmdline`, 'utf8'), /\0--max-semi-space-size=16\0/);
     let stopped = false;
     let sendFailed: Error | undefined;
     const producing = (async () => {

@@ -3,6 +3,7 @@ import { createLogger } from '../../observability/logger.js';
 import { loadProducts, selectRunnable } from '../../product/index.js';
 import { Worker } from '../../runtime/worker.js';
 import type { Command } from '../command.js';
+import { reexecWithWorkerFlags } from '../worker-node-flags.js';
 
 export const run: Command = {
   name: 'run',
@@ -11,6 +12,7 @@ export const run: Command = {
     'Each product gets its own consumer group (dataprod.<id>.v<major>). Offsets are committed only after the\n' +
     'outputs and dead-letters they cover are acknowledged. Exit code 0 after a clean drain, 1 on failure.',
   async run(positionals, flags) {
+    reexecWithWorkerFlags();
     const config = loadRuntimeConfig(flags, process.env, { need: { kafka: true, registry: true } });
     const logger = createLogger(config.logLevel);
     const { run: runnable, skipped } = selectRunnable(await loadProducts(positionals), config.includeDraft);
