@@ -3,9 +3,9 @@
  * `dataprod run` re-executes itself with them (same pid, same stdio) unless the user set them.
  *
  * Node 22+ sizes V8's young generation at twice Node 20's (two 32 MiB semi-spaces instead of 16 on
- * this heap size). For the worker's batches of short-lived records that costs ~70 MiB of RSS, a
- * tenth more CPU per event and twice the p99 at 50 % load (docs/benchmarks.md, issue 17). V8 fixes
- * the heap's layout before any code runs, so `v8.setFlagsFromString` cannot change it later.
+ * this heap size). For the worker's batches of short-lived records that cost 28 to 67 MiB of peak
+ * RSS and up to a tenth more CPU per event (docs/benchmarks.md, issue 17). V8 fixes the heap's
+ * layout before any code runs, so `v8.setFlagsFromString` cannot change it later.
  */
 
 /** Each flag the worker wants, by the name whose presence (with any value) means the user chose. */
