@@ -312,16 +312,16 @@ function commentedGroups(products: readonly RulesProduct[], options: RulesOption
   const groups: CommentedGroup[] = [];
   const minRecords = options.minRecords ?? DEFAULT_MIN_RECORDS;
   for (const { product, slos } of compileAll(products)) {
-    if (slos.length > 0)
-      groups.push({ name: SLO_GROUP(labelOf(product)), rules: slos.flatMap((slo) => sloRules(product, slo, minRecords)) });
-    groups.push({ name: OPERATIONS_GROUP(labelOf(product)), rules: operationsRules(operationsContext(product)) });
-    const sunset = sunsetAlert(product, `product=${promString(labelOf(product))}`, ownersText(product), {
-      product: labelOf(product),
+    const label = labelOf(product);
+    if (slos.length > 0) groups.push({ name: SLO_GROUP(label), rules: slos.flatMap((slo) => sloRules(product, slo, minRecords)) });
+    groups.push({ name: OPERATIONS_GROUP(label), rules: operationsRules(operationsContext(product)) });
+    const sunset = sunsetAlert({ name: label, lifecycle: product.lifecycle }, `product=${promString(label)}`, ownersText(product), {
+      product: label,
       ...teamLabel(product),
     });
     if (sunset)
       groups.push({
-        name: LIFECYCLE_GROUP(labelOf(product)),
+        name: LIFECYCLE_GROUP(label),
         rules: [{ rule: { ...sunset, annotations: { ...sunset.annotations, ...baseAnnotations(product) } } }],
       });
   }

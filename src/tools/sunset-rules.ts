@@ -30,11 +30,12 @@ export interface SunsetAlert {
 }
 
 /**
- * The ticket for a product with a sunset; none for the others. `selector` is the product's
- * PromQL label matcher, `owners` the owners sentence the other alerts end with.
+ * The ticket for a product with a sunset; none for the others. `name` is the product's label (its
+ * majorId: v2 deprecated for v3 is not its v1), `selector` its PromQL label matcher, `owners` the
+ * owners sentence the other alerts end with.
  */
 export function sunsetAlert(
-  product: Pick<ProductDescriptor, 'id' | 'lifecycle'> & Partial<Pick<ProductDescriptor, 'majorId'>>,
+  product: { name: string; lifecycle?: ProductDescriptor['lifecycle'] },
   selector: string,
   owners: string,
   labels: Record<string, string>,
@@ -42,8 +43,7 @@ export function sunsetAlert(
   const sunset = product.lifecycle?.sunset;
   if (sunset === undefined) return undefined;
   const successor = product.lifecycle?.successor?.topic;
-  // The major that goes: v2 deprecated for v3 is not its v1.
-  const name = product.majorId ?? product.id;
+  const { name } = product;
   return {
     alert: 'DataprodProductSunsetWithConsumers',
     expr:

@@ -33,6 +33,37 @@ const processesNaming = (text: string) =>
     .split('\n')
     .filter((line) => line.includes(text) && !line.includes('ps -eo'));
 
+/** `dataprod dev <dir>` against the test stack, its status page on a free port, its output collected. */
+async function startDev(dir: string, stack: Stack) {
+  const port = await freePort();
+  const log: string[] = [];
+  const child = spawn(process.execPath, [bin, 'dev', dir], {
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: stack.brokers.join(','),
+      SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
+      DATAPROD_HTTP_HOST: '127.0.0.1',
+      DATAPROD_HTTP_PORT: String(port),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (c: Buffer) => log.push(c.toString()));
+  child.stderr.on('data', (c: Buffer) => log.push(c.toString()));
+  return {
+    child,
+    port,
+    exited: once(child, 'exit'),
+    text: () => log.join(''),
+    /** The status page's catalogue lists the product as running. */
+    async running(id: string): Promise<boolean> {
+      const res = await fetch(`http://127.0.0.1:${port}/products`).catch(() => undefined);
+      if (!res?.ok) return false;
+      const { products } = (await res.json()) as { products: { id: string; state: string }[] };
+      return products.some((p) => p.id === id && p.state === 'running');
+    },
+  };
+}
+
 describe('dataprod dev', { timeout: 240_000 }, () => {
   let stack: Stack;
   let admin: Admin;
@@ -53,30 +84,10 @@ describe('dataprod dev', { timeout: 240_000 }, () => {
   });
 
   it('registers the input contract, serves the status page, reloads on a transform change and stops clean', async () => {
-    const port = await freePort();
-    const log: string[] = [];
-    const child = spawn(process.execPath, [bin, 'dev', product.dir], {
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: stack.brokers.join(','),
-        SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
-        DATAPROD_HTTP_HOST: '127.0.0.1',
-        DATAPROD_HTTP_PORT: String(port),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.on('data', (c: Buffer) => log.push(c.toString()));
-    child.stderr.on('data', (c: Buffer) => log.push(c.toString()));
-    const exited = once(child, 'exit');
-    const text = () => log.join('');
+    const { child, port, exited, text, running } = await startDev(product.dir, stack);
     const workersStarted = () => (text().match(/worker started \(pid \d+\)/g) ?? []).length;
-    /** The status page's catalogue lists the product: the worker (first or restarted) runs it. */
-    const pageServed = async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/products`).catch(() => undefined);
-      if (!res?.ok) return false;
-      const { products } = (await res.json()) as { products: { id: string; state: string }[] };
-      return products.some((p) => p.id === product.id && p.state === 'running');
-    };
+    /** The worker (first or restarted) runs the product. */
+    const pageServed = () => running(product.id);
     const send = async (seq: number) => {
       const id = (await new RegistryClient({ url: stack.schemaRegistryUrl }).latest(product.inputSubject))!.id;
       await producer.send({
@@ -128,33 +139,10 @@ describe('dataprod dev', { timeout: 240_000 }, () => {
         doc.setIn(['lookups', 0, 'topic'], lookupTopic);
       },
     });
-    const port = await freePort();
-    const log: string[] = [];
-    const child = spawn(process.execPath, [bin, 'dev', byTier.dir], {
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: stack.brokers.join(','),
-        SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
-        DATAPROD_HTTP_HOST: '127.0.0.1',
-        DATAPROD_HTTP_PORT: String(port),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.on('data', (c: Buffer) => log.push(c.toString()));
-    child.stderr.on('data', (c: Buffer) => log.push(c.toString()));
-    const exited = once(child, 'exit');
-    const text = () => log.join('');
+    const { child, exited, text, running } = await startDev(byTier.dir, stack);
     try {
       // Its (empty) table restored at once, the product processes: running on an empty input.
-      await waitUntil(
-        async () => {
-          const res = await fetch(`http://127.0.0.1:${port}/products`).catch(() => undefined);
-          if (!res?.ok) return false;
-          const { products } = (await res.json()) as { products: { id: string; state: string }[] };
-          return products.some((p) => p.id === byTier.id && p.state === 'running');
-        },
-        { timeoutMs: 90_000, what: 'the product with a lookup running under dataprod dev' },
-      );
+      await waitUntil(() => running(byTier.id), { timeoutMs: 90_000, what: 'the product with a lookup running under dataprod dev' });
       assert.match(text(), new RegExp(`created lookup topics ${lookupTopic.replace(/\./g, '\\.')} \\(compacted\\)`));
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,

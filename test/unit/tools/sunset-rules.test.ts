@@ -20,12 +20,13 @@ const product = (lifecycle?: RulesProduct['lifecycle']): RulesProduct => ({
 
 describe('sunsetAlert', () => {
   it('is absent without a sunset', () => {
-    assert.equal(sunsetAlert(product(), 'product="sales.orders"', '', {}), undefined);
+    assert.equal(sunsetAlert({ name: 'sales.orders' }, 'product="sales.orders"', '', {}), undefined);
     assert.doesNotMatch(generateRules([product()]), /lifecycle|Sunset/);
   });
 
   it('fires 14 days (1209600 s) before the sunset, only while the consumer expression has groups', () => {
-    const alert = sunsetAlert(product({ sunset: '2027-03-31', sunsetSeconds: 1806364800 }), 'product="sales.orders"', 'Owners: x.', {
+    const lifecycle = { sunset: '2027-03-31', sunsetSeconds: 1806364800 };
+    const alert = sunsetAlert({ name: 'sales.orders', lifecycle }, 'product="sales.orders"', 'Owners: x.', {
       product: 'sales.orders',
     })!;
     assert.equal(alert.labels.severity, 'ticket');
@@ -46,8 +47,9 @@ describe('sunsetAlert', () => {
 
   it('names the major that goes when it is not the first (v2 deprecated for v3)', () => {
     const v2 = { ...product({ sunset: '2027-03-31' }), version: '2.1.0', majorId: 'sales.orders.v2' };
-    const alert = sunsetAlert(v2, 'product="sales.orders.v2"', '', { product: 'sales.orders.v2' })!;
-    assert.equal(alert.annotations.summary, 'sales.orders.v2: sunset on 2027-03-31 and still read');
-    assert.match(alert.annotations.description!, /^sales\.orders\.v2 is deprecated/);
+    const text = generateRules([v2]);
+    assert.match(text, /- name: dataprod\.sales\.orders\.v2\.lifecycle\n/);
+    assert.match(text, /summary: "?sales\.orders\.v2: sunset on 2027-03-31 and still read"?\n/);
+    assert.match(text, /description: "?sales\.orders\.v2 is deprecated/);
   });
 });
