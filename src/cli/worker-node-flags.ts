@@ -8,18 +8,16 @@
  * layout before any code runs, so `v8.setFlagsFromString` cannot change it later.
  */
 
-/** Each flag the worker wants, by the name whose presence (with any value) means the user chose. */
-export const WORKER_NODE_FLAGS: readonly { name: string; flag: string }[] = [
-  { name: '--max-semi-space-size', flag: '--max-semi-space-size=16' },
-];
+/** The flags the worker wants; one whose name the user gives (with any value) is theirs. */
+const WORKER_NODE_FLAGS = ['--max-semi-space-size=16'];
 
-/**
- * The flags of WORKER_NODE_FLAGS that neither the node command line (`execArgv`) nor NODE_OPTIONS
- * names, in either spelling (V8 takes `--max_semi_space_size` too).
- */
+/** A flag's name, in V8's dashed spelling (it takes `--max_semi_space_size` too). */
+const nameOf = (arg: string) => arg.split('=')[0]!.replaceAll('_', '-');
+
+/** The flags of WORKER_NODE_FLAGS that neither the node command line (`execArgv`) nor NODE_OPTIONS names. */
 export function missingWorkerFlags(execArgv: readonly string[], nodeOptions: string): string[] {
-  const given = [...execArgv, ...nodeOptions.split(/\s+/)].map((arg) => arg.split('=')[0]!.replaceAll('_', '-'));
-  return WORKER_NODE_FLAGS.filter((f) => !given.includes(f.name)).map((f) => f.flag);
+  const given = new Set([...execArgv, ...nodeOptions.split(/\s+/)].map(nameOf));
+  return WORKER_NODE_FLAGS.filter((flag) => !given.has(nameOf(flag)));
 }
 
 /**
