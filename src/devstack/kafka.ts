@@ -11,12 +11,12 @@ export const DEFAULT_KAFKA_VERSION = '4.4.0';
 /** The version the local stack runs: DATAPROD_KAFKA_VERSION, or the default. */
 export const KAFKA_VERSION = kafkaVersion(process.env.DATAPROD_KAFKA_VERSION);
 const SCALA_VERSION = '2.13';
+const KAFKA_4 = Number(KAFKA_VERSION.split('.')[0]) >= 4;
 /** Kafka 4 brokers log through log4j2 (Kafka 3 through reload4j); SLF4J 1.7 API, so the log4j2 binding for it. */
-const LOG4J2 = Number(KAFKA_VERSION.split('.')[0]) >= 4;
+const LOG4J2 = KAFKA_4;
 const LOG4J2_VERSION = '2.25.5';
 /** Kafka's ConfigCommand (SCRAM users, dynamic configs): it moved from the Scala core to the tools module in 4.0. */
-export const CONFIG_COMMAND_CLASS =
-  Number(KAFKA_VERSION.split('.')[0]) >= 4 ? 'org.apache.kafka.tools.ConfigCommand' : 'kafka.admin.ConfigCommand';
+export const CONFIG_COMMAND_CLASS = KAFKA_4 ? 'org.apache.kafka.tools.ConfigCommand' : 'kafka.admin.ConfigCommand';
 
 function kafkaVersion(wanted: string | undefined): string {
   const version = wanted?.trim() || DEFAULT_KAFKA_VERSION;

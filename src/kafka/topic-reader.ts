@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Admin, KafkaClient, KafkaMessage } from './client.js';
 
 /**
@@ -8,8 +9,8 @@ import type { Admin, KafkaClient, KafkaMessage } from './client.js';
  * a partition whose last offsets are transaction markers is done once the consumer has passed them.
  * One reader per group at a time: a second member would take partitions this read then waits for.
  * A window (ReadWindow) narrows the read to offsets, partitions or a start time; a window that moves
- * the start seeks there, so a read of a large topic fetches only its range: it is for a group of
- * the reader's own (a throwaway group that commits nothing), never a group that resumes.
+ * the start seeks there, so a read of a large topic fetches only its range: it is for a throwaway
+ * group (one of the reader's own that commits nothing), never a group that resumes.
  */
 
 export interface TopicBatch {
@@ -37,9 +38,12 @@ export interface ReadResult extends ReadProgress {
 
 export interface TopicReadOptions {
   topic: string;
-  groupId: string;
-  /** Commit the end offsets of the partitions read once every partition is done. */
-  commitEnd: boolean;
+  /**
+   * The reader's consumer group. `resume`: this group, from its committed offsets, committing the
+   * end offsets once every partition is done. `throwaway`: a new group named from this prefix,
+   * which commits nothing and is deleted after the read (so it does not clutter the group list).
+   */
+  group: { resume: string } | { throwaway: string };
   sessionTimeoutMs: number;
   onProgress?: (progress: ReadProgress) => void;
   window?: ReadWindow;
@@ -132,13 +136,31 @@ export async function readTopicOnce(
   options: TopicReadOptions,
   handle: (batch: TopicBatch) => Promise<void>,
 ): Promise<ReadResult> {
+  const { group } = options;
+  const throwaway = 'throwaway' in group;
+  if (!throwaway && seeks(options.window)) throw new Error(`a window that moves the start needs a throwaway group, not ${group.resume}`);
+  const groupId = throwaway ? `${group.throwaway}.${randomUUID()}` : group.resume;
+  try {
+    return await readWithGroup(kafka, admin, { ...options, groupId, commitEnd: !throwaway }, handle);
+  } finally {
+    if (throwaway) await admin.deleteGroups([groupId]).catch(() => undefined);
+  }
+}
+
+/** readTopicOnce on the group it named: `commitEnd` for a group that resumes. */
+async function readWithGroup(
+  kafka: KafkaClient,
+  admin: Admin,
+  options: TopicReadOptions & { groupId: string; commitEnd: boolean },
+  handle: (batch: TopicBatch) => Promise<void>,
+): Promise<ReadResult> {
   const { topic, groupId } = options;
   const { pending, highs } = await bounds(admin, topic, groupId, options.window);
   const progress: ReadProgress = { read: 0, total: [...pending.values()].reduce((n, b) => n + Number(b.end - b.start), 0) };
   const ranges = [...pending].sort(([a], [b]) => a - b).map(([partition, b]) => ({ partition, from: String(b.start), to: String(b.end) }));
   if (pending.size === 0) return { ...progress, ranges };
-  const ends = new Map([...pending].map(([p, b]) => [p, b.end]));
-  const starts = new Map([...pending].map(([p, b]) => [p, b.start]));
+  // `pending` loses each partition as it reaches its end; the window stays.
+  const window = new Map(pending);
 
   const consumer = kafka.consumer({
     groupId,
@@ -165,7 +187,7 @@ export async function readTopicOnce(
   if (seeks(options.window)) {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       for (const partition of payload.memberAssignment[topic] ?? []) {
-        const offset = starts.get(partition) ?? highs.get(partition);
+        const offset = window.get(partition)?.start ?? highs.get(partition);
         if (offset !== undefined) consumer.seek({ topic, partition, offset: String(offset) });
       }
     });
@@ -182,11 +204,16 @@ export async function readTopicOnce(
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
         if (failed !== undefined || !isRunning() || isStale()) return;
-        const end = ends.get(batch.partition) ?? 0n;
-        const start = starts.get(batch.partition) ?? end;
+        const { start, end } = window.get(batch.partition) ?? { start: 0n, end: 0n };
         // Counted as fetched, handled only within the window: a read that did not seek shows in `read`.
-        const fetched = batch.messages.filter((m) => BigInt(m.offset) < end);
-        const messages = fetched.filter((m) => BigInt(m.offset) >= start);
+        let fetched = 0;
+        const messages: KafkaMessage[] = [];
+        for (const m of batch.messages) {
+          const offset = BigInt(m.offset);
+          if (offset >= end) break;
+          fetched++;
+          if (offset >= start) messages.push(m);
+        }
         const last = BigInt(batch.lastOffset()) + 1n;
         if (messages.length > 0) {
           try {
@@ -204,8 +231,8 @@ export async function readTopicOnce(
             return;
           }
         }
-        if (fetched.length > 0) {
-          progress.read += fetched.length;
+        if (fetched > 0) {
+          progress.read += fetched;
           options.onProgress?.(progress);
         }
         resolveOffset(batch.lastOffset());
@@ -214,7 +241,7 @@ export async function readTopicOnce(
     });
     await finished;
     if (options.commitEnd) {
-      await consumer.commitOffsets([...ends].map(([partition, end]) => ({ topic, partition, offset: String(end) })));
+      await consumer.commitOffsets([...window].map(([partition, { end }]) => ({ topic, partition, offset: String(end) })));
     }
     return { ...progress, ranges };
   } finally {

@@ -5,7 +5,6 @@
  * the key's previous value.
  */
 import type avsc from 'avsc';
-import { avroType } from '../contracts/logical-types.js';
 import { SchemaCache, type SchemaSource } from '../contracts/schema-cache.js';
 import { FRAME_HEADER_BYTES, frameProblem } from '../contracts/wire.js';
 import type { Longs, Lookup } from '../product/types.js';
@@ -21,7 +20,8 @@ export function tableReading(
   source: SchemaSource,
   longs: Longs,
 ): { schemas: SchemaCache; type: avsc.Type } {
-  return { schemas: new SchemaCache(source, new Map([[lookup.name, lookup.schema]]), longs), type: avroType(lookup.schema, longs) };
+  const schemas = new SchemaCache(source, new Map([[lookup.name, lookup.schema]]), longs);
+  return { schemas, type: schemas.reader(lookup.name) };
 }
 
 /** Why a table record was skipped (the `reason` label of dataprod_lookup_records_skipped_total). */

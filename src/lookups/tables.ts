@@ -6,6 +6,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import type { SchemaSource } from '../contracts/schema-cache.js';
 import { DataprodError } from '../errors.js';
 import type { Admin, KafkaClient } from '../kafka/client.js';
@@ -44,9 +45,32 @@ export interface LookupSnapshot {
 
 const PROGRESS_LOG_MS = 10_000;
 
-/** Parent folder of disk stores: --lookup-dir, else the system's temporary folder. */
-export function lookupDirOf(config: { lookupDir?: string }): string {
-  return config.lookupDir ?? join(tmpdir(), 'dataprod-lookups');
+/**
+ * A product's tables as the worker and `dlq replay` run them: schemas from the registry, disk
+ * stores under --lookup-dir (else the system's temporary folder), skipped records counted in
+ * dataprod_lookup_records_skipped_total under the product's majorId.
+ */
+export function productLookupTables(
+  product: ProductDescriptor,
+  deps: {
+    kafka: KafkaClient;
+    admin: Admin;
+    registry: SchemaSource;
+    config: { lookupDir?: string };
+    metrics: { lookups: { skipped: Counter<'product' | 'lookup' | 'reason'> } };
+  },
+  log: Logger,
+  onFatal: (error: Error) => void,
+): LookupTables {
+  return new LookupTables(product, {
+    kafka: deps.kafka,
+    admin: deps.admin,
+    schemas: deps.registry,
+    lookupDir: deps.config.lookupDir ?? join(tmpdir(), 'dataprod-lookups'),
+    log,
+    onSkip: (lookup, reason) => deps.metrics.lookups.skipped.inc({ product: product.majorId, lookup, reason }),
+    onFatal,
+  });
 }
 
 export class LookupTables implements LookupReader {

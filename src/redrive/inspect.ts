@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { RegistryClient } from '../contracts/registry-client.js';
 import type { Admin, KafkaClient } from '../kafka/client.js';
 import { readTopicOnce, type ReadProgress, type ReadResult, type ReadWindow } from '../kafka/topic-reader.js';
@@ -43,30 +42,24 @@ export async function inspectDeadLetters(
   onProgress?: (progress: ReadProgress) => void,
 ): Promise<InspectReport> {
   const summary = new DeadLetterSummary();
-  const groupId = `${product.consumerGroup}.dlq-inspect.${randomUUID()}`;
-  let progress: ReadResult;
   const { offsets } = range;
   const window: ReadWindow = {
     ...(offsets?.partitions ? { partitions: offsets.partitions } : {}),
     ...(offsets ? { from: (p: number) => offsetOf(offsets.from, p), to: (p: number) => offsetOf(offsets.to, p) } : {}),
     ...(range.sinceMs !== undefined ? { sinceMs: range.sinceMs } : {}),
   };
-  try {
-    progress = await readTopicOnce(
-      deps.kafka,
-      deps.admin,
-      { topic: product.deadLetter.topic, groupId, commitEnd: false, sessionTimeoutMs: deps.sessionTimeoutMs, onProgress, window },
-      async ({ partition, messages }) => {
-        for (const m of messages) {
-          const letter = readDeadLetter(partition, m);
-          if (inRange(letter, range)) summary.add(letter);
-        }
-      },
-    );
-  } finally {
-    // It committed nothing; a group left behind would only clutter the cluster's group list.
-    await deps.admin.deleteGroups([groupId]).catch(() => undefined);
-  }
+  const group = { throwaway: `${product.consumerGroup}.dlq-inspect` };
+  const progress = await readTopicOnce(
+    deps.kafka,
+    deps.admin,
+    { topic: product.deadLetter.topic, group, sessionTimeoutMs: deps.sessionTimeoutMs, onProgress, window },
+    async ({ partition, messages }) => {
+      for (const m of messages) {
+        const letter = readDeadLetter(partition, m);
+        if (inRange(letter, range)) summary.add(letter);
+      }
+    },
+  );
   // Read after the topic, so a replay that ran meanwhile counts what it did.
   const [committed] = await deps.admin.fetchOffsets({ groupId: replayGroupOf(product), topics: [product.deadLetter.topic] });
   const frontier = new Map((committed?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, BigInt(p.offset)]));

@@ -45,7 +45,7 @@ export async function refuseRunningReplay(
   const who = members.map((m) => `${m.clientId} on ${m.clientHost}`).join(', ');
   throw new DataprodError(
     'REPLAY_RUNNING',
-    `${product.id}: a replay is already running: consumer group ${group} has ${members.length} member${members.length > 1 ? 's' : ''} (${who}) ` +
+    `${product.majorId}: a replay is already running: consumer group ${group} has ${members.length} member${members.length > 1 ? 's' : ''} (${who}) ` +
       `still heartbeating after ${Math.ceil(waitMs / 1000)} s; wait for it to finish (or stop it: it resumes where it stopped), then replay again; ` +
       '`dlq inspect` and `dlq replay --dry-run` can run beside it',
   );

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime.js';
 import type { RegistryClient } from '../contracts/registry-client.js';
@@ -6,7 +5,7 @@ import { DataprodError } from '../errors.js';
 import type { Admin, KafkaClient, Producer } from '../kafka/client.js';
 import { readTopicOnce, type ReadProgress, type TopicBatch } from '../kafka/topic-reader.js';
 import { checkLookupTopics } from '../lookups/preflight.js';
-import { LookupTables, lookupDirOf } from '../lookups/tables.js';
+import { productLookupTables, type LookupTables } from '../lookups/tables.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BatchPlan } from '../pipeline/batch-plan.js';
 import { decideBatch, warmSchemas } from '../pipeline/batch.js';
@@ -147,15 +146,14 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
     count(tally, delivery !== undefined);
   };
 
-  const readerGroup = options.dryRun ? `${group}.dry-run.${randomUUID()}` : group;
   try {
     await readTopicOnce(
       deps.kafka,
       deps.admin,
       {
         topic: deadLetter.topic,
-        groupId: readerGroup,
-        commitEnd: !options.dryRun,
+        // A dry run commits nothing: its own group, starting where the replay group is.
+        group: options.dryRun ? { throwaway: `${group}.dry-run` } : { resume: group },
         sessionTimeoutMs: deps.config.sessionTimeoutMs,
         onProgress: (progress) => options.onProgress?.(progress, total),
         ...(options.dryRun ? { window: { startGroup: group } } : {}),
@@ -176,8 +174,6 @@ export async function replayDeadLetters(loaded: LoadedProduct, deps: ReplayDeps,
   } finally {
     await lookups.tables.stop();
     await delivery?.close();
-    // The dry run's group committed nothing; left behind it would only clutter the group list.
-    if (readerGroup !== group) await deps.admin.deleteGroups([readerGroup]).catch(() => undefined);
   }
   return total;
 }
@@ -204,17 +200,8 @@ function pacer(perSecond: number | undefined): (records: number) => Promise<void
  */
 async function restoreLookups(product: LoadedProduct['descriptor'], deps: ReplayDeps): Promise<{ tables: LookupTables; failure?: Error }> {
   const restored: { tables: LookupTables; failure?: Error } = {
-    tables: new LookupTables(product, {
-      kafka: deps.kafka,
-      admin: deps.admin,
-      schemas: deps.registry,
-      lookupDir: lookupDirOf(deps.config),
-      log: deps.log,
-      onSkip: (lookup, reason) => deps.metrics.lookups.skipped.inc({ product: product.majorId, lookup, reason }),
-      onFatal: (error) => (restored.failure ??= error),
-    }),
+    tables: productLookupTables(product, deps, deps.log, (error) => (restored.failure ??= error)),
   };
-  if (restored.tables.size === 0) return restored;
   await checkLookupTopics(product, deps.admin, deps.log);
   try {
     await restored.tables.restore();

@@ -23,7 +23,7 @@ import { WindowCompleteness } from '../observability/completeness.js';
 import { ProductProgress } from '../observability/progress.js';
 import { GroupLag } from '../observability/group-lag.js';
 import { DATAPROD_VERSION } from '../version.js';
-import { LookupTables, lookupDirOf } from '../lookups/tables.js';
+import { productLookupTables, type LookupTables } from '../lookups/tables.js';
 import { checkLookupTopics } from '../lookups/preflight.js';
 import { Backfill } from './backfill.js';
 import { ProductConsumers } from '../observability/consumer-groups.js';
@@ -84,17 +84,9 @@ export class ProductWorker {
     this.signals.beforeScrape = () => this.refresher?.forScrape() ?? Promise.resolve();
     this.status = new ProductStatus(product.majorId, deps.metrics.productUp, deps.config.stallAfterMs, this.log);
     deps.metrics.track(product.majorId, this.signals);
-    this.lookups = new LookupTables(product, {
-      kafka: deps.kafka,
-      admin: deps.admin,
-      schemas: deps.registry,
-      lookupDir: lookupDirOf(deps.config),
-      log: this.log,
-      onSkip: (lookup, reason) => deps.metrics.lookups.skipped.inc({ product: product.majorId, lookup, reason }),
-      onFatal: (error) => {
-        this.status.set('failed', error.message, 'BROKER_UNAVAILABLE');
-        deps.onFatal(error);
-      },
+    this.lookups = productLookupTables(product, deps, this.log, (error) => {
+      this.status.set('failed', error.message, 'BROKER_UNAVAILABLE');
+      deps.onFatal(error);
     });
     deps.metrics.lookups.track(product.majorId, () => this.lookups.snapshot());
     // Filled by the worker's consumer group discovery (./consumer-discovery.ts).
